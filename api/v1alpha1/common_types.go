@@ -1,0 +1,144 @@
+/*
+Copyright 2026 The access-controller Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// EmailPattern is the regular expression every e-mail address must match. The
+// same expression is written into the CRDs' CEL rules (the API server checks it)
+// and used by the engine (accessctl validate checks it offline); a test keeps the
+// two equal.
+const EmailPattern = `^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`
+
+// Action is an operation a user may perform on records of an object type.
+// +kubebuilder:validation:Enum=view;create;edit;delete;export;viewAll;modifyAll
+type Action string
+
+// The actions, in the order semantics.md lists them.
+const (
+	ActionView      Action = "view"
+	ActionCreate    Action = "create"
+	ActionEdit      Action = "edit"
+	ActionDelete    Action = "delete"
+	ActionExport    Action = "export"
+	ActionViewAll   Action = "viewAll"
+	ActionModifyAll Action = "modifyAll"
+)
+
+// AllActions lists every action, sorted as they appear in an EffectivePermission.
+var AllActions = []Action{ActionCreate, ActionDelete, ActionEdit, ActionExport, ActionModifyAll, ActionView, ActionViewAll}
+
+// AccessLevel is the access a user has to a record: None < Read < ReadWrite.
+// +kubebuilder:validation:Enum=None;Read;ReadWrite
+type AccessLevel string
+
+// The access levels.
+const (
+	AccessNone      AccessLevel = "None"
+	AccessRead      AccessLevel = "Read"
+	AccessReadWrite AccessLevel = "ReadWrite"
+)
+
+// Rank orders access levels: None 0, Read 1, ReadWrite 2. An unknown value
+// ranks as None, so a bad input never widens access.
+func (a AccessLevel) Rank() int {
+	switch a {
+	case AccessRead:
+		return 1
+	case AccessReadWrite:
+		return 2
+	default:
+		return 0
+	}
+}
+
+// Visibility is how widely a single record is shared in PermissionGroup mode
+// (Department mode reads only Public and Private).
+// +kubebuilder:validation:Enum=Public;Group;OwnerAndGroups;Private
+type Visibility string
+
+// The record visibilities.
+const (
+	VisibilityPublic         Visibility = "Public"
+	VisibilityGroup          Visibility = "Group"
+	VisibilityOwnerAndGroups Visibility = "OwnerAndGroups"
+	VisibilityPrivate        Visibility = "Private"
+)
+
+// CommonStatus is embedded in every kind's status.
+type CommonStatus struct {
+	// observedGeneration is the metadata.generation the controller last
+	// computed this status from. When it is lower than metadata.generation the
+	// status is out of date.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions describe the object's state. `Ready` is the summary that
+	// GitOps tools read for health; `Degraded` says what was dropped and why.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// Condition types used on every kind.
+const (
+	// ConditionReady is the summary condition.
+	//   True: every input of the object is valid and its grants are in force.
+	//   False: something is wrong; the reason is one of the Reason* constants.
+	//   Unknown: the controller has not computed the object yet, or cannot now.
+	ConditionReady = "Ready"
+
+	// ConditionDegraded is True when part of the object was dropped (grants
+	// nothing) while the rest stands; the message lists what and why.
+	ConditionDegraded = "Degraded"
+)
+
+// Condition and finding reasons. Each finding the engine reports carries one.
+const (
+	ReasonReady                  = "Ready"
+	ReasonNoSuperAdmin           = "NoSuperAdmin"
+	ReasonRoleRequired           = "RoleRequired"
+	ReasonRoleForbidden          = "RoleForbidden"
+	ReasonInvalidEmail           = "InvalidEmail"
+	ReasonDuplicateEmail         = "DuplicateEmail"
+	ReasonRoleCycle              = "RoleCycle"
+	ReasonParentNotFound         = "ParentNotFound"
+	ReasonRoleNotFound           = "RoleNotFound"
+	ReasonBuiltIn                = "BuiltIn"
+	ReasonRoleLimitExceeded      = "RoleLimitExceeded"
+	ReasonApproverNotAuthorized  = "ApproverNotAuthorized"
+	ReasonPartnerNotFound        = "PartnerNotFound"
+	ReasonNotAPartner            = "NotAPartner"
+	ReasonPartnerAdminInvalid    = "PartnerAdminInvalid"
+	ReasonMigrationInvalid       = "MigrationInvalid"
+	ReasonExpired                = "Expired"
+	ReasonDelegationExceeded     = "DelegationExceeded"
+	ReasonGranterNotPartnerAdmin = "GranterNotPartnerAdmin"
+	ReasonNoPartnerAccess        = "NoPartnerAccess"
+	ReasonNeverGranted           = "NeverGrantedCapability"
+	ReasonDepartmentOpen         = "DepartmentModeOpen"
+	ReasonPolicyName             = "PolicyNameNotDefault"
+	ReasonDuplicateTenant        = "DuplicateTenantNamespace"
+	ReasonNoTenant               = "NoTenant"
+	ReasonControllerOwned        = "ControllerOwned"
+	ReasonPermissionSetNotFound  = "PermissionSetNotFound"
+	ReasonInvalidValue           = "InvalidValue"
+	ReasonInactive               = "Inactive"
+)
