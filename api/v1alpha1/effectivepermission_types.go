@@ -46,9 +46,11 @@ const (
 	// an active member of the user's role; OwnerAndGroups when it is, or when
 	// the record's groups name the user's role.
 	ScopeVisibility GrantScope = "Visibility"
-	// ScopeDepartment (Department mode) reaches non-Private records whose
-	// owner's department is role; with role empty, records of every other
-	// department and of owners with none (the departmentDefault).
+	// ScopeDepartment (Department mode) reaches non-Private records: with
+	// user set, records that user owns; else with role set, records whose
+	// owner's department is role; with neither, records of every other
+	// department and of owners with none (the departmentDefault). Only the
+	// most specific of an entry's Department grants applies to a record.
 	ScopeDepartment GrantScope = "Department"
 )
 
@@ -179,7 +181,7 @@ type RecordGrant struct {
 	// Department grants (empty: the department default).
 	// +optional
 	Role string `json:"role,omitempty"`
-	// user is the owner for User grants.
+	// user is the owner for User grants and user-specific Department grants.
 	// +optional
 	User string `json:"user,omitempty"`
 	// visibility is the record visibility a Visibility grant reaches.

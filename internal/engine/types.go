@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"fmt"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// Snapshot is every input object the engine reads. Order does not matter:
+// the engine sorts what it needs.
+type Snapshot struct {
+	Tenants            []accessv1.Tenant
+	Members            []accessv1.Member
+	Roles              []accessv1.Role
+	PermissionSets     []accessv1.PermissionSet
+	PartnerAccesses    []accessv1.PartnerAccess
+	VisibilityPolicies []accessv1.VisibilityPolicy
+	// EffectivePermissions found among the inputs. Offline (accessctl) they
+	// are user-written and reported (only the controller writes them); the
+	// controller leaves this empty.
+	EffectivePermissions []accessv1.EffectivePermission
+}
+
+// Severity says how the API server treats a finding's invariant.
+type Severity string
+
+const (
+	// Refused findings break an invariant the API server refuses (CEL or a
+	// validating webhook). Offline they make `accessctl validate` fail.
+	Refused Severity = "Refused"
+	// Reported findings are accepted by the API server but shown as a
+	// condition; nothing is granted from the broken part.
+	Reported Severity = "Reported"
+)
+
+// ObjectRef names an input object.
+type ObjectRef struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// String renders "Kind namespace/name", or "Kind name" when cluster-scoped.
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+// Finding is one broken invariant: which object, which field, why (a Reason*
+// constant of the API package), and a message for people that says what to do.
+type Finding struct {
+	Object   ObjectRef `json:"object"`
+	Field    string    `json:"field"`
+	Reason   string    `json:"reason"`
+	Message  string    `json:"message"`
+	Severity Severity  `json:"severity"`
+	// Tenant is the tenant the finding belongs to, when there is one.
+	Tenant string `json:"tenant,omitempty"`
+}
+
+// String renders "Kind namespace/name: field: message".
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: %s: %s", f.Object, f.Field, f.Message)
+}
+
+// Result is everything the engine computes from a snapshot.
+type Result struct {
+	// EffectivePermissions of every user of every tenant, sorted by
+	// namespace and name. Each carries TypeMeta, metadata.name,
+	// metadata.namespace, metadata.labels and spec; never status.
+	EffectivePermissions []accessv1.EffectivePermission
+	// Findings, sorted by object, field and reason.
+	Findings []Finding
+
+	// owners indexes, per tenant name, each member e-mail (lowercase) to what
+	// a record owned by that person needs for a decision.
+	owners map[string]map[string]Owner
+	// byUser indexes, per tenant name, each EP by lowercase e-mail.
+	byUser map[string]map[string]int
+}
+
+// Owner is what the check package needs to know about a record's owner.
+type Owner struct {
+	// Role is the owner's role (its department), empty when it has none:
+	// non-members, Admins, Developers, roles that name no Role.
+	Role string
+	// Active is true when the owner is an active member of the tenant.
+	Active bool
+}
