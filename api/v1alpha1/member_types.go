@@ -44,15 +44,13 @@ const (
 )
 
 // MemberSpec declares a user of the tenant.
-// +kubebuilder:validation:XValidation:rule="self.accountRole != 'Standard' || (has(self.role) && self.role != '')",message="a Standard member must have a role: set spec.role to a Role of this tenant (for example ceo), or choose another accountRole",fieldPath=".role",reason=FieldValueRequired
-// +kubebuilder:validation:XValidation:rule="!(self.accountRole in ['Admin', 'Developer']) || !has(self.role) || self.role == ''",message="an Admin or Developer member must not have a role: remove spec.role, or make the member Standard",fieldPath=".role",reason=FieldValueForbidden
 type MemberSpec struct {
 	// email identifies the user; compared case-insensitively and unique within
 	// the tenant.
 	// +required
 	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\\\.[A-Za-z0-9-]+)+$')",messageExpression="'spec.email: ' + self + ' is not a valid e-mail address; write it as name@example.com'",reason=FieldValueInvalid
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\\\.[A-Za-z0-9-]+)+$')",messageExpression="self + ' is not a valid e-mail address; write it as name@example.com'",reason=FieldValueInvalid
 	Email string `json:"email"`
 
 	// accountRole is the member's account role. SuperAdmin holds everything;
@@ -163,6 +161,8 @@ type MemberStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.spec.accountRole != 'Standard' || (has(self.spec.role) && self.spec.role != '')",messageExpression="'member \"' + self.metadata.name + '\" is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole'",fieldPath=".spec.role",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!(self.spec.accountRole in ['Admin', 'Developer']) || !has(self.spec.role) || self.spec.role == ''",messageExpression="'member \"' + self.metadata.name + '\" is ' + self.spec.accountRole + ' and must not have a role (admins and developers hold no role): remove spec.role, or make the member Standard'",fieldPath=".spec.role",reason=FieldValueForbidden
 type Member struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

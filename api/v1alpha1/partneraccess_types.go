@@ -85,7 +85,7 @@ type PartnerAdmin struct {
 	// +required
 	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\\\.[A-Za-z0-9-]+)+$')",messageExpression="'email: ' + self + ' is not a valid e-mail address; write it as name@example.com'",reason=FieldValueInvalid
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\\\.[A-Za-z0-9-]+)+$')",messageExpression="self + ' is not a valid e-mail address; write it as name@example.com'",reason=FieldValueInvalid
 	Email string `json:"email"`
 
 	// billingAccess grants billing.access too, which a partner admin gets

@@ -79,8 +79,8 @@ type RoleStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="self.metadata.name != 'ceo' || !has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo == ''",message="spec.reportsTo: the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo",fieldPath=".spec.reportsTo",reason=FieldValueForbidden
-// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo != self.metadata.name",messageExpression="'spec.reportsTo: Role ' + self.metadata.name + ' cannot report to itself; name its parent Role (default ceo)'",fieldPath=".spec.reportsTo",reason=FieldValueInvalid
+// +kubebuilder:validation:XValidation:rule="self.metadata.name != 'ceo' || !has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo == ''",message="the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo",fieldPath=".spec.reportsTo",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo != self.metadata.name",messageExpression="'Role \"' + self.metadata.name + '\" cannot report to itself; name its parent Role (default ceo)'",fieldPath=".spec.reportsTo",reason=FieldValueInvalid
 type Role struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -43,7 +43,7 @@ const (
 const DefaultPolicyName = "default"
 
 // VisibilityPolicySpec declares how records are shared ("access permissions").
-// +kubebuilder:validation:XValidation:rule="!has(self.mode) || self.mode != 'Department' || has(self.departmentDefault) || (has(self.departmentRules) && size(self.departmentRules) > 0)",message="spec.departmentDefault: Department mode with no departmentRules and no explicit departmentDefault would open every record to every member; set departmentDefault (for example None) or add departmentRules",fieldPath=".departmentDefault",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || self.mode != 'Department' || has(self.departmentDefault) || (has(self.departmentRules) && size(self.departmentRules) > 0)",message="Department mode with no departmentRules and no explicit departmentDefault would open every record to every member; set departmentDefault (for example None) or add departmentRules",fieldPath=".departmentDefault",reason=FieldValueRequired
 type VisibilityPolicySpec struct {
 	// mode is the record-sharing model. RoleHierarchy (default): the role
 	// tree and sharing rules only. PermissionGroup: each record also carries a
@@ -240,7 +240,7 @@ type VisibilityPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="self.metadata.name == 'default'",messageExpression="'metadata.name: a tenant has one VisibilityPolicy and it must be named default, not ' + self.metadata.name + '; rename it to default'",fieldPath=".metadata.name",reason=FieldValueInvalid
+// +kubebuilder:validation:XValidation:rule="self.metadata.name == 'default'",messageExpression="'a tenant has one VisibilityPolicy and it must be named default, not ' + self.metadata.name + '; rename it to default'",fieldPath=".metadata.name",reason=FieldValueInvalid
 type VisibilityPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -1,10 +1,228 @@
 package engine
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
 
 // Compute computes every EffectivePermission and finding of the snapshot at
-// time now. It never panics on bad input and never reads the clock.
+// time now (used only for PartnerAccess expiry). It never panics on bad input
+// and never reads the clock; the same snapshot, in any order, gives the same
+// result.
 func Compute(s *Snapshot, now time.Time) *Result {
-	_ = now
-	return &Result{}
+	w := index(s)
+	w.partnerAccesses(now)
+	w.partnerGrants()
+
+	res := &Result{owners: map[string]map[string]Owner{}, byUser: map[string]map[string]int{}}
+	for _, t := range w.tenants {
+		res.owners[t.name] = t.ownerIndex()
+		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions()...)
+	}
+	slices.SortFunc(res.EffectivePermissions, func(a, b accessv1.EffectivePermission) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	for i := range res.EffectivePermissions {
+		ep := &res.EffectivePermissions[i]
+		if res.byUser[ep.Spec.Tenant] == nil {
+			res.byUser[ep.Spec.Tenant] = map[string]int{}
+		}
+		res.byUser[ep.Spec.Tenant][ep.Spec.User] = i
+	}
+	res.Findings = w.fs.sorted()
+	return res
+}
+
+// ownerIndex says, for each member e-mail, what a record it owns needs.
+func (t *tenant) ownerIndex() map[string]Owner {
+	out := map[string]Owner{}
+	for email, ms := range t.byEmail {
+		if len(ms) != 1 {
+			continue // duplicates are nobody: fail closed
+		}
+		m := ms[0]
+		out[email] = Owner{Role: m.role, Active: m.usable}
+	}
+	return out
+}
+
+// effectivePermissions computes the EP of every person with standing here:
+// each Member, and each partner admin or staff person reaching the tenant.
+func (t *tenant) effectivePermissions() []accessv1.EffectivePermission {
+	emails := map[string]bool{}
+	for e := range t.byEmail {
+		emails[e] = true
+	}
+	for e := range t.partnerParts {
+		emails[e] = true
+	}
+	taken := map[string]bool{}
+	for _, m := range t.members {
+		taken[m.name()] = true
+	}
+	var out []accessv1.EffectivePermission
+	for _, email := range sortedKeys(emails) {
+		ms := t.byEmail[email] // sorted by name
+		pp := t.partnerParts[email]
+		var name string
+		if len(ms) > 0 {
+			name = ms[0].name()
+		} else {
+			name = pp.names[0]
+			if taken[name] {
+				continue // a Member already has this name; the person's grants cannot be named (see docs/decisions.md)
+			}
+		}
+		out = append(out, t.effectivePermission(name, email, ms, pp))
+	}
+	return out
+}
+
+func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partnerPerson) accessv1.EffectivePermission {
+	ep := accessv1.EffectivePermission{
+		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "EffectivePermission"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns},
+	}
+	spec := &ep.Spec
+	spec.Tenant, spec.User = t.name, email
+
+	var m *member
+	if len(ms) == 1 {
+		m = ms[0]
+	}
+	var parts []*part
+	var memberPart *part
+	if m != nil {
+		memberPart = t.memberPart(m)
+		if memberPart != nil {
+			parts = append(parts, memberPart)
+		}
+	}
+	if pp != nil {
+		parts = append(parts, pp.parts...)
+		spec.Partner = strings.Join(pp.partners, ",")
+	}
+	switch {
+	case memberPart != nil:
+		spec.AccountRole = m.accountRole
+	case pp != nil && pp.admin:
+		spec.AccountRole = accessv1.AccountRolePartnerAdmin
+	case pp != nil:
+		spec.AccountRole = accessv1.AccountRolePartnerStaff
+	case len(ms) > 0:
+		spec.AccountRole = ms[0].accountRole
+	}
+	if len(ms) > 0 && (spec.AccountRole == accessv1.AccountRoleStandard || spec.AccountRole == accessv1.AccountRoleSuperAdmin) {
+		spec.Role = ms[0].declaredRole
+	}
+	if len(parts) == 0 {
+		return ep // inactive: holds nothing
+	}
+	spec.Active = true
+	spec.Mode = t.policy.mode
+
+	caps := capabilities(parts, pp != nil)
+	if caps.all {
+		spec.Capabilities = []string{accessv1.AllCapabilities}
+	} else {
+		spec.Capabilities = sortedKeys(caps.has)
+	}
+	spec.WithheldCapabilities = sortedKeys(caps.withheld)
+	for _, p := range parts {
+		for _, s := range p.sources {
+			if len(s.caps) > 0 {
+				spec.CapabilitySources = append(spec.CapabilitySources, accessv1.CapabilitySource{Via: s.via, Capabilities: slices.Clone(s.caps)})
+			}
+		}
+	}
+	slices.SortFunc(spec.CapabilitySources, func(a, b accessv1.CapabilitySource) int { return cmp.Compare(a.Via, b.Via) })
+
+	keys := t.typeKeys(parts)
+	entries := make([]accessv1.ObjectPermission, 0, len(keys))
+	for _, typ := range keys {
+		entries = append(entries, t.unitedEntry(parts, typ))
+	}
+	wildcard := entries[len(entries)-1]
+	for _, e := range entries {
+		if len(e.Actions) == 0 {
+			continue
+		}
+		if e.Type != accessv1.AllTypes && sameButType(e, wildcard) {
+			continue // the "*" entry already says the same
+		}
+		spec.Objects = append(spec.Objects, e)
+	}
+	slices.SortFunc(spec.Objects, func(a, b accessv1.ObjectPermission) int { return cmp.Compare(a.Type, b.Type) })
+
+	if memberPart != nil && memberPart.viewer.role != "" && hasScope(spec.Objects, accessv1.ScopeHierarchy) {
+		spec.Subordinates = t.roles.subordinatesOf(memberPart.viewer.role)
+	}
+	return ep
+}
+
+// unitedEntry unites every part's actions and grants on one type.
+func (t *tenant) unitedEntry(parts []*part, typ string) accessv1.ObjectPermission {
+	e := accessv1.ObjectPermission{Type: typ}
+	var bits actionBits
+	for _, p := range parts {
+		b, srcs, grants := t.entry(p, typ)
+		bits |= b
+		e.ActionSources = append(e.ActionSources, srcs...)
+		e.Grants = append(e.Grants, grants...)
+	}
+	e.Actions = bits.list()
+	slices.SortFunc(e.ActionSources, func(a, b accessv1.ActionSource) int { return cmp.Compare(a.Via, b.Via) })
+	e.Grants = normalizeGrants(e.Grants)
+	for _, g := range e.Grants {
+		if g.Scope == accessv1.ScopeAll && g.Access.Rank() > e.All.Rank() {
+			e.All = g.Access
+		}
+		if g.Scope == accessv1.ScopeVisibility && e.Visibility == nil {
+			e.Visibility = t.policy.typeVisibility(typ)
+		}
+	}
+	return e
+}
+
+// normalizeGrants sorts grants and merges those that differ only in via.
+func normalizeGrants(gs []accessv1.RecordGrant) []accessv1.RecordGrant {
+	if len(gs) == 0 {
+		return nil
+	}
+	key := func(g accessv1.RecordGrant) string {
+		return string(g.Scope) + "\x00" + g.Role + "\x00" + g.User + "\x00" + string(g.Visibility) + "\x00" + string(g.Access) + "\x00" + strings.Join(g.HiddenFields, ",")
+	}
+	slices.SortStableFunc(gs, func(a, b accessv1.RecordGrant) int { return cmp.Compare(key(a), key(b)) })
+	out := gs[:0:0]
+	for _, g := range gs {
+		if n := len(out); n > 0 && key(out[n-1]) == key(g) {
+			out[n-1].Via = sortedCopy(append(slices.Clone(out[n-1].Via), g.Via...))
+			continue
+		}
+		g.Via = sortedCopy(g.Via)
+		out = append(out, g)
+	}
+	return out
+}
+
+func sameButType(a, b accessv1.ObjectPermission) bool {
+	a.Type = b.Type
+	return equalEntry(a, b)
+}
+
+func hasScope(objs []accessv1.ObjectPermission, s accessv1.GrantScope) bool {
+	for _, o := range objs {
+		for _, g := range o.Grants {
+			if g.Scope == s {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+var emailRE = regexp.MustCompile(accessv1.EmailPattern)
+
+// tenant is everything the engine knows about one tenant.
+type tenant struct {
+	name string
+	ns   string
+	obj  *accessv1.Tenant
+
+	members []*member            // sorted by name
+	byEmail map[string][]*member // lowercase e-mail → members (more than one: duplicates)
+	roles   *roleTree
+	sets    map[string]*accessv1.PermissionSet // the built-in partner-admin included
+	pas     []*accessv1.PartnerAccess          // sorted by name
+	policy  policy
+
+	// filled by the partner pass
+	activePartners map[string]bool           // partner tenant → has an active PartnerAccess here
+	admins         map[string]*adminGrant    // partner + "/" + e-mail → grant
+	partnerParts   map[string]*partnerPerson // e-mail → partner grants in this tenant
+	// phases of PartnerAccess objects, by name
+	paPhase map[string]accessv1.PartnerAccessPhase
+}
+
+// member is one Member with what the engine resolved about it.
+type member struct {
+	obj   *accessv1.Member
+	email string // lowercase
+	// usable is false for inactive, duplicate-e-mail, invalid-e-mail or
+	// unknown-account-role members: they grant nothing.
+	usable      bool
+	active      bool
+	accountRole accessv1.AccountRole
+	// role is the member's resolved role: an existing Role for Standard and
+	// SuperAdmin members, "" otherwise (no role, dangling role, Admin, Developer).
+	role string
+	// declaredRole is spec.role as written (shown in the EffectivePermission).
+	declaredRole string
+}
+
+func (m *member) name() string { return m.obj.Name }
+
+func (m *member) isActiveSuperAdmin() bool {
+	return m.usable && m.accountRole == accessv1.AccountRoleSuperAdmin
+}
+
+// unique returns the one usable member with this e-mail, or nil.
+func (t *tenant) unique(email string) *member {
+	ms := t.byEmail[strings.ToLower(email)]
+	if len(ms) != 1 || !ms[0].usable {
+		return nil
+	}
+	return ms[0]
+}
+
+// single returns the one member with this e-mail, usable or not, or nil
+// when there is none or more than one.
+func (t *tenant) single(email string) *member {
+	ms := t.byEmail[strings.ToLower(email)]
+	if len(ms) != 1 {
+		return nil
+	}
+	return ms[0]
+}
+
+func (t *tenant) isPartner() bool { return t.obj.IsPartner() }
+
+// world is the indexed snapshot.
+type world struct {
+	tenants []*tenant          // sorted by name
+	byName  map[string]*tenant // Tenant name → tenant
+	fs      findings
+}
+
+func index(s *Snapshot) *world {
+	w := &world{byName: map[string]*tenant{}}
+	byNS := map[string]*tenant{}
+
+	tenants := ptrs(s.Tenants)
+	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int { return cmpString(a.Name, b.Name) })
+	for _, obj := range tenants {
+		ns := obj.NamespaceOrDefault()
+		if other, ok := byNS[ns]; ok {
+			w.fs.add(Refused, obj.Name, refOf("Tenant", "", obj.Name), "spec.namespace", accessv1.ReasonDuplicateTenant,
+				"Tenant %q claims namespace %q, which Tenant %q already holds; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
+				obj.Name, ns, other.name)
+			continue
+		}
+		t := &tenant{name: obj.Name, ns: ns, obj: obj, byEmail: map[string][]*member{},
+			sets:           map[string]*accessv1.PermissionSet{accessv1.PartnerAdminPermissionSet: BuiltinPartnerAdminSet(ns)},
+			activePartners: map[string]bool{}, admins: map[string]*adminGrant{}, partnerParts: map[string]*partnerPerson{},
+			paPhase: map[string]accessv1.PartnerAccessPhase{}}
+		byNS[ns] = t
+		w.byName[obj.Name] = t
+		w.tenants = append(w.tenants, t)
+	}
+
+	// claim places a namespaced object in its tenant, or reports it.
+	claim := func(kind, ns, name string) *tenant {
+		if t, ok := byNS[ns]; ok {
+			return t
+		}
+		w.fs.add(Reported, "", refOf(kind, ns, name), "metadata.namespace", accessv1.ReasonNoTenant,
+			"%s %s/%s is in namespace %q, which no Tenant claims; it grants nothing: create a Tenant with spec.namespace %q or move the object into a tenant's namespace",
+			kind, ns, name, ns, ns)
+		return nil
+	}
+
+	rolesByTenant := map[*tenant][]*accessv1.Role{}
+	for _, r := range ptrs(s.Roles) {
+		t := claim("Role", r.Namespace, r.Name)
+		if t == nil {
+			continue
+		}
+		if r.Name == accessv1.CEORole {
+			if r.Spec.ReportsTo != "" { // the CEL rule's words
+				w.fs.add(Refused, t.name, refOf("Role", t.ns, r.Name), "spec.reportsTo", accessv1.ReasonBuiltIn,
+					"the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo")
+			}
+			w.fs.add(Refused, t.name, refOf("Role", t.ns, r.Name), "metadata.name", accessv1.ReasonBuiltIn,
+				"Role ceo is built in: access-controller creates it in every tenant and it cannot be changed; remove it from your manifests (roles report to ceo by default)")
+			continue
+		}
+		rolesByTenant[t] = append(rolesByTenant[t], r)
+	}
+	for _, ps := range ptrs(s.PermissionSets) {
+		t := claim("PermissionSet", ps.Namespace, ps.Name)
+		if t == nil {
+			continue
+		}
+		if ps.Name == accessv1.PartnerAdminPermissionSet {
+			w.fs.add(Refused, t.name, refOf("PermissionSet", t.ns, ps.Name), "metadata.name", accessv1.ReasonBuiltIn,
+				"PermissionSet partner-admin is built in: access-controller keeps it in every tenant and it cannot be changed; remove it from your manifests or choose another name")
+			continue
+		}
+		t.sets[ps.Name] = ps
+		checkPermissionSet(t, ps, &w.fs)
+	}
+	for _, pa := range ptrs(s.PartnerAccesses) {
+		if t := claim("PartnerAccess", pa.Namespace, pa.Name); t != nil {
+			t.pas = append(t.pas, pa)
+		}
+	}
+	for _, p := range ptrs(s.VisibilityPolicies) {
+		t := claim("VisibilityPolicy", p.Namespace, p.Name)
+		if t == nil {
+			continue
+		}
+		if p.Name != accessv1.DefaultPolicyName {
+			w.fs.add(Refused, t.name, refOf("VisibilityPolicy", t.ns, p.Name), "metadata.name", accessv1.ReasonPolicyName,
+				"a tenant has one VisibilityPolicy and it must be named default, not %s; rename it to default", p.Name)
+			continue
+		}
+		t.policy.obj = p
+	}
+	for _, ep := range s.EffectivePermissions {
+		w.fs.add(Refused, "", refOf("EffectivePermission", ep.Namespace, ep.Name), "metadata.name", accessv1.ReasonControllerOwned,
+			"EffectivePermission %s/%s is written only by access-controller; remove it from your manifests (the controller computes it from Members, Roles, PermissionSets, PartnerAccess and the VisibilityPolicy)",
+			ep.Namespace, ep.Name)
+	}
+	membersByTenant := map[*tenant][]*accessv1.Member{}
+	for _, m := range ptrs(s.Members) {
+		if t := claim("Member", m.Namespace, m.Name); t != nil {
+			membersByTenant[t] = append(membersByTenant[t], m)
+		}
+	}
+
+	for _, t := range w.tenants {
+		slices.SortFunc(t.pas, func(a, b *accessv1.PartnerAccess) int { return cmpString(a.Name, b.Name) })
+		roles := rolesByTenant[t]
+		slices.SortFunc(roles, func(a, b *accessv1.Role) int { return cmpString(a.Name, b.Name) })
+		t.roles = buildRoleTree(t, roles, &w.fs)
+		if t.obj.Spec.Limits != nil && t.obj.Spec.Limits.Roles != nil && int32(len(roles)) > *t.obj.Spec.Limits.Roles {
+			w.fs.add(Refused, t.name, refOf("Tenant", "", t.name), "spec.limits.roles", accessv1.ReasonRoleLimitExceeded,
+				"tenant %q has %d custom roles, more than its limit of %d (the built-in ceo does not count); delete roles or raise spec.limits.roles",
+				t.name, len(roles), *t.obj.Spec.Limits.Roles)
+		}
+		t.policy.build(t, &w.fs)
+		ms := membersByTenant[t]
+		slices.SortFunc(ms, func(a, b *accessv1.Member) int { return cmpString(a.Name, b.Name) })
+		indexMembers(t, ms, &w.fs)
+	}
+	return w
+}
+
+// indexMembers resolves each member's e-mail, account role and role, and
+// reports what is wrong with them.
+func indexMembers(t *tenant, ms []*accessv1.Member, fs *findings) {
+	for _, obj := range ms {
+		m := &member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
+			accountRole: obj.AccountRoleOrDefault(), declaredRole: obj.Spec.Role}
+		m.usable = m.active
+		ref := refOf("Member", t.ns, obj.Name)
+		if !emailRE.MatchString(obj.Spec.Email) {
+			m.usable = false
+			fs.add(Refused, t.name, ref, "spec.email", accessv1.ReasonInvalidEmail,
+				"%s is not a valid e-mail address; write it as name@example.com", obj.Spec.Email)
+		}
+		switch m.accountRole {
+		case accessv1.AccountRoleStandard, accessv1.AccountRoleSuperAdmin:
+			switch {
+			case obj.Spec.Role == "" && m.accountRole == accessv1.AccountRoleStandard:
+				fs.add(Refused, t.name, ref, "spec.role", accessv1.ReasonRoleRequired,
+					"member %q is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole", obj.Name)
+			case obj.Spec.Role == "":
+			case t.roles.has(obj.Spec.Role):
+				m.role = obj.Spec.Role
+			default:
+				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
+					"member %q has role %q, which does not exist in tenant %q; until it does, the member has no role (own records, All and Public paths only): create Role %q or fix spec.role",
+					obj.Name, obj.Spec.Role, t.name, obj.Spec.Role)
+			}
+		case accessv1.AccountRoleAdmin, accessv1.AccountRoleDeveloper:
+			if obj.Spec.Role != "" {
+				fs.add(Refused, t.name, ref, "spec.role", accessv1.ReasonRoleForbidden,
+					"member %q is %s and must not have a role (admins and developers hold no role): remove spec.role, or make the member Standard", obj.Name, m.accountRole)
+			}
+		default:
+			m.usable = false
+			fs.add(Refused, t.name, ref, "spec.accountRole", accessv1.ReasonInvalidValue,
+				"member %q has accountRole %q; it must be one of SuperAdmin, Admin, Developer, Standard; it grants nothing until fixed", obj.Name, m.accountRole)
+		}
+		if e := obj.Spec.Employment; e != "" && e != accessv1.EmploymentEmployee && e != accessv1.EmploymentContractor {
+			fs.add(Refused, t.name, ref, "spec.employment", accessv1.ReasonInvalidValue,
+				"member %q has employment %q; it must be Employee or Contractor", obj.Name, e)
+		}
+		for i, name := range obj.Spec.PermissionSets {
+			if _, ok := t.sets[name]; !ok {
+				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
+					"member %q names PermissionSet %q, which does not exist in tenant %q; it grants nothing until it does: create it or remove it from spec.permissionSets",
+					obj.Name, name, t.name)
+			}
+		}
+		t.members = append(t.members, m)
+		t.byEmail[m.email] = append(t.byEmail[m.email], m)
+	}
+	for _, email := range sortedKeys(t.byEmail) {
+		ms := t.byEmail[email]
+		if len(ms) < 2 {
+			continue
+		}
+		names := make([]string, len(ms))
+		for i, m := range ms {
+			names[i] = m.name()
+		}
+		for _, m := range ms {
+			m.usable = false
+			fs.add(Refused, t.name, refOf("Member", t.ns, m.name()), "spec.email", accessv1.ReasonDuplicateEmail,
+				"e-mail %s is used by members %s of tenant %q; an e-mail must be unique in a tenant and neither is granted anything: remove or change the duplicates",
+				email, quoteJoin(names), t.name)
+		}
+	}
+	supers := 0
+	for _, m := range t.members {
+		if m.isActiveSuperAdmin() {
+			supers++
+		}
+	}
+	if supers == 0 {
+		fs.add(Reported, t.name, refOf("Tenant", "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
+			"tenant %q has no active SuperAdmin; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name)
+	}
+}
+
+// checkPermissionSet reports values the API server's schema would refuse
+// (offline manifests are not schema-checked) and the "*" capability.
+func checkPermissionSet(t *tenant, ps *accessv1.PermissionSet, fs *findings) {
+	ref := refOf("PermissionSet", t.ns, ps.Name)
+	for i, o := range ps.Spec.Objects {
+		for j, a := range o.Actions {
+			if _, ok := actionBit(a); !ok {
+				fs.add(Refused, t.name, ref, fieldIndex(fieldIndex("spec.objects", i)+".actions", j), accessv1.ReasonInvalidValue,
+					"PermissionSet %q has action %q; it must be one of view, create, edit, delete, export, viewAll, modifyAll; it grants nothing", ps.Name, a)
+			}
+		}
+	}
+	for i, c := range ps.Spec.Capabilities {
+		if c == accessv1.AllCapabilities || c == "" {
+			fs.add(Refused, t.name, ref, fieldIndex("spec.capabilities", i), accessv1.ReasonInvalidValue,
+				"PermissionSet %q has capability %q, which is not a capability name; name each capability (only a SuperAdmin holds every capability)", ps.Name, c)
+		}
+	}
+}

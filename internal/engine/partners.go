@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// adminGrant is one partner admin of a partner in a client.
+type adminGrant struct {
+	partner string
+	member  *member // the partner tenant's Member
+	billing bool
+	vias    []string // the PartnerAccess objects granting it
+}
+
+// caps is the granting admin's partner-admin capability set: the ceiling of
+// what it may delegate.
+func (a *adminGrant) caps() []string {
+	if !a.billing {
+		return partnerAdminCapabilities
+	}
+	return sortedCopy(append(slices.Clone(partnerAdminCapabilities), capabilityBilling))
+}
+
+// partnerPerson is a person's partner standing in a client tenant.
+type partnerPerson struct {
+	email    string
+	names    []string // "<partner>.<member>" candidates for the EP name, sorted
+	partners []string // sorted
+	admin    bool
+	parts    []*part
+}
+
+func (t *tenant) person(email string) *partnerPerson {
+	pp := t.partnerParts[email]
+	if pp == nil {
+		pp = &partnerPerson{email: email}
+		t.partnerParts[email] = pp
+	}
+	return pp
+}
+
+func (pp *partnerPerson) add(partner, memberName string, p *part, admin bool) {
+	pp.parts = append(pp.parts, p)
+	pp.admin = pp.admin || admin
+	if !slices.Contains(pp.partners, partner) {
+		pp.partners = append(pp.partners, partner)
+		slices.Sort(pp.partners)
+	}
+	if n := partner + "." + memberName; !slices.Contains(pp.names, n) {
+		pp.names = append(pp.names, n)
+		slices.Sort(pp.names)
+	}
+}
+
+// partnerAccesses decides which PartnerAccess objects are active and which
+// partner admin entries are valid (semantics.md §4, invariants 7–9).
+func (w *world) partnerAccesses(now time.Time) {
+	for _, c := range w.tenants {
+		for _, pa := range c.pas {
+			w.partnerAccess(c, pa, now)
+		}
+	}
+}
+
+func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Time) {
+	fs := &w.fs
+	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	spec := &pa.Spec
+	phase := accessv1.PhaseActive
+	demote := func(p accessv1.PartnerAccessPhase) {
+		// Invalid outranks Expired outranks Pending: the phase names the worst.
+		rank := map[accessv1.PartnerAccessPhase]int{accessv1.PhaseActive: 0, accessv1.PhasePending: 1, accessv1.PhaseExpired: 2, accessv1.PhaseInvalid: 3}
+		if rank[p] > rank[phase] {
+			phase = p
+		}
+	}
+	p := w.byName[spec.Partner]
+	switch {
+	case p == nil:
+		demote(accessv1.PhasePending)
+		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonPartnerNotFound,
+			"PartnerAccess %q names partner %q, which is not a Tenant; nothing is granted until Tenant %q exists with spec.partnerProgram", pa.Name, spec.Partner, spec.Partner)
+	case !p.isPartner():
+		demote(accessv1.PhaseInvalid)
+		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonNotAPartner,
+			"PartnerAccess %q names tenant %q, which is not a partner agency (no spec.partnerProgram); nothing is granted: give Tenant %q a spec.partnerProgram tier or name a partner", pa.Name, spec.Partner, spec.Partner)
+	}
+	approver := c.unique(spec.ApprovedBy)
+	if approver == nil || (approver.accountRole != accessv1.AccountRoleSuperAdmin && !c.memberHolds(approver, capabilityUsersManage)) {
+		demote(accessv1.PhaseInvalid)
+		fs.add(Reported, c.name, ref, "spec.approvedBy", accessv1.ReasonApproverNotAuthorized,
+			"PartnerAccess %q was approved by %s, who is not an active SuperAdmin of tenant %q nor holds users.manage there; nothing is granted: have a super admin (or a member with users.manage) approve it and set spec.approvedBy",
+			pa.Name, orNone(spec.ApprovedBy), c.name)
+	}
+	if spec.ExpiresAt != "" {
+		exp, err := time.Parse(time.RFC3339, spec.ExpiresAt)
+		if err != nil || !now.Before(exp) {
+			demote(accessv1.PhaseExpired)
+			why := "expired at " + spec.ExpiresAt
+			if err != nil {
+				why = fmt.Sprintf("has an expiresAt %q that is not an RFC 3339 time, which counts as expired", spec.ExpiresAt)
+			}
+			fs.add(Reported, c.name, ref, "spec.expiresAt", accessv1.ReasonExpired,
+				"PartnerAccess %q %s; its partner admins and staff hold nothing here: renew it with a later spec.expiresAt, or delete it", pa.Name, why)
+		}
+	}
+	// Entries are checked whatever the phase, so every mistake shows at once.
+	var valid []*adminGrant
+	for i, e := range spec.PartnerAdmins {
+		field := fieldIndex("spec.partnerAdmins", i)
+		if g := w.partnerAdminEntry(c, pa, p, i, field, e); g != nil {
+			valid = append(valid, g)
+		}
+	}
+	c.paPhase[pa.Name] = phase
+	if phase != accessv1.PhaseActive {
+		return
+	}
+	c.activePartners[p.name] = true
+	for _, g := range valid {
+		key := p.name + "/" + g.member.email
+		if prev := c.admins[key]; prev != nil {
+			prev.billing = prev.billing || g.billing
+			prev.vias = append(prev.vias, g.vias...)
+			continue
+		}
+		c.admins[key] = g
+	}
+}
+
+// partnerAdminEntry validates one partnerAdmins entry (invariants 8 and 9).
+func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, field string, e accessv1.PartnerAdmin) *adminGrant {
+	fs := &w.fs
+	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	if !emailRE.MatchString(e.Email) {
+		fs.add(Refused, c.name, ref, field+".email", accessv1.ReasonInvalidEmail,
+			"%s is not a valid e-mail address; write it as name@example.com", e.Email)
+		return nil
+	}
+	ok := true
+	if e.MigratedFrom != "" {
+		var fromMember *member
+		for _, m := range c.members {
+			if m.name() == e.MigratedFrom {
+				fromMember = m
+			}
+		}
+		switch {
+		case fromMember == nil:
+			ok = false
+			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+				"partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
+				e.Email, e.MigratedFrom, c.name, i)
+		case !strings.EqualFold(fromMember.obj.Spec.Email, e.Email):
+			ok = false
+			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+				"partner admin %s cannot migrate member %q (%s): only oneself can migrate from super admin to partner admin; the member's e-mail must equal the entry's",
+				e.Email, e.MigratedFrom, fromMember.obj.Spec.Email)
+		default:
+			others := 0
+			for _, m := range c.members {
+				if m != fromMember && m.isActiveSuperAdmin() {
+					others++
+				}
+			}
+			if others == 0 {
+				ok = false
+				fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+					"member %q cannot migrate to partner admin: tenant %q would have no other active SuperAdmin; make another member SuperAdmin first", e.MigratedFrom, c.name)
+			}
+		}
+	}
+	if p == nil || !p.isPartner() {
+		return nil // reported on spec.partner
+	}
+	bad := func(why string) {
+		ok = false
+		fs.add(Reported, c.name, ref, field+".email", accessv1.ReasonPartnerAdminInvalid,
+			"partner admin %s %s; this entry grants nothing: %s", e.Email, why, "name an active Employee of "+p.name+" who holds a partner seat")
+	}
+	ms := p.byEmail[strings.ToLower(e.Email)]
+	var m *member
+	switch {
+	case len(ms) == 0:
+		bad(fmt.Sprintf("is not a member of partner %q", p.name))
+	case len(ms) > 1:
+		bad(fmt.Sprintf("is shared by %d members of partner %q, so it is nobody's", len(ms), p.name))
+	default:
+		m = ms[0]
+		switch {
+		case !m.usable:
+			bad(fmt.Sprintf("is not an active member of partner %q", p.name))
+		case m.obj.EmploymentOrDefault() != accessv1.EmploymentEmployee:
+			bad(fmt.Sprintf("is a %s of partner %q, and contractors are never partner admins", m.obj.EmploymentOrDefault(), p.name))
+		case !m.obj.Spec.PartnerSeat:
+			bad(fmt.Sprintf("has no partner seat at %q (spec.partnerSeat)", p.name))
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &adminGrant{partner: p.name, member: m, billing: e.BillingAccess, vias: []string{"partnerAccess: " + pa.Name}}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nobody"
+	}
+	return s
+}
+
+// partnerGrants gives every valid partner admin and partner staff person its
+// parts in each client (semantics.md §4, invariants 10, 11, 18).
+func (w *world) partnerGrants() {
+	for _, c := range w.tenants {
+		for _, key := range sortedKeys(c.admins) {
+			g := c.admins[key]
+			caps := g.caps()
+			via := strings.Join(g.vias, ", ") + " (partner admin of " + g.partner + ")"
+			p := &part{sources: []source{everything(via, caps)}, mode: modeAllRW, allVia: via}
+			c.person(g.member.email).add(g.partner, g.member.name(), p, true)
+		}
+	}
+	neverReported := map[*accessv1.PermissionSet]bool{}
+	for _, p := range w.tenants {
+		for _, s := range p.members {
+			for i, ca := range s.obj.Spec.ClientAccess {
+				w.clientAccess(p, s, i, ca, neverReported)
+			}
+		}
+	}
+}
+
+func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAccess, neverReported map[*accessv1.PermissionSet]bool) {
+	fs := &w.fs
+	ref := refOf("Member", p.ns, s.name())
+	field := fieldIndex("spec.clientAccess", i)
+	// Templates are checked first: a template with never-granted capabilities
+	// is reported whatever else is wrong.
+	var sets []*accessv1.PermissionSet
+	for j, name := range ca.PermissionSets {
+		ps, ok := p.sets[name]
+		if !ok {
+			fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
+				"client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing until it does", ca.Tenant, name, p.name)
+			continue
+		}
+		sets = append(sets, ps)
+		if !neverReported[ps] {
+			var never []string
+			for _, c := range ps.Spec.Capabilities {
+				if slices.Contains(neverGrantedToPartners, c) {
+					never = append(never, c)
+				}
+			}
+			if len(never) > 0 {
+				neverReported[ps] = true
+				fs.add(Reported, p.name, refOf("PermissionSet", p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+					"PermissionSet %q is used as a partner template but holds %s, which partner people never get; they are stripped: remove them from the set",
+					ps.Name, strings.Join(never, ", "))
+			}
+		}
+	}
+	if !s.usable {
+		return // an inactive or broken staff member reaches nothing
+	}
+	c := w.byName[ca.Tenant]
+	if c == nil || !c.activePartners[p.name] {
+		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
+			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing until the client creates one",
+			s.name(), ca.Tenant, ca.Tenant, p.name)
+		return
+	}
+	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
+	if admin == nil {
+		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
+			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
+			s.name(), ca.Tenant, orNone(ca.GrantedBy), p.name, ca.Tenant)
+		return
+	}
+	ceiling := admin.caps()
+	var excess []string
+	pt := &part{mode: modeOwnAll, viewer: viewer{email: s.email}}
+	for _, ps := range sets {
+		src := setSource(ps, fmt.Sprintf("clientAccess: %s/%s permissionSet %s, granted by %s", p.name, s.name(), ps.Name, admin.member.email))
+		var kept []string
+		for _, c := range src.caps {
+			if slices.Contains(ceiling, c) {
+				kept = append(kept, c)
+			} else if !slices.Contains(excess, c) {
+				excess = append(excess, c)
+			}
+		}
+		src.caps = kept
+		pt.sources = append(pt.sources, src)
+	}
+	if len(excess) > 0 {
+		slices.Sort(excess)
+		fs.add(Refused, p.name, ref, field+".permissionSets", accessv1.ReasonDelegationExceeded,
+			"member %q's client access to %q grants %s, which partner admin %s does not hold there; a partner admin delegates only what it holds: remove them from the templates or grant from an admin who holds them",
+			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
+	}
+	c.person(s.email).add(p.name, s.name(), pt, false)
+}
