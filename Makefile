@@ -2,10 +2,11 @@
 
 # Tool versions, pinned to ones that build with Go 1.26 (GOTOOLCHAIN=local).
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
-GOLANGCI_LINT_VERSION ?= v2.7.2
+GOLANGCI_LINT_VERSION ?= v2.15.0
 
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 ACCESSCTL ?= $(LOCALBIN)/accessctl
 SCENARIOS ?= $(shell cd .. && pwd)/shared/scenarios
 
@@ -55,10 +56,15 @@ bench: ## Run the Go benchmarks (engine render, check, EP size).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
 
 .PHONY: fuzz
-fuzz: ## Fuzz each target for FUZZTIME (default 30s).
-	@for t in $$(go test ./... -list 'Fuzz.*' 2>/dev/null | grep '^Fuzz'); do :; done
-	go test ./internal/manifest -run '^$$' -fuzz FuzzDecode -fuzztime $${FUZZTIME:-30s}
-	go test ./internal/engine -run '^$$' -fuzz FuzzRender -fuzztime $${FUZZTIME:-30s}
+fuzz: ## Fuzz every target for FUZZTIME each (default 30s); `make test` runs their seed corpora.
+	@set -e; for pkg in $$(go list ./...); do \
+		for t in $$(go test $$pkg -list '^Fuzz' 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t"; go test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s}; \
+		done; done
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (installed into bin/ on first use).
+	$(GOLANGCI_LINT) run ./...
 
 ##@ Build
 
@@ -77,3 +83,8 @@ run: build ## Render the samples with accessctl (the next step runs the controll
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
 $(CONTROLLER_GEN):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
+$(GOLANGCI_LINT):
+	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
