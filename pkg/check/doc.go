@@ -9,5 +9,38 @@
 //	d := p.Action(accessv1.ActionEdit, check.Record{Type: "deals", Owner: "bob@acme.example", OwnerRole: "sales-junior", OwnerActive: true})
 //	if d.Allowed { ... }
 //
-// Compile allocates; Action and Capability do not.
+// Compile allocates; Action and Capability do not: every Reasons slice they
+// return is prepared by Compile and shared, so callers must not modify it.
+// Decide compiles and asks in one call; Explain (and ExplainCapability)
+// says in words which path decided a question, or why none applied, for
+// `accessctl check --explain`.
+//
+// The algorithm is exactly the one of docs/effectivepermission.md. Where that
+// text leaves a case open (only malformed or hand-written EPs reach these),
+// the package reads it as follows, always failing closed:
+//   - a nil spec or nil *Permissions denies everything; an unknown action is
+//     denied even when the entry lists it; an unknown scope matches nothing;
+//     an unknown access level ranks None and a Decision only ever carries
+//     None, Read or ReadWrite;
+//   - a grant whose scope does not fit spec.mode is evaluated by its own
+//     rule: Visibility grants read the record's visibility the
+//     PermissionGroup way, Department grants the Department way, whatever
+//     the mode;
+//   - Department grants read a stated visibility outside the four values as
+//     Private; a PermissionGroup record stating such a value has it as its
+//     effective visibility (when allowed is empty or lists it), which no
+//     Visibility grant reaches;
+//   - two Department grants of the same specificity (the spec allows one):
+//     the one with the lower access stands; a Department grant naming both
+//     user and role must match both;
+//   - Role, User and Own grants with an empty role or user, and empty roles
+//     in spec.subordinates, match nothing; of two entries of one type the
+//     first stands; an entry's all field is a summary and is not read (its
+//     All grants are);
+//   - when several grants give the deciding access, Reasons is the via of
+//     the first in the entry's order; create with an owner reports the
+//     record's access but is decided, and explained, by the functional
+//     permission alone; a hidden field's denial reports the record's access;
+//   - without an owner the question is functional only, so a field is not
+//     looked at.
 package check

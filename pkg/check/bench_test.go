@@ -1,0 +1,266 @@
+package check_test
+
+// The benchmarks live in an external test package: they import the engine,
+// which may one day import this package.
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
+	"github.com/tenancy-dev/access-controller/pkg/check"
+)
+
+// benchNow is the fixed time of every benchmark computation.
+var benchNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+var sizes = []struct{ users, roles int }{{1000, 100}, {10000, 1000}}
+
+// world is a computed fixture tenant.
+type world struct {
+	objs   fixture.Objects
+	result *engine.Result
+	eps    []accessv1.EffectivePermission
+}
+
+var (
+	worldsMu sync.Mutex
+	worlds   = map[[2]int]*world{}
+)
+
+// computeWorld generates and computes a tenant once per size: the engine is
+// the slow part, and every benchmark of one size reads the same world.
+func computeWorld(tb testing.TB, users, roles int) *world {
+	tb.Helper()
+	worldsMu.Lock()
+	defer worldsMu.Unlock()
+	key := [2]int{users, roles}
+	if w := worlds[key]; w != nil {
+		return w
+	}
+	o := fixture.Tenant("bench", users, roles, 1)
+	res := engine.Compute(&engine.Snapshot{
+		Tenants:            o.Tenants,
+		Members:            o.Members,
+		Roles:              o.Roles,
+		PermissionSets:     o.PermissionSets,
+		PartnerAccesses:    o.PartnerAccesses,
+		VisibilityPolicies: o.VisibilityPolicies,
+	}, benchNow)
+	w := &world{objs: o, result: res, eps: res.EffectivePermissions}
+	worlds[key] = w
+	return w
+}
+
+// question is one Action call.
+type question struct {
+	p      *check.Permissions
+	action accessv1.Action
+	rec    check.Record
+}
+
+// numQuestions is a power of two, so the loop indexes with a mask.
+const numQuestions = 4096
+
+// questions builds a deterministic mix of questions over real viewers,
+// owners and types: mostly view and edit; a quarter about the viewer's own
+// records, a tenth about records of its subordinates, the rest about anyone's;
+// mostly about types the viewer has an entry for; some functional-only
+// questions, a few records of non-members and of an unknown type.
+func questions(w *world) []question {
+	rng := rand.New(rand.NewPCG(1, 2))
+	compiled := make([]*check.Permissions, len(w.eps))
+	for i := range w.eps {
+		compiled[i] = check.Compile(&w.eps[i].Spec)
+	}
+	types := append(slices.Clone(fixture.ObjectTypes), "custom-objects")
+	actions := []accessv1.Action{
+		accessv1.ActionView, accessv1.ActionView, accessv1.ActionView, accessv1.ActionView,
+		accessv1.ActionEdit, accessv1.ActionEdit, accessv1.ActionCreate, accessv1.ActionDelete,
+		accessv1.ActionExport, accessv1.ActionViewAll, accessv1.ActionModifyAll,
+	}
+	byRole := map[string][]string{} // role → member e-mails, in member order
+	for _, m := range w.objs.Members {
+		byRole[m.Spec.Role] = append(byRole[m.Spec.Role], m.Spec.Email)
+	}
+	tenant := w.objs.Tenants[0].Name
+	qs := make([]question, numQuestions)
+	for i := range qs {
+		q := &qs[i]
+		v := rng.IntN(len(compiled))
+		spec := &w.eps[v].Spec
+		q.p = compiled[v]
+		q.action = actions[rng.IntN(len(actions))]
+		// Applications mostly ask about types the user works with.
+		q.rec.Type = types[rng.IntN(len(types))]
+		if len(spec.Objects) > 0 && rng.IntN(5) > 0 {
+			if t := spec.Objects[rng.IntN(len(spec.Objects))].Type; t != accessv1.AllTypes {
+				q.rec.Type = t
+			}
+		}
+		switch n := rng.IntN(100); {
+		case n < 5: // functional only
+		case n < 7: // someone who is not a member
+			q.rec.Owner = fmt.Sprintf("guest%d@elsewhere.example", i)
+		case n < 32:
+			q.rec.Owner = spec.User
+		case n < 42 && len(spec.Subordinates) > 0:
+			if ms := byRole[spec.Subordinates[rng.IntN(len(spec.Subordinates))].Role]; len(ms) > 0 {
+				q.rec.Owner = ms[rng.IntN(len(ms))]
+				break
+			}
+			fallthrough
+		default:
+			q.rec.Owner = w.objs.Members[rng.IntN(len(w.objs.Members))].Spec.Email
+		}
+		if q.rec.Owner != "" {
+			o := w.result.RecordOwner(tenant, q.rec.Owner)
+			q.rec.OwnerRole, q.rec.OwnerActive = o.Role, o.Active
+		}
+	}
+	return qs
+}
+
+var sink check.Decision
+
+func BenchmarkAction(b *testing.B) {
+	for _, size := range sizes {
+		b.Run(fmt.Sprintf("users=%d,roles=%d", size.users, size.roles), func(b *testing.B) {
+			w := computeWorld(b, size.users, size.roles)
+			if len(w.eps) == 0 {
+				b.Skip("engine returned no EffectivePermissions")
+			}
+			qs := questions(w)
+			allowed := 0
+			for _, q := range qs {
+				if q.p.Action(q.action, q.rec).Allowed {
+					allowed++
+				}
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				q := &qs[i&(numQuestions-1)]
+				sink = q.p.Action(q.action, q.rec)
+				i++
+			}
+			// After the loop: b.Loop's first call resets the timer, which
+			// drops metrics reported before it.
+			b.ReportMetric(float64(allowed)/numQuestions, "allowed-share")
+		})
+	}
+}
+
+func BenchmarkCompile(b *testing.B) {
+	for _, size := range sizes {
+		b.Run(fmt.Sprintf("users=%d,roles=%d", size.users, size.roles), func(b *testing.B) {
+			w := computeWorld(b, size.users, size.roles)
+			if len(w.eps) == 0 {
+				b.Skip("engine returned no EffectivePermissions")
+			}
+			st := epSizeStats(w.eps)
+			b.ReportAllocs()
+			var p *check.Permissions
+			i := 0
+			for b.Loop() {
+				p = check.Compile(&w.eps[i%len(w.eps)].Spec)
+				i++
+			}
+			_ = p
+			b.ReportMetric(st.MeanBytes, "json-bytes/EP")
+			b.ReportMetric(st.MeanGrants, "grants/EP")
+		})
+	}
+}
+
+// epStats summarises the size of a set of EffectivePermissions.
+type epStats struct {
+	EPs                        int
+	MeanBytes, MaxBytes        float64 // JSON encoding of the spec
+	MeanEntries, MaxEntries    float64 // objects entries
+	MeanGrants, MaxGrants      float64 // record grants over all entries
+	MeanSubordinates, MaxSubs  float64
+	TotalBytes                 int
+	LargestUser, LargestTenant string
+}
+
+// epSizeStats measures EP sizes: what the controller writes to the API
+// server per user, and what Compile indexes.
+func epSizeStats(eps []accessv1.EffectivePermission) epStats {
+	st := epStats{EPs: len(eps)}
+	if len(eps) == 0 {
+		return st
+	}
+	for i := range eps {
+		s := &eps[i].Spec
+		data, err := json.Marshal(s)
+		if err != nil {
+			panic(err) // an EP spec always encodes
+		}
+		grants := 0
+		for _, o := range s.Objects {
+			grants += len(o.Grants)
+		}
+		n := float64(len(data))
+		st.TotalBytes += len(data)
+		st.MeanBytes += n
+		if n > st.MaxBytes {
+			st.MaxBytes, st.LargestUser, st.LargestTenant = n, s.User, s.Tenant
+		}
+		st.MeanEntries += float64(len(s.Objects))
+		st.MaxEntries = max(st.MaxEntries, float64(len(s.Objects)))
+		st.MeanGrants += float64(grants)
+		st.MaxGrants = max(st.MaxGrants, float64(grants))
+		st.MeanSubordinates += float64(len(s.Subordinates))
+		st.MaxSubs = max(st.MaxSubs, float64(len(s.Subordinates)))
+	}
+	n := float64(len(eps))
+	st.MeanBytes /= n
+	st.MeanEntries /= n
+	st.MeanGrants /= n
+	st.MeanSubordinates /= n
+	return st
+}
+
+// TestRealEPs asks the question mix of the benchmarks against EPs the engine
+// computed from a small fixture tenant: no decision allocates, every one
+// says why, and a SuperAdmin may edit any record of any type.
+func TestRealEPs(t *testing.T) {
+	w := computeWorld(t, 300, 30)
+	if len(w.eps) == 0 {
+		t.Skip("engine returned no EffectivePermissions")
+	}
+	st := epSizeStats(w.eps)
+	t.Logf("EP sizes: %+v", st)
+	qs := questions(w)
+	for i, q := range qs {
+		if d := q.p.Action(q.action, q.rec); len(d.Reasons) == 0 {
+			t.Fatalf("question %d: no reasons: %+v", i, d)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		for _, q := range qs {
+			sink = q.p.Action(q.action, q.rec)
+		}
+	}); n != 0 {
+		t.Errorf("Action over real EPs allocates %v times per %d questions", n, len(qs))
+	}
+	super := w.result.Lookup(w.objs.Tenants[0].Name, "u1@bench.example")
+	if super == nil {
+		t.Fatal("no EP for the first SuperAdmin")
+	}
+	p := check.Compile(&super.Spec)
+	for _, typ := range fixture.ObjectTypes {
+		rec := check.Record{Type: typ, Owner: "u100@bench.example"}
+		if d := p.Action(accessv1.ActionEdit, rec); !d.Allowed || d.Access != accessv1.AccessReadWrite {
+			t.Errorf("SuperAdmin edit %s: %+v\n%q", typ, d, p.Explain(accessv1.ActionEdit, rec))
+		}
+	}
+}

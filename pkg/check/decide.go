@@ -1,0 +1,239 @@
+package check
+
+import (
+	"slices"
+	"strings"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// Decide compiles spec and answers one action question. Prefer Compile when
+// asking more than one question of the same EffectivePermission.
+func Decide(spec *accessv1.EffectivePermissionSpec, action accessv1.Action, rec Record) Decision {
+	return Compile(spec).Action(action, rec)
+}
+
+// Capability decides whether the user may use the account-level capability
+// name. It does not allocate.
+func (p *Permissions) Capability(name string) Decision {
+	switch {
+	case p == nil:
+		return deny(reasonNilPermissions)
+	case !p.active:
+		return deny(p.inactive)
+	}
+	if r, ok := p.withheld[name]; ok {
+		return deny(r)
+	}
+	if r, ok := p.capabilities[name]; ok {
+		return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: r}
+	}
+	if p.allCaps {
+		return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: p.starReasons}
+	}
+	return deny(reasonNotHeld)
+}
+
+// Action decides whether the user may perform action on rec, following
+// docs/effectivepermission.md step by step. It does not allocate.
+func (p *Permissions) Action(action accessv1.Action, rec Record) Decision {
+	// 1. An inactive EP denies everything.
+	switch {
+	case p == nil:
+		return deny(reasonNilPermissions)
+	case !p.active:
+		return deny(p.inactive)
+	}
+	ai := actionIndex(action)
+	if ai < 0 {
+		return deny(reasonUnknownAction)
+	}
+	// 2. The functional permission.
+	e := p.entryFor(rec.Type)
+	if e == nil {
+		return deny(reasonNoEntry)
+	}
+	if !e.has(ai) {
+		return deny(e.noAction[ai])
+	}
+	// 3. No owner: the functional question only.
+	if rec.Owner == "" {
+		return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: e.functional[ai]}
+	}
+	// 4. Record access; without view there is none.
+	if !e.has(actView) {
+		if actionNeed[ai] == 0 {
+			return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: e.functional[ai]}
+		}
+		return deny(e.noView)
+	}
+	m := p.match(e, &rec)
+	access := levels[m.rank]
+	// 5. A hidden field denies any action.
+	if rec.Field != "" && m.hides(e, rec.Field) {
+		return Decision{Access: access, Reasons: e.grants[m.dept].hiddenReason}
+	}
+	// 6. Decide.
+	need := actionNeed[ai]
+	switch {
+	case need == 0:
+		return Decision{Allowed: true, Access: access, Reasons: e.functional[ai]}
+	case m.rank >= need:
+		return Decision{Allowed: true, Access: access, Reasons: e.grants[m.best].via}
+	case m.rank == 0:
+		return Decision{Access: access, Reasons: e.noGrant}
+	default:
+		return Decision{Access: access, Reasons: e.needRW[ai]}
+	}
+}
+
+func deny(reasons []string) Decision {
+	return Decision{Access: accessv1.AccessNone, Reasons: reasons}
+}
+
+// entryFor returns the entry of typ, else the "*" entry, else nil.
+func (p *Permissions) entryFor(typ string) *entry {
+	if e, ok := p.entries[typ]; ok {
+		return e
+	}
+	return p.wildcard
+}
+
+// match is the outcome of step 4 for one record.
+type match struct {
+	rank      int // the record access (a rank)
+	best      int // index of the grant that gave rank (first in entry order), -1 when none matched
+	dept      int // the Department grant that applies, -1 when none
+	other     bool
+	otherRank int // highest rank of the matching grants of other scopes
+	ev        vis // effective visibility (PermissionGroup reading)
+}
+
+func (p *Permissions) match(e *entry, rec *Record) match {
+	m := match{best: -1, dept: -1, ev: e.effective(rec.Visibility)}
+	for i := range e.grants {
+		g := &e.grants[i]
+		if g.scope == scopeDepartment || !p.matches(g, rec, m.ev) {
+			continue
+		}
+		if !m.other || g.rank > m.otherRank {
+			m.otherRank, m.best = g.rank, i
+		}
+		m.other = true
+	}
+	m.rank = m.otherRank
+	if e.hasDept {
+		if d := e.department(rec); d >= 0 {
+			m.dept = d
+			dr := e.grants[d].rank
+			if m.best < 0 || dr > m.rank || (dr == m.rank && d < m.best) {
+				m.best, m.rank = d, max(dr, m.rank)
+			}
+		}
+	}
+	return m
+}
+
+// hides reports whether the applying Department grant hides field: it does
+// unless a matching grant of another scope gives at least its access.
+func (m *match) hides(e *entry, field string) bool {
+	if m.dept < 0 {
+		return false
+	}
+	g := &e.grants[m.dept]
+	if len(g.hidden) == 0 || (m.other && m.otherRank >= g.rank) {
+		return false
+	}
+	_, found := slices.BinarySearch(g.hidden, field)
+	return found
+}
+
+// matches is the table of step 4, for every scope but Department.
+func (p *Permissions) matches(g *grant, rec *Record, ev vis) bool {
+	switch g.scope {
+	case scopeAll:
+		return true
+	case scopeOwn:
+		return p.user != "" && strings.EqualFold(rec.Owner, p.user)
+	case scopeRole:
+		return rec.OwnerActive && g.role != "" && rec.OwnerRole == g.role
+	case scopeUser:
+		return rec.OwnerActive && g.user != "" && strings.EqualFold(rec.Owner, g.user)
+	case scopeHierarchy:
+		if !rec.OwnerActive || rec.OwnerRole == "" {
+			return false
+		}
+		_, below := p.subordinates[rec.OwnerRole]
+		return below
+	case scopeVisibility:
+		return g.vis == ev && p.visibilityReaches(ev, rec)
+	}
+	return false // unknown scope: fail closed
+}
+
+// visibilityReaches is the PermissionGroup rule for a record whose effective
+// visibility is ev.
+func (p *Permissions) visibilityReaches(ev vis, rec *Record) bool {
+	switch ev {
+	case visPublic:
+		return true
+	case visGroup:
+		return rec.OwnerActive && p.ownerInGroup(rec)
+	case visOwnerAndGroups:
+		return rec.OwnerActive && (p.ownerInGroup(rec) || (p.role != "" && slices.Contains(rec.Groups, p.role)))
+	}
+	return false // Private, or a value outside the four
+}
+
+func (p *Permissions) ownerInGroup(rec *Record) bool {
+	return rec.OwnerRole != "" && rec.OwnerRole == p.role
+}
+
+// effective is the record's effective visibility in PermissionGroup mode:
+// the stated one when set and allowed, else the type's default.
+func (e *entry) effective(v accessv1.Visibility) vis {
+	if v != "" && (len(e.visAllowed) == 0 || slices.Contains(e.visAllowed, v)) {
+		return parseVis(v)
+	}
+	return e.visDefault
+}
+
+// department returns the most specific Department grant for the record's
+// owner, or -1: a user grant for the owner, else the grant of the owner's
+// department, else the department default. Private records get none.
+func (e *entry) department(rec *Record) int {
+	if departmentPrivate(rec.Visibility) {
+		return -1
+	}
+	best := -1
+	for _, i := range e.deptUsers {
+		g := &e.grants[i]
+		// A grant naming a role too must match both (fail closed).
+		if strings.EqualFold(rec.Owner, g.user) && (g.role == "" || g.role == rec.OwnerRole) {
+			if best < 0 || g.rank < e.grants[best].rank {
+				best = i
+			}
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	if rec.OwnerRole != "" {
+		if i, ok := e.deptRoles[rec.OwnerRole]; ok {
+			return i
+		}
+	}
+	return e.deptDefault
+}
+
+// departmentPrivate is how Department grants read a record's visibility:
+// Private only when it states Private (Public, Group, OwnerAndGroups and
+// none are Public). A value outside the four is not one of the Public ones
+// the spec lists, so it reads as Private: a bad input never widens access.
+func departmentPrivate(v accessv1.Visibility) bool {
+	switch parseVis(v) {
+	case visPrivate, visInvalid:
+		return true
+	}
+	return false
+}
