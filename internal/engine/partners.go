@@ -84,7 +84,7 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 	case p == nil:
 		demote(accessv1.PhasePending)
 		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonPartnerNotFound,
-			"PartnerAccess %q names partner %q, which is not a Tenant; nothing is granted until Tenant %q exists with spec.partnerProgram", pa.Name, spec.Partner, spec.Partner)
+			"PartnerAccess %q names partner %q, which is not a Tenant; nothing is granted until it exists: create Tenant %q with spec.partnerProgram, or fix spec.partner", pa.Name, spec.Partner, spec.Partner)
 	case !p.isPartner():
 		demote(accessv1.PhaseInvalid)
 		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonNotAPartner,
@@ -154,8 +154,8 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 		case fromMember == nil:
 			ok = false
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
-				"partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
-				e.Email, e.MigratedFrom, c.name, i)
+				"PartnerAccess %q: partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
+				pa.Name, e.Email, e.MigratedFrom, c.name, i)
 		case !strings.EqualFold(fromMember.obj.Spec.Email, e.Email):
 			ok = false
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
@@ -247,7 +247,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		ps, ok := p.sets[name]
 		if !ok {
 			fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
-				"client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing until it does", ca.Tenant, name, p.name)
+				"member %q's client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing: create it in namespace %q or remove it from the entry", s.name(), ca.Tenant, name, p.name, p.ns)
 			continue
 		}
 		sets = append(sets, ps)
@@ -272,8 +272,8 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	c := w.byName[ca.Tenant]
 	if c == nil || !c.activePartners[p.name] {
 		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
-			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing until the client creates one",
-			s.name(), ca.Tenant, ca.Tenant, p.name)
+			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
+			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)
 		return
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]

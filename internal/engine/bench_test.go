@@ -1,0 +1,67 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
+)
+
+var benchNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+func snapshotOf(o fixture.Objects) *engine.Snapshot {
+	return &engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles, PermissionSets: o.PermissionSets,
+		PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: o.VisibilityPolicies}
+}
+
+// BenchmarkRender computes every EffectivePermission of one tenant. The
+// sizes grow 10× in members and roles so the growth can be read off
+// (docs/performance.md).
+func BenchmarkRender(b *testing.B) {
+	for _, size := range []struct{ members, roles int }{{1000, 100}, {2500, 250}, {5000, 500}, {10000, 1000}} {
+		b.Run(fmt.Sprintf("members=%d,roles=%d", size.members, size.roles), func(b *testing.B) {
+			snap := snapshotOf(fixture.Tenant("acme", size.members, size.roles, 1))
+			b.ReportAllocs()
+			b.ResetTimer()
+			var res *engine.Result
+			for b.Loop() {
+				res = engine.Compute(snap, benchNow)
+			}
+			b.StopTimer()
+			if len(res.EffectivePermissions) != size.members {
+				b.Fatalf("rendered %d EffectivePermissions for %d members", len(res.EffectivePermissions), size.members)
+			}
+			sizes := epSizes(b, res)
+			b.ReportMetric(float64(percentile(sizes, 50)), "EP-p50-bytes")
+			b.ReportMetric(float64(percentile(sizes, 99)), "EP-p99-bytes")
+			b.ReportMetric(float64(sizes[len(sizes)-1]), "EP-max-bytes")
+		})
+	}
+}
+
+// epSizes returns the sorted JSON sizes of the EffectivePermissions, which is
+// what the API server stores and applications read.
+func epSizes(tb testing.TB, res *engine.Result) []int {
+	sizes := make([]int, 0, len(res.EffectivePermissions))
+	for i := range res.EffectivePermissions {
+		b, err := json.Marshal(&res.EffectivePermissions[i])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sizes = append(sizes, len(b))
+	}
+	slices.Sort(sizes)
+	return sizes
+}
+
+func percentile(sorted []int, p int) int {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
