@@ -365,7 +365,7 @@ func TestExplain(t *testing.T) {
 		want []string // substrings, each in some line
 	}{
 		{"deciding Hierarchy path", rh, edit, owner("ivy@northwind.example", "sales-intern"),
-			[]string{"Hierarchy (ReadWrite) via hierarchy: below sales-senior: owner's role sales-intern is below sales-senior (sales-intern → sales-junior → sales-senior)"}},
+			[]string{"Hierarchy (ReadWrite) via hierarchy: below sales-senior: owner's role sales-intern is below sales-senior (sales-senior > sales-junior > sales-intern)"}},
 		{"why nothing applied", rh, view, owner("max@northwind.example", "sales-manager"),
 			[]string{"Hierarchy (ReadWrite) via hierarchy: below sales-senior: owner's role sales-manager is not below sales-senior",
 				"Own (ReadWrite) via owner: record owned by max@northwind.example, not by the user",

@@ -257,8 +257,8 @@ func (p *Permissions) departmentWhy(g *grant, rec *Record) string {
 	return "the department default, for owners of any other department (owner's department: " + orNone(rec.OwnerRole) + ")"
 }
 
-// path renders the chain from role up to the user's role through
-// spec.subordinates, e.g. "sales-junior → sales-senior".
+// path renders the chain from the user's role down to role through
+// spec.subordinates, as api.md writes it: "sales-senior > sales-junior".
 func (p *Permissions) path(role string) string {
 	chain := []string{role}
 	for range len(p.subordinates) { // bounded: a malformed cycle cannot loop
@@ -272,7 +272,8 @@ func (p *Permissions) path(role string) string {
 		}
 		role = parent
 	}
-	return strings.Join(chain, " → ")
+	slices.Reverse(chain)
+	return strings.Join(chain, " > ")
 }
 
 func visName(v vis) string {

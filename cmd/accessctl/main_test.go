@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// testNow fixes the clock of every test run (PartnerAccess expiry).
+const testNow = "2026-06-01T00:00:00Z"
+
+// scenariosDir is the repository's copy of the shared scenarios.
+var scenariosDir = filepath.Join("..", "..", "testdata", "scenarios")
+
+// result is one in-process run of accessctl.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// accessctl runs the command in-process with stdin.
+func accessctl(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errb bytes.Buffer
+	code := run(args, stdin, &out, &errb)
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// scenarios lists the scenario folders.
+func scenarios(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(scenariosDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no scenarios in " + scenariosDir)
+	}
+	return out
+}
+
+func isInvalidScenario(name string) bool {
+	_, err := os.Stat(filepath.Join(scenariosDir, name, "expect-invalid"))
+	return err == nil
+}
+
+// golden compares got with testdata/<kind>/<name>.golden, or rewrites the
+// file with -update (go/printer style).
+func golden(t *testing.T, kind, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", kind, name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/accessctl -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the output (run go test ./cmd/accessctl -update and review the diff):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff shows the first differing lines, enough to see what changed.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return "line " + itoa(i+1) + ":\n  want: " + wl + "\n   got: " + gl
+		}
+	}
+	return "(same lines)"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestScenarios runs the shared scenarios exactly as ../shared/scenarios/run
+// does, in-process: every checks.tsv row through check (exit 0 for allow,
+// 1 for deny) after validate passes, and validate on every expect-invalid
+// scenario (exit 1, each expected line a case-insensitive substring of the
+// output).
+func TestScenarios(t *testing.T) {
+	for _, name := range scenarios(t) {
+		dir := filepath.Join(scenariosDir, name)
+		t.Run(name, func(t *testing.T) {
+			if isInvalidScenario(name) {
+				expectInvalid(t, dir)
+				return
+			}
+			if r := accessctl(t, nil, "validate", "-f", dir, "--now", testNow); r.code != exitOK {
+				t.Errorf("validate exited %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			runChecks(t, dir)
+		})
+	}
+}
+
+func expectInvalid(t *testing.T, dir string) {
+	r := accessctl(t, nil, "validate", "-f", dir, "--now", testNow)
+	if r.code != exitNo {
+		t.Fatalf("validate exited %d, want 1:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out := strings.ToLower(r.stdout + r.stderr)
+	data, err := os.ReadFile(filepath.Join(dir, "expect-invalid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range strings.Split(string(data), "\n") {
+		if want == "" {
+			continue
+		}
+		if !strings.Contains(out, strings.ToLower(want)) {
+			t.Errorf("validate output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// runChecks runs every row of dir/checks.tsv; the args are built as the run
+// script builds them ("-" is an empty column).
+func runChecks(t *testing.T, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "checks.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range strings.Split(string(data), "\n") {
+		line := i + 1
+		cols := strings.Split(row, "\t")
+		for len(cols) < 9 {
+			cols = append(cols, "-")
+		}
+		expect, tenant, user, what := cols[0], cols[1], cols[2], cols[3]
+		if expect != "allow" && expect != "deny" {
+			continue
+		}
+		args := []string{"check", "-f", dir, "--now", testNow, "--tenant", tenant, "--user", user}
+		if c, ok := strings.CutPrefix(what, "cap:"); ok {
+			args = append(args, "--capability", c)
+		} else {
+			args = append(args, "--action", what)
+			for i, flag := range []string{"--type", "--owner", "--visibility", "--groups", "--field"} {
+				if v := cols[4+i]; v != "-" {
+					args = append(args, flag, v)
+				}
+			}
+		}
+		want := exitOK
+		if expect == "deny" {
+			want = exitNo
+		}
+		t.Run("line"+itoa(line), func(t *testing.T) {
+			if r := accessctl(t, nil, args...); r.code != want {
+				why := accessctl(t, nil, append(args, "--explain")...)
+				t.Errorf("%s: exit %d, want %d\n%s%s", strings.ReplaceAll(row, "\t", " "), r.code, want, why.stdout, why.stderr)
+			}
+		})
+	}
+}
+
+// TestScenarioCopy: testdata/scenarios is a byte-identical copy of every
+// scenario folder of ../shared/scenarios, so the repository's tests run
+// where ../shared is absent (CI) without drifting from it.
+func TestScenarioCopy(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "scenarios")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("%s not found (%v); the copy in testdata/scenarios is used as is", shared, err)
+	}
+	want := treeFiles(t, shared, true)
+	got := treeFiles(t, scenariosDir, false)
+	for p, w := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("testdata/scenarios lacks %s: copy ../shared/scenarios/*/ again", p)
+		case !bytes.Equal(g, w):
+			t.Errorf("testdata/scenarios/%s differs from ../shared/scenarios/%s: copy it again", p, p)
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("testdata/scenarios/%s is not in ../shared/scenarios: remove it", p)
+		}
+	}
+}
+
+// treeFiles reads every file below root's folders (the files at root itself,
+// the run script and README, are not scenarios when foldersOnly is set).
+func treeFiles(t *testing.T, root string, foldersOnly bool) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if foldersOnly && !strings.Contains(rel, "/") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		out[rel] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
