@@ -240,7 +240,7 @@ type VisibilityPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="self.metadata.name == 'default'",messageExpression="'a tenant has one VisibilityPolicy and it must be named default, not ' + self.metadata.name + '; rename it to default'",fieldPath=".metadata.name",reason=FieldValueInvalid
+// +kubebuilder:validation:XValidation:rule="self.metadata.name == 'default'",messageExpression="'a tenant has one VisibilityPolicy and it must be named default, not ' + self.metadata.name + '; rename it to default'",reason=FieldValueInvalid
 type VisibilityPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
