@@ -43,12 +43,16 @@ verify-gen: generate manifests ## Fail when generated files are out of date.
 fmt: ## go fmt.
 	go fmt ./...
 
+.PHONY: verify-fmt
+verify-fmt: ## Fail when a Go file is not gofmt-ed.
+	@files=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); if [ -n "$$files" ]; then echo "not gofmt-ed (run make fmt):"; echo "$$files"; exit 1; fi
+
 .PHONY: vet
 vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen vet build ## Run every test: unit, golden, fuzz seeds, and the shared scenarios against bin/accessctl.
+test: verify-gen verify-fmt vet build ## Run every test: unit, golden, fuzz seeds, and the shared scenarios against bin/accessctl.
 	go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 

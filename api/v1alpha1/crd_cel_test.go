@@ -169,4 +169,3 @@ func object(t *testing.T, y string) map[string]any {
 	}
 	return obj
 }
-

@@ -16,7 +16,7 @@ import (
 func TestCRDEmailRuleMatchesEmailPattern(t *testing.T) {
 	want := "self.matches('" + strings.ReplaceAll(EmailPattern, `\`, `\\`) + "')"
 	for file, path := range map[string][]string{
-		"access.tenancy.dev_members.yaml":        {"spec", "email"},
+		"access.tenancy.dev_members.yaml":         {"spec", "email"},
 		"access.tenancy.dev_partneraccesses.yaml": {"spec", "partnerAdmins", "[]", "email"},
 	} {
 		crd := readCRD(t, file)

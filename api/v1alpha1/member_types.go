@@ -161,8 +161,8 @@ type MemberStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="self.spec.accountRole != 'Standard' || (has(self.spec.role) && self.spec.role != '')",messageExpression="'member \"' + self.metadata.name + '\" is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole'",fieldPath=".spec.role",reason=FieldValueRequired
-// +kubebuilder:validation:XValidation:rule="!(self.spec.accountRole in ['Admin', 'Developer']) || !has(self.spec.role) || self.spec.role == ''",messageExpression="'member \"' + self.metadata.name + '\" is ' + self.spec.accountRole + ' and must not have a role (admins and developers hold no role): remove spec.role, or make the member Standard'",fieldPath=".spec.role",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.spec.accountRole != 'Standard' || (has(self.spec.role) && size(self.spec.role) > 0)",messageExpression="'member \"' + self.metadata.name + '\" is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole'",fieldPath=".spec.role",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!(self.spec.accountRole in ['Admin', 'Developer']) || !has(self.spec.role) || size(self.spec.role) == 0",messageExpression="'member \"' + self.metadata.name + '\" is ' + self.spec.accountRole + ' and must not have a role (admins and developers hold no role): remove spec.role, or make the member Standard'",fieldPath=".spec.role",reason=FieldValueForbidden
 type Member struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

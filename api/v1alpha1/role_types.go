@@ -79,7 +79,7 @@ type RoleStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="self.metadata.name != 'ceo' || !has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo == ''",message="the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo",fieldPath=".spec.reportsTo",reason=FieldValueForbidden
+// +kubebuilder:validation:XValidation:rule="self.metadata.name != 'ceo' || !has(self.spec) || !has(self.spec.reportsTo) || size(self.spec.reportsTo) == 0",message="the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo",fieldPath=".spec.reportsTo",reason=FieldValueForbidden
 // +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.reportsTo) || self.spec.reportsTo != self.metadata.name",messageExpression="'Role \"' + self.metadata.name + '\" cannot report to itself; name its parent Role (default ceo)'",fieldPath=".spec.reportsTo",reason=FieldValueInvalid
 type Role struct {
 	metav1.TypeMeta   `json:",inline"`

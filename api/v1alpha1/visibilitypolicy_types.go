@@ -130,8 +130,8 @@ type Subject struct {
 }
 
 // SharingRule shares records of some owners with some viewers.
-// +kubebuilder:validation:XValidation:rule="(has(self.from.role) && self.from.role != '') || (has(self.from.user) && self.from.user != '')",message="from: name a role or a user whose records are shared",fieldPath=".from",reason=FieldValueRequired
-// +kubebuilder:validation:XValidation:rule="(has(self.to.role) && self.to.role != '') || (has(self.to.user) && self.to.user != '')",message="to: name a role or a user the records are shared with",fieldPath=".to",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="(has(self.from.role) && size(self.from.role) > 0) || (has(self.from.user) && size(self.from.user) > 0)",message="from: name a role or a user whose records are shared",fieldPath=".from",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="(has(self.to.role) && size(self.to.role) > 0) || (has(self.to.user) && size(self.to.user) > 0)",message="to: name a role or a user the records are shared with",fieldPath=".to",reason=FieldValueRequired
 type SharingRule struct {
 	// name identifies the rule in explanations (via).
 	// +required
