@@ -21,9 +21,10 @@ func Compute(s *Snapshot, now time.Time) *Result {
 	w.partnerGrants()
 
 	res := &Result{owners: map[string]map[string]Owner{}, byUser: map[string]map[string]int{}}
+	res.sum.sources = map[ObjectRef][]ObjectRef{}
 	for _, t := range w.tenants {
 		res.owners[t.name] = t.ownerIndex()
-		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions()...)
+		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions(res.sum.sources)...)
 	}
 	slices.SortFunc(res.EffectivePermissions, func(a, b accessv1.EffectivePermission) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
@@ -36,6 +37,7 @@ func Compute(s *Snapshot, now time.Time) *Result {
 		res.byUser[ep.Spec.Tenant][ep.Spec.User] = i
 	}
 	res.Findings = w.fs.sorted()
+	w.summarize(res)
 	return res
 }
 
@@ -54,7 +56,7 @@ func (t *tenant) ownerIndex() map[string]Owner {
 
 // effectivePermissions computes the EP of every person with standing here:
 // each Member, and each partner admin or staff person reaching the tenant.
-func (t *tenant) effectivePermissions() []accessv1.EffectivePermission {
+func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []accessv1.EffectivePermission {
 	emails := map[string]bool{}
 	for e := range t.byEmail {
 		emails[e] = true
@@ -80,6 +82,7 @@ func (t *tenant) effectivePermissions() []accessv1.EffectivePermission {
 			}
 		}
 		out = append(out, t.effectivePermission(name, email, ms, pp))
+		sources[refOf("EffectivePermission", t.ns, name)] = t.sourcesOf(ms, pp)
 	}
 	return out
 }
@@ -225,4 +228,21 @@ func hasScope(objs []accessv1.ObjectPermission, s accessv1.GrantScope) bool {
 		}
 	}
 	return false
+}
+
+// sourcesOf lists the objects an EP is computed from: its Members, and the
+// active PartnerAccess objects naming its partners.
+func (t *tenant) sourcesOf(ms []*member, pp *partnerPerson) []ObjectRef {
+	var out []ObjectRef
+	for _, m := range ms {
+		out = append(out, refOf("Member", t.ns, m.name()))
+	}
+	if pp != nil {
+		for _, pa := range t.pas {
+			if t.paPhase[pa.Name] == accessv1.PhaseActive && slices.Contains(pp.partners, pa.Spec.Partner) {
+				out = append(out, refOf("PartnerAccess", t.ns, pa.Name))
+			}
+		}
+	}
+	return out
 }

@@ -79,6 +79,8 @@ type Result struct {
 	owners map[string]map[string]Owner
 	// byUser indexes, per tenant name, each EP by lowercase e-mail.
 	byUser map[string]map[string]int
+	// sum holds the status summaries (summary.go).
+	sum summaries
 }
 
 // Owner is what the check package needs to know about a record's owner.

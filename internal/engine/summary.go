@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"slices"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// TenantSummary is what a Tenant's status reports.
+type TenantSummary struct {
+	Namespace         string
+	Members           int32
+	ActiveSuperAdmins int32
+	Roles             int32
+	PartnerAccess     []string // partners with active access here, sorted
+	Clients           []string // on a partner: clients where it has active access, sorted
+}
+
+// RoleSummary is what a Role's status reports.
+type RoleSummary struct {
+	Depth            int32
+	Members          int32
+	SubordinateRoles int32
+}
+
+// PartnerAccessSummary is what a PartnerAccess's status reports.
+type PartnerAccessSummary struct {
+	Phase         accessv1.PartnerAccessPhase
+	PartnerAdmins []string // valid entries' e-mails, sorted
+	Staff         int32
+}
+
+// summaries are filled by Compute.
+type summaries struct {
+	tenants  map[string]TenantSummary  // by Tenant name
+	roles    map[ObjectRef]RoleSummary // Role refs
+	access   map[ObjectRef]PartnerAccessSummary
+	sources  map[ObjectRef][]ObjectRef // EP ref → the objects it is computed from (for owner references)
+	findings map[ObjectRef][]Finding   // by object
+	tenantOf map[string]string         // namespace → Tenant name
+}
+
+// Tenant returns a tenant's summary, and false when no Tenant of that name
+// computes (missing, or its namespace is claimed by another).
+func (r *Result) Tenant(name string) (TenantSummary, bool) {
+	s, ok := r.sum.tenants[name]
+	return s, ok
+}
+
+// TenantOfNamespace returns the name of the Tenant claiming namespace ns.
+func (r *Result) TenantOfNamespace(ns string) (string, bool) {
+	t, ok := r.sum.tenantOf[ns]
+	return t, ok
+}
+
+// Role returns a Role's summary (the built-in ceo included).
+func (r *Result) Role(namespace, name string) RoleSummary {
+	return r.sum.roles[refOf("Role", namespace, name)]
+}
+
+// PartnerAccess returns a PartnerAccess's summary.
+func (r *Result) PartnerAccess(namespace, name string) PartnerAccessSummary {
+	return r.sum.access[refOf("PartnerAccess", namespace, name)]
+}
+
+// FindingsFor returns the findings about one object, sorted.
+func (r *Result) FindingsFor(ref ObjectRef) []Finding { return r.sum.findings[ref] }
+
+// Sources returns the input objects an EffectivePermission is computed from:
+// the Member of that e-mail in the tenant, and the PartnerAccess objects its
+// partner grants come from. The controller makes them its owners.
+func (r *Result) Sources(namespace, name string) []ObjectRef {
+	return r.sum.sources[refOf("EffectivePermission", namespace, name)]
+}
+
+// summarize fills the summaries once everything is computed.
+func (w *world) summarize(res *Result) {
+	s := &res.sum
+	s.tenants, s.roles, s.access = map[string]TenantSummary{}, map[ObjectRef]RoleSummary{}, map[ObjectRef]PartnerAccessSummary{}
+	s.findings, s.tenantOf = map[ObjectRef][]Finding{}, map[string]string{}
+	if s.sources == nil {
+		s.sources = map[ObjectRef][]ObjectRef{}
+	}
+	for _, f := range res.Findings {
+		s.findings[f.Object] = append(s.findings[f.Object], f)
+	}
+	clients := map[string][]string{}
+	for _, t := range w.tenants {
+		s.tenantOf[t.ns] = t.name
+		for _, p := range sortedKeys(t.activePartners) {
+			clients[p] = append(clients[p], t.name)
+		}
+	}
+	for _, t := range w.tenants {
+		sum := TenantSummary{Namespace: t.ns, Members: int32(len(t.members)), Roles: int32(len(t.roles.nodes) - 1),
+			PartnerAccess: sortedKeys(t.activePartners), Clients: clients[t.name]}
+		members := map[string]int32{}
+		for _, m := range t.members {
+			if m.isActiveSuperAdmin() {
+				sum.ActiveSuperAdmins++
+			}
+			if m.role != "" {
+				members[m.role]++
+			}
+		}
+		s.tenants[t.name] = sum
+		for name, node := range t.roles.nodes {
+			s.roles[refOf("Role", t.ns, name)] = RoleSummary{Depth: node.depth, Members: members[name],
+				SubordinateRoles: int32(len(t.roles.subordinatesOf(name)))}
+		}
+		staff := map[string]int32{}
+		for _, pp := range t.partnerParts {
+			if !pp.admin {
+				for _, p := range pp.partners {
+					staff[p]++
+				}
+			}
+		}
+		for _, pa := range t.pas {
+			sum := PartnerAccessSummary{Phase: t.paPhase[pa.Name]}
+			if sum.Phase == accessv1.PhaseActive {
+				for _, key := range sortedKeys(t.admins) {
+					if g := t.admins[key]; g.partner == pa.Spec.Partner && slices.Contains(g.vias, "partnerAccess: "+pa.Name) {
+						sum.PartnerAdmins = append(sum.PartnerAdmins, g.member.email)
+					}
+				}
+				sum.Staff = staff[pa.Spec.Partner]
+			}
+			s.access[refOf("PartnerAccess", t.ns, pa.Name)] = sum
+		}
+	}
+}

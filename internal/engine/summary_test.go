@@ -1,0 +1,59 @@
+package engine_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// TestSummaries checks what the controller writes into statuses, on the
+// shared scenarios.
+func TestSummaries(t *testing.T) {
+	sc := loadScenarios(t)
+	partners := engine.Compute(sc["partners"], benchNow)
+	roles := engine.Compute(sc["role-hierarchy"], benchNow)
+	invalid := engine.Compute(sc["invalid-members"], benchNow)
+
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"client tenant counts", must(partners.Tenant("acme")), engine.TenantSummary{Namespace: "acme", Members: 3, ActiveSuperAdmins: 1, PartnerAccess: []string{"agency-x"}}},
+		{"partner tenant lists its clients", must(partners.Tenant("agency-x")), engine.TenantSummary{Namespace: "agency-x", Members: 5, ActiveSuperAdmins: 1, Clients: []string{"acme"}}},
+		{"tenant without a super admin", must(invalid.Tenant("rolesco")), engine.TenantSummary{Namespace: "rolesco", Members: 2}},
+		{"active PartnerAccess", partners.PartnerAccess("acme", "agency-x"), engine.PartnerAccessSummary{Phase: accessv1.PhaseActive,
+			PartnerAdmins: []string{"bob@agency-x.example", "dave@agency-x.example"}, Staff: 2}},
+		{"role depth, members (the deactivated one counts), subordinates", roles.Role("northwind", "sales-senior"), engine.RoleSummary{Depth: 2, Members: 3, SubordinateRoles: 1}},
+		{"ceo", roles.Role("northwind", "ceo"), engine.RoleSummary{Depth: 0, Members: 1, SubordinateRoles: 3}},
+		{"a member's EP comes from the Member", partners.Sources("acme", "carol"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "carol"}}},
+		{"a partner admin's EP comes from the PartnerAccess", partners.Sources("acme", "agency-x.dave"), []engine.ObjectRef{{Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
+		{"a member who is also a partner admin", partners.Sources("acme", "bob"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "bob"}, {Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
+		{"findings by object", len(invalid.FindingsFor(engine.ObjectRef{Kind: "Member", Namespace: "rolesco", Name: "norole"})), 1},
+		{"namespace to tenant", mustString(partners.TenantOfNamespace("agency-x")), "agency-x"},
+	} {
+		if diff := cmp.Diff(tc.want, tc.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+	if _, ok := partners.Tenant("nope"); ok {
+		t.Error("an unknown tenant has a summary")
+	}
+}
+
+func must(s engine.TenantSummary, ok bool) engine.TenantSummary {
+	if !ok {
+		return engine.TenantSummary{Namespace: "<missing>"}
+	}
+	return s
+}
+
+func mustString(s string, ok bool) string {
+	if !ok {
+		return "<missing>"
+	}
+	return s
+}
