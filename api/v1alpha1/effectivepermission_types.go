@@ -71,7 +71,7 @@ type EffectivePermissionSpec struct {
 	// accountRole is the Member's account role, or PartnerAdmin /
 	// PartnerStaff for partner people without a usable Member here.
 	// +optional
-	AccountRole AccountRole `json:"accountRole,omitempty"`
+	AccountRole UserRole `json:"accountRole,omitempty"`
 
 	// role is the user's Role (position, permission group or department).
 	// +optional

@@ -22,15 +22,24 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // +kubebuilder:validation:Enum=SuperAdmin;Admin;Developer;Standard
 type AccountRole string
 
-// The account roles a Member may hold, and the two an EffectivePermission
-// shows for partner people.
+// The account roles a Member may hold.
 const (
-	AccountRoleSuperAdmin   AccountRole = "SuperAdmin"
-	AccountRoleAdmin        AccountRole = "Admin"
-	AccountRoleDeveloper    AccountRole = "Developer"
-	AccountRoleStandard     AccountRole = "Standard"
-	AccountRolePartnerAdmin AccountRole = "PartnerAdmin"
-	AccountRolePartnerStaff AccountRole = "PartnerStaff"
+	AccountRoleSuperAdmin AccountRole = "SuperAdmin"
+	AccountRoleAdmin      AccountRole = "Admin"
+	AccountRoleDeveloper  AccountRole = "Developer"
+	AccountRoleStandard   AccountRole = "Standard"
+)
+
+// UserRole is how an EffectivePermission names a user's standing: a Member's
+// account role, or PartnerAdmin / PartnerStaff for partner people without a
+// usable Member in the tenant.
+// +kubebuilder:validation:Enum=SuperAdmin;Admin;Developer;Standard;PartnerAdmin;PartnerStaff
+type UserRole string
+
+// The two standings of partner people.
+const (
+	UserRolePartnerAdmin UserRole = "PartnerAdmin"
+	UserRolePartnerStaff UserRole = "PartnerStaff"
 )
 
 // Employment is how a partner agency's staff member is employed.
@@ -133,7 +142,7 @@ type ClientReach struct {
 	Tenant string `json:"tenant"`
 	// as is PartnerAdmin or PartnerStaff when reached, empty otherwise.
 	// +optional
-	As AccountRole `json:"as,omitempty"`
+	As UserRole `json:"as,omitempty"`
 	// reason says why the client is not reached, when it is not.
 	// +optional
 	Reason string `json:"reason,omitempty"`

@@ -113,15 +113,15 @@ func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partn
 	}
 	switch {
 	case memberPart != nil:
-		spec.AccountRole = m.accountRole
+		spec.AccountRole = accessv1.UserRole(m.accountRole)
 	case pp != nil && pp.admin:
-		spec.AccountRole = accessv1.AccountRolePartnerAdmin
+		spec.AccountRole = accessv1.UserRolePartnerAdmin
 	case pp != nil:
-		spec.AccountRole = accessv1.AccountRolePartnerStaff
+		spec.AccountRole = accessv1.UserRolePartnerStaff
 	case len(ms) > 0:
-		spec.AccountRole = ms[0].accountRole
+		spec.AccountRole = accessv1.UserRole(ms[0].accountRole)
 	}
-	if len(ms) > 0 && (spec.AccountRole == accessv1.AccountRoleStandard || spec.AccountRole == accessv1.AccountRoleSuperAdmin) {
+	if r := accessv1.AccountRole(spec.AccountRole); len(ms) > 0 && (r == accessv1.AccountRoleStandard || r == accessv1.AccountRoleSuperAdmin) {
 		spec.Role = ms[0].declaredRole
 	}
 	if len(parts) == 0 {

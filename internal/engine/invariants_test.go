@@ -499,7 +499,7 @@ func TestInvariantFindings(t *testing.T) {
 		// 16
 		{
 			name:  "#16 an EffectivePermission among the inputs (ControllerOwned)",
-			extra: []any{et.MakeEffectivePermission(acme, "rita").User(e("rita")).AccountRole(accessv1.AccountRoleSuperAdmin).Caps("*")},
+			extra: []any{et.MakeEffectivePermission(acme, "rita").User(e("rita")).AccountRole(accessv1.UserRole(accessv1.AccountRoleSuperAdmin)).Caps("*")},
 			want:  []et.FindingKey{fk("EffectivePermission", acme, "rita", "metadata.name", accessv1.ReasonControllerOwned, refused)},
 			words: []string{"rita"},
 			then: []decision{

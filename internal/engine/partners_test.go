@@ -433,17 +433,17 @@ func TestSection4EffectivePermissionIdentity(t *testing.T) {
 	cases := []struct {
 		name, tenant, user string
 		wantName           string
-		wantRole           accessv1.AccountRole
+		wantRole           accessv1.UserRole
 		wantPartner        string
 	}{
-		{"api.md a partner admin without a Member is named <partner>.<member>", acme, a("dave"), "agency-x.dave", accessv1.AccountRolePartnerAdmin, agency},
-		{"api.md a partner admin in another client", "initech", a("dave"), "agency-x.dave", accessv1.AccountRolePartnerAdmin, agency},
-		{"api.md partner staff without a Member is named <partner>.<member>", acme, a("frank"), "agency-x.frank", accessv1.AccountRolePartnerStaff, agency},
-		{"api.md the name uses the member name in the partner, not the e-mail", acme, "erin@freelance.example", "agency-x.erin", accessv1.AccountRolePartnerStaff, agency},
-		{"§4 Member and partner admin united in the Member's EP (migrated bob)", acme, a("bob"), "bob", accessv1.AccountRoleStandard, agency},
-		{"§4 Member and partner staff united in the Member's EP (pat)", acme, a("pat"), "pat", accessv1.AccountRoleStandard, agency},
-		{"§4 a SuperAdmin Member who is partner admin keeps its account role", acme, a("sara"), "sara", accessv1.AccountRoleSuperAdmin, agency},
-		{"§4 in its own partner tenant a partner person has its Member's EP", agency, a("dave"), "dave", accessv1.AccountRoleStandard, ""},
+		{"api.md a partner admin without a Member is named <partner>.<member>", acme, a("dave"), "agency-x.dave", accessv1.UserRolePartnerAdmin, agency},
+		{"api.md a partner admin in another client", "initech", a("dave"), "agency-x.dave", accessv1.UserRolePartnerAdmin, agency},
+		{"api.md partner staff without a Member is named <partner>.<member>", acme, a("frank"), "agency-x.frank", accessv1.UserRolePartnerStaff, agency},
+		{"api.md the name uses the member name in the partner, not the e-mail", acme, "erin@freelance.example", "agency-x.erin", accessv1.UserRolePartnerStaff, agency},
+		{"§4 Member and partner admin united in the Member's EP (migrated bob)", acme, a("bob"), "bob", accessv1.UserRole(accessv1.AccountRoleStandard), agency},
+		{"§4 Member and partner staff united in the Member's EP (pat)", acme, a("pat"), "pat", accessv1.UserRole(accessv1.AccountRoleStandard), agency},
+		{"§4 a SuperAdmin Member who is partner admin keeps its account role", acme, a("sara"), "sara", accessv1.UserRole(accessv1.AccountRoleSuperAdmin), agency},
+		{"§4 in its own partner tenant a partner person has its Member's EP", agency, a("dave"), "dave", accessv1.UserRole(accessv1.AccountRoleStandard), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -414,7 +414,7 @@ func TestSection1EffectivePermissionShape(t *testing.T) {
 				t.Errorf("no EffectivePermission for %s", user)
 				continue
 			}
-			if ep.Spec.AccountRole != want {
+			if ep.Spec.AccountRole != accessv1.UserRole(want) {
 				t.Errorf("%s accountRole = %q, want %q", user, ep.Spec.AccountRole, want)
 			}
 		}

@@ -36,7 +36,7 @@ var (
 func roleHierarchySpec() *accessv1.EffectivePermissionSpec {
 	return &accessv1.EffectivePermissionSpec{
 		Tenant: "northwind", User: "teresa@northwind.example", Active: true,
-		AccountRole: accessv1.AccountRoleStandard, Role: "sales-senior", Mode: accessv1.ModeRoleHierarchy,
+		AccountRole: accessv1.UserRole(accessv1.AccountRoleStandard), Role: "sales-senior", Mode: accessv1.ModeRoleHierarchy,
 		Capabilities:      []string{"reports.access", "users.manage"},
 		CapabilitySources: []accessv1.CapabilitySource{{Via: "permissionSet: auditor", Capabilities: []string{"reports.access"}}, {Via: "permissionSet: user-admin", Capabilities: []string{"users.manage"}}},
 		Subordinates: []accessv1.RoleEdge{
@@ -291,7 +291,7 @@ func rmPeers() *accessv1.EffectivePermissionSpec {
 
 func TestCapability(t *testing.T) {
 	admin := &accessv1.EffectivePermissionSpec{
-		Tenant: "acme", User: "ada@acme.example", Active: true, AccountRole: accessv1.AccountRoleAdmin,
+		Tenant: "acme", User: "ada@acme.example", Active: true, AccountRole: accessv1.UserRole(accessv1.AccountRoleAdmin),
 		Capabilities:         []string{"*"},
 		WithheldCapabilities: []string{"billing.access", "scim.provisioning"},
 		CapabilitySources: []accessv1.CapabilitySource{

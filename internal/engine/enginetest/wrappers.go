@@ -422,7 +422,7 @@ func (w *EffectivePermissionWrapper) User(e string) *EffectivePermissionWrapper 
 }
 
 // AccountRole sets spec.accountRole.
-func (w *EffectivePermissionWrapper) AccountRole(r accessv1.AccountRole) *EffectivePermissionWrapper {
+func (w *EffectivePermissionWrapper) AccountRole(r accessv1.UserRole) *EffectivePermissionWrapper {
 	w.Spec.AccountRole = r
 	return w
 }

@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// BuiltinsReconciler keeps the built-in ceo Role and partner-admin
+// PermissionSet, as the engine defines them, in every tenant namespace, and
+// reverts any change to them.
+type BuiltinsReconciler struct {
+	client.Client
+}
+
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=roles;permissionsets,verbs=get;list;watch;create;update;patch
+
+// Reconcile applies the built-ins of one Tenant when they are missing or
+// differ from the engine's definition.
+func (r *BuiltinsReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
+	var t accessv1.Tenant
+	if err := r.Get(ctx, req.NamespacedName, &t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ns := t.NamespaceOrDefault()
+	labels := map[string]string{LabelManagedBy: FieldOwner}
+
+	ceo := engine.BuiltinCEORole(ns)
+	var haveRole accessv1.Role
+	err := r.Get(ctx, client.ObjectKeyFromObject(ceo), &haveRole)
+	if apierrors.IsNotFound(err) || (err == nil && (!apiequality.Semantic.DeepEqual(haveRole.Spec, ceo.Spec) || !labelsMatch(haveRole.Labels, labels))) {
+		ceo.Labels = labels
+		if err := r.applyTyped(ctx, ceo); err != nil {
+			return retryLater(ctx, err)
+		}
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	set := engine.BuiltinPartnerAdminSet(ns)
+	var haveSet accessv1.PermissionSet
+	err = r.Get(ctx, client.ObjectKeyFromObject(set), &haveSet)
+	if apierrors.IsNotFound(err) || (err == nil && (!apiequality.Semantic.DeepEqual(haveSet.Spec, set.Spec) || !labelsMatch(haveSet.Labels, labels))) {
+		set.Labels = labels
+		if err := r.applyTyped(ctx, set); err != nil {
+			return retryLater(ctx, err)
+		}
+	} else if err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+// retryLater waits for a namespace that does not exist yet rather than
+// failing hot.
+func retryLater(ctx context.Context, err error) (ctrl.Result, error) {
+	if apierrors.IsNotFound(err) {
+		ctrl.LoggerFrom(ctx).Info("Tenant namespace does not exist yet; built-ins wait for it", "error", err.Error())
+		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+func (r *BuiltinsReconciler) applyTyped(ctx context.Context, obj client.Object) error {
+	u, err := toUnstructuredObject(obj)
+	if err != nil {
+		return err
+	}
+	return r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+// SetupWithManager reconciles Tenants and maps changes to the built-ins back
+// to the Tenant that claims their namespace.
+func (r *BuiltinsReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toTenant := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		if o.GetName() != accessv1.CEORole && o.GetName() != accessv1.PartnerAdminPermissionSet {
+			return nil
+		}
+		var tenants accessv1.TenantList
+		if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: o.GetNamespace()}); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		for _, t := range tenants.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: t.Name}})
+		}
+		return out
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("builtins").
+		For(&accessv1.Tenant{}).
+		Watches(&accessv1.Role{}, toTenant).
+		Watches(&accessv1.PermissionSet{}, toTenant).
+		Complete(r)
+}

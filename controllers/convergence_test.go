@@ -1,0 +1,160 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"path/filepath"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/manifest"
+)
+
+var testNow = time.Now
+
+// TestScenariosConverge applies every shared scenario's manifests in several
+// random orders and finds the cluster's EffectivePermission specs
+// byte-identical to what the engine renders offline for the objects the
+// API server accepted (accessctl render computes the same).
+func TestScenariosConverge(t *testing.T) {
+	m := startManager(t, testNow)
+	_ = m
+	dirs := scenarioDirs(t)
+	r := rand.New(rand.NewPCG(42, 7))
+	for _, dir := range dirs {
+		set, err := manifest.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			for round := range 3 {
+				objs := set.Objects()
+				order := r.Perm(len(objs))
+				for _, tn := range set.Snapshot.Tenants {
+					createNamespace(t, tn.NamespaceOrDefault())
+				}
+				var accepted []manifest.Object
+				for _, i := range order {
+					o := objs[i].Resource.DeepCopyObject().(client.Object)
+					err := k8s.Create(context.Background(), o)
+					switch {
+					case err == nil:
+						accepted = append(accepted, objs[i])
+					case apierrors.IsInvalid(err):
+						t.Logf("round %d: the API server refused %s: %v", round, objs[i].Ref, err)
+					default:
+						t.Fatalf("create %s: %v", objs[i].Ref, err)
+					}
+				}
+				want := expected(t, accepted)
+				eventually(t, 20*time.Second, "converge to accessctl render", func() (bool, string) {
+					return sameEPs(t, want, namespaces(set))
+				})
+				deleteAll(t, accepted)
+				eventually(t, 20*time.Second, "EffectivePermissions removed with their tenant", func() (bool, string) {
+					return sameEPs(t, nil, namespaces(set))
+				})
+			}
+		})
+	}
+}
+
+func expected(t *testing.T, objs []manifest.Object) []accessv1.EffectivePermission {
+	set, err := manifest.NewSet(objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.Compute(&set.Snapshot, testNow()).EffectivePermissions
+}
+
+func namespaces(set *manifest.Set) []string {
+	var out []string
+	for _, tn := range set.Snapshot.Tenants {
+		out = append(out, tn.NamespaceOrDefault())
+	}
+	for _, o := range set.Objects() {
+		if o.Ref.Namespace != "" {
+			out = append(out, o.Ref.Namespace)
+		}
+	}
+	return out
+}
+
+// sameEPs compares the cluster's EPs in the namespaces with want: names and
+// spec bytes.
+func sameEPs(t *testing.T, want []accessv1.EffectivePermission, nss []string) (bool, string) {
+	seen := map[string]bool{}
+	var have []accessv1.EffectivePermission
+	for _, ns := range nss {
+		if seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		var l accessv1.EffectivePermissionList
+		if err := k8s.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		have = append(have, l.Items...)
+	}
+	if len(have) != len(want) {
+		var h, w []string
+		for _, ep := range have {
+			h = append(h, ep.Namespace+"/"+ep.Name)
+		}
+		for _, ep := range want {
+			w = append(w, ep.Namespace+"/"+ep.Name)
+		}
+		return false, "have " + itoa(len(have)) + " EffectivePermissions " + strings.Join(h, ",") + ", want " + itoa(len(want)) + " " + strings.Join(w, ",")
+	}
+	byName := map[string][]byte{}
+	for _, ep := range have {
+		b, _ := json.Marshal(ep.Spec)
+		byName[ep.Namespace+"/"+ep.Name] = b
+	}
+	for _, ep := range want {
+		b, _ := json.Marshal(ep.Spec)
+		if !bytes.Equal(byName[ep.Namespace+"/"+ep.Name], b) {
+			return false, ep.Namespace + "/" + ep.Name + " differs"
+		}
+	}
+	return true, ""
+}
+
+func deleteAll(t *testing.T, objs []manifest.Object) {
+	for _, o := range objs {
+		obj := o.Resource.DeepCopyObject().(client.Object)
+		if err := k8s.Delete(context.Background(), obj); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatalf("delete %s: %v", o.Ref, err)
+		}
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// scenarioDirs lists the shared scenario folders (a copy lives in testdata).
+func scenarioDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("../testdata/scenarios")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, filepath.Join("../testdata/scenarios", e.Name()))
+		}
+	}
+	if len(out) < 8 {
+		t.Fatalf("found %d scenario folders, want the 8 shared ones", len(out))
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// gather reads from the cache every object the engine needs to compute the
+// tenant of namespace ns: all Tenants; the namespace's own objects; the
+// Members and PermissionSets of each partner its PartnerAccess names (their
+// staff and templates); and, when it is a partner, the Members,
+// PermissionSets and PartnerAccess of each client its staff or its
+// PartnerAccess relations name (to judge the staff's client access). The
+// built-in ceo Role and partner-admin PermissionSet are left out: the engine
+// has its own.
+func gather(ctx context.Context, c client.Reader, ns string) (*engine.Snapshot, error) {
+	s := &engine.Snapshot{}
+	var tenants accessv1.TenantList
+	if err := c.List(ctx, &tenants); err != nil {
+		return nil, err
+	}
+	s.Tenants = tenants.Items
+	nsOf := map[string]string{}
+	var self string
+	for _, t := range tenants.Items {
+		nsOf[t.Name] = t.NamespaceOrDefault()
+		if t.NamespaceOrDefault() == ns {
+			self = t.Name
+		}
+	}
+	if err := listInto(ctx, c, ns, s, true); err != nil {
+		return nil, err
+	}
+	related := map[string]bool{}
+	for _, pa := range s.PartnerAccesses {
+		if pns, ok := nsOf[pa.Spec.Partner]; ok && pns != ns {
+			related[pns] = true
+		}
+	}
+	if self != "" {
+		// Clients of this tenant as a partner: PartnerAccess naming it, and
+		// the clients its staff's clientAccess names.
+		var pas accessv1.PartnerAccessList
+		if err := c.List(ctx, &pas, client.MatchingFields{indexPartner: self}); err != nil {
+			return nil, err
+		}
+		for _, pa := range pas.Items {
+			related[pa.Namespace] = true
+		}
+		for _, m := range s.Members {
+			for _, ca := range m.Spec.ClientAccess {
+				if cns, ok := nsOf[ca.Tenant]; ok {
+					related[cns] = true
+				}
+			}
+		}
+	}
+	delete(related, ns)
+	for _, rns := range sortedKeys(related) {
+		if err := listInto(ctx, c, rns, s, false); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// listInto adds a namespace's objects: everything when all is set, else the
+// Members, PermissionSets and PartnerAccess a neighbour's computation reads.
+func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapshot, all bool) error {
+	in := client.InNamespace(ns)
+	var members accessv1.MemberList
+	var sets accessv1.PermissionSetList
+	var pas accessv1.PartnerAccessList
+	if err := c.List(ctx, &members, in); err != nil {
+		return err
+	}
+	if err := c.List(ctx, &sets, in); err != nil {
+		return err
+	}
+	if err := c.List(ctx, &pas, in); err != nil {
+		return err
+	}
+	s.Members = append(s.Members, members.Items...)
+	s.PartnerAccesses = append(s.PartnerAccesses, pas.Items...)
+	for _, ps := range sets.Items {
+		if ps.Name != accessv1.PartnerAdminPermissionSet {
+			s.PermissionSets = append(s.PermissionSets, ps)
+		}
+	}
+	if !all {
+		return nil
+	}
+	var roles accessv1.RoleList
+	var policies accessv1.VisibilityPolicyList
+	if err := c.List(ctx, &roles, in); err != nil {
+		return err
+	}
+	if err := c.List(ctx, &policies, in); err != nil {
+		return err
+	}
+	for _, r := range roles.Items {
+		if r.Name != accessv1.CEORole {
+			s.Roles = append(s.Roles, r)
+		}
+	}
+	s.VisibilityPolicies = policies.Items
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,21 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// Setup registers the field indexes and both reconcilers with a manager.
+// The manager's main and the envtest suite call it, so both run the same
+// controllers.
+func Setup(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
+	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if err := (&TenantReconciler{Client: mgr.GetClient(), Now: now}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	return (&BuiltinsReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)
+}

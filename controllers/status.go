@@ -1,0 +1,142 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// partial lists the finding reasons that drop only part of an object: the
+// rest of it still grants. They set Degraded; every finding sets Ready=False.
+var partial = map[string]bool{
+	accessv1.ReasonPermissionSetNotFound:  true,
+	accessv1.ReasonPartnerAdminInvalid:    true,
+	accessv1.ReasonDelegationExceeded:     true,
+	accessv1.ReasonNeverGranted:           true,
+	accessv1.ReasonGranterNotPartnerAdmin: true,
+	accessv1.ReasonNoPartnerAccess:        true,
+	accessv1.ReasonRoleNotFound:           true,
+	accessv1.ReasonMigrationInvalid:       true,
+}
+
+// setConditions writes Ready and Degraded from an object's findings.
+// meta.SetStatusCondition moves lastTransitionTime only when a status flips,
+// so an unchanged result leaves the conditions byte-identical.
+func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Finding, readyMessage string) {
+	ready := metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionTrue, Reason: accessv1.ReasonReady,
+		Message: readyMessage, ObservedGeneration: generation}
+	degraded := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
+		Message: "nothing was dropped", ObservedGeneration: generation}
+	if len(fs) > 0 {
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fs[0].Reason, summarize(fs)
+		var dropped []engine.Finding
+		for _, f := range fs {
+			if partial[f.Reason] {
+				dropped = append(dropped, f)
+			}
+		}
+		if len(dropped) > 0 {
+			degraded.Status, degraded.Reason, degraded.Message = metav1.ConditionTrue, dropped[0].Reason, summarize(dropped)
+		}
+	}
+	meta.SetStatusCondition(conds, ready)
+	meta.SetStatusCondition(conds, degraded)
+}
+
+// summarize joins findings as "field: message" sentences.
+func summarize(fs []engine.Finding) string {
+	parts := make([]string, 0, len(fs))
+	for _, f := range fs {
+		parts = append(parts, f.Field+": "+f.Message)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return fmt.Sprintf("%d problems: %s", len(parts), strings.Join(parts, "; "))
+}
+
+func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus {
+	st := *t.Status.DeepCopy()
+	st.ObservedGeneration = t.Generation
+	sum, ok := res.Tenant(t.Name)
+	fs := res.FindingsFor(engine.ObjectRef{Kind: "Tenant", Name: t.Name})
+	if ok {
+		st.Members, st.ActiveSuperAdmins, st.Roles = sum.Members, sum.ActiveSuperAdmins, sum.Roles
+		st.PartnerAccess, st.Clients = sum.PartnerAccess, sum.Clients
+	}
+	setConditions(&st.Conditions, t.Generation, fs, fmt.Sprintf("%d members, %d active super admins", st.Members, st.ActiveSuperAdmins))
+	return st
+}
+
+func memberStatus(m *accessv1.Member, res *engine.Result) accessv1.MemberStatus {
+	st := *m.Status.DeepCopy()
+	st.ObservedGeneration = m.Generation
+	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Member", Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force")
+	return st
+}
+
+func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
+	st := *r.Status.DeepCopy()
+	st.ObservedGeneration = r.Generation
+	sum := res.Role(r.Namespace, r.Name)
+	st.Depth, st.Members, st.SubordinateRoles = sum.Depth, sum.Members, sum.SubordinateRoles
+	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Role", Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
+	return st
+}
+
+func permissionSetStatus(ps *accessv1.PermissionSet, res *engine.Result) accessv1.PermissionSetStatus {
+	st := *ps.Status.DeepCopy()
+	st.ObservedGeneration = ps.Generation
+	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PermissionSet", Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
+	return st
+}
+
+func partnerAccessStatus(pa *accessv1.PartnerAccess, res *engine.Result) accessv1.PartnerAccessStatus {
+	st := *pa.Status.DeepCopy()
+	st.ObservedGeneration = pa.Generation
+	sum := res.PartnerAccess(pa.Namespace, pa.Name)
+	st.Phase, st.PartnerAdmins, st.Staff = sum.Phase, sum.PartnerAdmins, sum.Staff
+	if st.Phase == "" {
+		st.Phase = accessv1.PhasePending // no Tenant claims the namespace yet
+	}
+	setConditions(&st.Conditions, pa.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PartnerAccess", Namespace: pa.Namespace, Name: pa.Name}),
+		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), st.Staff))
+	return st
+}
+
+func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result) accessv1.VisibilityPolicyStatus {
+	st := *p.Status.DeepCopy()
+	st.ObservedGeneration = p.Generation
+	mode := p.ModeOrDefault()
+	if st.Mode != "" && st.Mode != mode {
+		st.ModeChanges = append(st.ModeChanges, accessv1.ModeChange{From: st.Mode, To: mode, Generation: p.Generation, Conversions: conversions(st.Mode, mode)})
+	}
+	st.Mode = mode
+	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: "VisibilityPolicy", Namespace: p.Namespace, Name: p.Name}), "the policy is in force")
+	return st
+}
+
+// conversions is Hot Profile's table of how stored record visibilities read
+// after a mode switch (semantics.md §3).
+func conversions(from, to accessv1.VisibilityMode) []accessv1.VisibilityConversion {
+	c := func(a, b accessv1.Visibility) accessv1.VisibilityConversion { return accessv1.VisibilityConversion{From: a, To: b} }
+	switch {
+	case from == accessv1.ModePermissionGroup && to == accessv1.ModeDepartment:
+		return []accessv1.VisibilityConversion{c("Public", "Public"), c("Group", "Public"), c("OwnerAndGroups", "Public"), c("Private", "Private")}
+	case from == accessv1.ModeDepartment && to == accessv1.ModePermissionGroup:
+		return []accessv1.VisibilityConversion{c("Public", "Group"), c("Private", "Private")}
+	}
+	return nil
+}
+
+func effectivePermissionStatus(ep *accessv1.EffectivePermission) accessv1.EffectivePermissionStatus {
+	st := *ep.Status.DeepCopy()
+	st.ObservedGeneration = ep.Generation
+	setConditions(&st.Conditions, ep.Generation, nil, "computed from the current inputs")
+	return st
+}

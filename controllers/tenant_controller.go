@@ -1,0 +1,261 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// TenantReconciler converges one tenant namespace: its EffectivePermissions
+// and the status of every object in it. The request's Name is the
+// namespace; its Namespace is empty.
+type TenantReconciler struct {
+	client.Client
+	// Now is the clock, an input of the engine (PartnerAccess expiry).
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants;members;roles;permissionsets;partneraccesses;visibilitypolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status;effectivepermissions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile gathers a snapshot from the cache, computes it with the engine
+// and writes the difference. When it cannot read its inputs it returns the
+// error and writes nothing: what it last wrote stays, and the workqueue
+// retries with backoff (fail closed: never delete for lack of information).
+func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
+	ns := req.Name
+	snap, err := gather(ctx, r.Client, ns)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	now := r.Now()
+	res := engine.Compute(snap, now)
+
+	var desired []accessv1.EffectivePermission
+	for _, ep := range res.EffectivePermissions {
+		if ep.Namespace == ns {
+			desired = append(desired, ep)
+		}
+	}
+	var current accessv1.EffectivePermissionList
+	if err := r.List(ctx, &current, client.InNamespace(ns)); err != nil {
+		return ctrl.Result{}, err
+	}
+	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
+	// One refused write must not hold back the others: every write is
+	// tried, in order (revocations first), and the failures returned together.
+	var errs []error
+	for _, w := range writes {
+		if err := apply(ctx, r.Client, w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := kerrors.NewAggregate(errs); err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(writes) > 0 {
+		log.V(1).Info("Wrote EffectivePermissions", "writes", len(writes), "desired", len(desired))
+	}
+	if err := r.writeStatuses(ctx, ns, res); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: nextExpiry(snap, ns, now)}, nil
+}
+
+// ownerIndex maps the namespace's Members and PartnerAccess objects to owner
+// references (non-controller: an EP can have several sources).
+func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.OwnerReference {
+	out := map[engine.ObjectRef]metav1.OwnerReference{}
+	gv := accessv1.GroupVersion.String()
+	for _, m := range snap.Members {
+		if m.Namespace == ns {
+			out[engine.ObjectRef{Kind: "Member", Namespace: ns, Name: m.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: "Member", Name: m.Name, UID: m.UID}
+		}
+	}
+	for _, pa := range snap.PartnerAccesses {
+		if pa.Namespace == ns {
+			out[engine.ObjectRef{Kind: "PartnerAccess", Namespace: ns, Name: pa.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: "PartnerAccess", Name: pa.Name, UID: pa.UID}
+		}
+	}
+	return out
+}
+
+// nextExpiry is how long until the first PartnerAccess of the namespace
+// expires (0: none ahead), so access ends at that moment, not at the next
+// resync.
+func nextExpiry(snap *engine.Snapshot, ns string, now time.Time) time.Duration {
+	var next time.Duration
+	for _, pa := range snap.PartnerAccesses {
+		if pa.Namespace != ns || pa.Spec.ExpiresAt == "" {
+			continue
+		}
+		exp, err := time.Parse(time.RFC3339, pa.Spec.ExpiresAt)
+		if err != nil || !exp.After(now) {
+			continue
+		}
+		if d := exp.Sub(now) + time.Second; next == 0 || d < next {
+			next = d
+		}
+	}
+	return next
+}
+
+// writeStatuses patches the status of each object of the namespace whose
+// computed status differs from the stored one; an unchanged result writes
+// nothing.
+func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result) error {
+	in := client.InNamespace(ns)
+	if name, ok := res.TenantOfNamespace(ns); ok {
+		var t accessv1.Tenant
+		if err := r.Get(ctx, types.NamespacedName{Name: name}, &t); err == nil {
+			if err := patchStatus(ctx, r.Client, &t, func(o *accessv1.Tenant) { o.Status = tenantStatus(o, res) }); err != nil {
+				return err
+			}
+		}
+	}
+	var members accessv1.MemberList
+	if err := r.List(ctx, &members, in); err != nil {
+		return err
+	}
+	for i := range members.Items {
+		if err := patchStatus(ctx, r.Client, &members.Items[i], func(o *accessv1.Member) { o.Status = memberStatus(o, res) }); err != nil {
+			return err
+		}
+	}
+	var roles accessv1.RoleList
+	if err := r.List(ctx, &roles, in); err != nil {
+		return err
+	}
+	for i := range roles.Items {
+		if err := patchStatus(ctx, r.Client, &roles.Items[i], func(o *accessv1.Role) { o.Status = roleStatus(o, res) }); err != nil {
+			return err
+		}
+	}
+	var sets accessv1.PermissionSetList
+	if err := r.List(ctx, &sets, in); err != nil {
+		return err
+	}
+	for i := range sets.Items {
+		if err := patchStatus(ctx, r.Client, &sets.Items[i], func(o *accessv1.PermissionSet) { o.Status = permissionSetStatus(o, res) }); err != nil {
+			return err
+		}
+	}
+	var pas accessv1.PartnerAccessList
+	if err := r.List(ctx, &pas, in); err != nil {
+		return err
+	}
+	for i := range pas.Items {
+		if err := patchStatus(ctx, r.Client, &pas.Items[i], func(o *accessv1.PartnerAccess) { o.Status = partnerAccessStatus(o, res) }); err != nil {
+			return err
+		}
+	}
+	var policies accessv1.VisibilityPolicyList
+	if err := r.List(ctx, &policies, in); err != nil {
+		return err
+	}
+	for i := range policies.Items {
+		if err := patchStatus(ctx, r.Client, &policies.Items[i], func(o *accessv1.VisibilityPolicy) { o.Status = visibilityPolicyStatus(o, res) }); err != nil {
+			return err
+		}
+	}
+	var eps accessv1.EffectivePermissionList
+	if err := r.List(ctx, &eps, in); err != nil {
+		return err
+	}
+	for i := range eps.Items {
+		if err := patchStatus(ctx, r.Client, &eps.Items[i], func(o *accessv1.EffectivePermission) { o.Status = effectivePermissionStatus(o) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchStatus sets a copy's status and patches it only when it changed.
+func patchStatus[O client.Object](ctx context.Context, c client.Client, orig O, set func(O)) error {
+	obj := orig.DeepCopyObject().(O)
+	set(obj)
+	if apiequality.Semantic.DeepEqual(orig, obj) {
+		return nil
+	}
+	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, client.MergeFrom(orig)))
+}
+
+// SetupWithManager watches every input kind and maps each event to the
+// tenant namespaces it affects.
+func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toNeighbours := handler.EnqueueRequestsFromMapFunc(r.neighbours)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("tenant").
+		Watches(&accessv1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.forTenant)).
+		Watches(&accessv1.Member{}, toNeighbours).
+		Watches(&accessv1.PermissionSet{}, toNeighbours).
+		Watches(&accessv1.PartnerAccess{}, toNeighbours).
+		Watches(&accessv1.Role{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
+		Watches(&accessv1.VisibilityPolicy{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
+		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf), builder.OnlyMetadata).
+		Complete(r)
+}
+
+func request(ns string) reconcile.Request {
+	return reconcile.Request{NamespacedName: types.NamespacedName{Name: ns}}
+}
+
+func namespaceOf(_ context.Context, o client.Object) []reconcile.Request {
+	return []reconcile.Request{request(o.GetNamespace())}
+}
+
+// forTenant maps a Tenant to its namespace and its neighbours'.
+func (r *TenantReconciler) forTenant(ctx context.Context, o client.Object) []reconcile.Request {
+	t := o.(*accessv1.Tenant)
+	return r.related(ctx, t.NamespaceOrDefault(), t.Name)
+}
+
+// neighbours maps an object of a namespace to that namespace, the
+// namespaces of the partners its PartnerAccess objects name, and the
+// namespaces of the clients that grant its tenant (as a partner) access.
+func (r *TenantReconciler) neighbours(ctx context.Context, o client.Object) []reconcile.Request {
+	ns := o.GetNamespace()
+	var tenants accessv1.TenantList
+	if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: ns}); err != nil || len(tenants.Items) == 0 {
+		return []reconcile.Request{request(ns)}
+	}
+	return r.related(ctx, ns, tenants.Items[0].Name)
+}
+
+func (r *TenantReconciler) related(ctx context.Context, ns, tenant string) []reconcile.Request {
+	out := map[string]bool{ns: true}
+	var clients accessv1.PartnerAccessList
+	if err := r.List(ctx, &clients, client.MatchingFields{indexPartner: tenant}); err == nil {
+		for _, pa := range clients.Items {
+			out[pa.Namespace] = true
+		}
+	}
+	var own accessv1.PartnerAccessList
+	if err := r.List(ctx, &own, client.InNamespace(ns)); err == nil {
+		for _, pa := range own.Items {
+			var p accessv1.Tenant
+			if err := r.Get(ctx, types.NamespacedName{Name: pa.Spec.Partner}, &p); err == nil {
+				out[p.NamespaceOrDefault()] = true
+			}
+		}
+	}
+	reqs := make([]reconcile.Request, 0, len(out))
+	for _, n := range sortedKeys(out) {
+		reqs = append(reqs, request(n))
+	}
+	return reqs
+}

@@ -1,0 +1,244 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+// FieldOwner is the server-side apply field manager of every write.
+const FieldOwner = "access-controller"
+
+// Labels on every EffectivePermission the controller writes.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelTenant    = "access.tenancy.dev/tenant"
+)
+
+// epWrite is one planned change to an EffectivePermission.
+type epWrite struct {
+	kind    writeKind
+	desired *accessv1.EffectivePermission // nil for deletes
+	current *accessv1.EffectivePermission // nil for creates
+}
+
+// writeKind orders writes: revocations before grants (invariants.md).
+type writeKind int
+
+const (
+	writeDelete writeKind = iota
+	writeNarrow           // removes access, adds none
+	writeMixed            // removes and adds
+	writeWiden            // adds access, or only changes explanations
+	writeCreate
+)
+
+// planWrites compares the EffectivePermissions the engine wants in a
+// namespace with those that exist, and returns only the changes, revocations
+// first. An EP whose spec, labels and owners already match is not written.
+func planWrites(desired []accessv1.EffectivePermission, current []accessv1.EffectivePermission, owners func(*accessv1.EffectivePermission) []metav1.OwnerReference) []epWrite {
+	byName := map[string]*accessv1.EffectivePermission{}
+	for i := range current {
+		byName[current[i].Name] = &current[i]
+	}
+	var out []epWrite
+	want := map[string]bool{}
+	for i := range desired {
+		d := &desired[i]
+		want[d.Name] = true
+		d.Labels = map[string]string{LabelManagedBy: FieldOwner, LabelTenant: labelValue(d.Spec.Tenant)}
+		d.OwnerReferences = owners(d)
+		cur, ok := byName[d.Name]
+		switch {
+		case !ok:
+			out = append(out, epWrite{kind: writeCreate, desired: d})
+		case apiequality.Semantic.DeepEqual(cur.Spec, d.Spec) && labelsMatch(cur.Labels, d.Labels) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
+			// unchanged: write nothing
+		default:
+			out = append(out, epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur})
+		}
+	}
+	for i := range current {
+		if !want[current[i].Name] {
+			out = append(out, epWrite{kind: writeDelete, current: &current[i]})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b epWrite) int { return int(a.kind) - int(b.kind) })
+	return out
+}
+
+// classify says whether going from old to new removes access, adds access,
+// or both, by comparing the facts each grants.
+func classify(old, new *accessv1.EffectivePermissionSpec) writeKind {
+	of, nf := facts(old), facts(new)
+	removes, adds := false, false
+	for f := range of {
+		if !nf[f] {
+			removes = true
+		}
+	}
+	for f := range nf {
+		if !of[f] {
+			adds = true
+		}
+	}
+	switch {
+	case removes && adds:
+		return writeMixed
+	case removes:
+		return writeNarrow
+	default:
+		return writeWiden
+	}
+}
+
+// facts flattens what an EP grants into comparable strings. A withheld
+// capability is a fact of absence: losing it widens, gaining it narrows, so
+// it is recorded as the opposite of what it holds.
+func facts(s *accessv1.EffectivePermissionSpec) map[string]bool {
+	out := map[string]bool{}
+	if !s.Active {
+		return out
+	}
+	out["active"] = true
+	for _, c := range s.Capabilities {
+		out["cap:"+c] = true
+	}
+	for _, o := range s.Objects {
+		for _, a := range o.Actions {
+			out["act:"+o.Type+":"+string(a)] = true
+		}
+		for _, g := range o.Grants {
+			out[fmt.Sprintf("grant:%s:%s:%s:%s:%s:%s", o.Type, g.Scope, g.Role, g.User, g.Visibility, g.Access)] = true
+		}
+	}
+	for _, e := range s.Subordinates {
+		out["sub:"+e.Role] = true
+	}
+	return out
+}
+
+func labelsMatch(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func ownersMatch(have, want []metav1.OwnerReference) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range want {
+		if have[i].UID != want[i].UID || have[i].Kind != want[i].Kind || have[i].Name != want[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// labelValue keeps a tenant name usable as a label value (at most 63 characters).
+func labelValue(s string) string {
+	if len(s) > 63 {
+		return s[:63]
+	}
+	return s
+}
+
+// apply performs one write with server-side apply (field owner
+// access-controller, forcing ownership: the controller is the only writer of
+// EffectivePermissions) or a delete.
+func apply(ctx context.Context, c client.Client, w epWrite) error {
+	if w.kind == writeDelete {
+		err := c.Delete(ctx, w.current, client.Preconditions{UID: &w.current.UID})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	u, err := toUnstructured(w.desired)
+	if err != nil {
+		return err
+	}
+	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+}
+
+// toUnstructured writes only what the controller owns: apiVersion, kind,
+// name, namespace, labels, owner references and spec. Zero values the Go
+// type cannot omit (an empty status) are left out so the apply does not
+// claim them.
+func toUnstructured(ep *accessv1.EffectivePermission) (*unstructured.Unstructured, error) {
+	spec, err := json.Marshal(&ep.Spec)
+	if err != nil {
+		return nil, err
+	}
+	var specMap map[string]any
+	if err := json.Unmarshal(spec, &specMap); err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
+	u.SetAPIVersion(accessv1.GroupVersion.String())
+	u.SetKind("EffectivePermission")
+	u.SetName(ep.Name)
+	u.SetNamespace(ep.Namespace)
+	u.SetLabels(ep.Labels)
+	u.SetOwnerReferences(ep.OwnerReferences)
+	return u, nil
+}
+
+// ownerRefs resolves an EP's source objects (engine.Result.Sources) to owner
+// references, so garbage collection removes an EP with its sources. Sources
+// not in the cache are skipped.
+func ownerRefs(res *engine.Result, uids map[engine.ObjectRef]metav1.OwnerReference) func(*accessv1.EffectivePermission) []metav1.OwnerReference {
+	return func(ep *accessv1.EffectivePermission) []metav1.OwnerReference {
+		var out []metav1.OwnerReference
+		for _, ref := range res.Sources(ep.Namespace, ep.Name) {
+			if o, ok := uids[ref]; ok {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+}
+
+// toUnstructuredObject converts a typed built-in to what it applies: its
+// metadata name, namespace and labels, and its spec.
+func toUnstructuredObject(obj client.Object) (*unstructured.Unstructured, error) {
+	var spec any
+	switch o := obj.(type) {
+	case *accessv1.Role:
+		spec = &o.Spec
+	case *accessv1.PermissionSet:
+		spec = &o.Spec
+	default:
+		return nil, fmt.Errorf("no built-in of type %T", obj)
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	var specMap map[string]any
+	if err := json.Unmarshal(b, &specMap); err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	u.SetAPIVersion(gvk.GroupVersion().String())
+	u.SetKind(gvk.Kind)
+	u.SetName(obj.GetName())
+	u.SetNamespace(obj.GetNamespace())
+	u.SetLabels(obj.GetLabels())
+	return u, nil
+}
