@@ -124,7 +124,9 @@ func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result) ac
 // conversions is Hot Profile's table of how stored record visibilities read
 // after a mode switch (semantics.md §3).
 func conversions(from, to accessv1.VisibilityMode) []accessv1.VisibilityConversion {
-	c := func(a, b accessv1.Visibility) accessv1.VisibilityConversion { return accessv1.VisibilityConversion{From: a, To: b} }
+	c := func(a, b accessv1.Visibility) accessv1.VisibilityConversion {
+		return accessv1.VisibilityConversion{From: a, To: b}
+	}
 	switch {
 	case from == accessv1.ModePermissionGroup && to == accessv1.ModeDepartment:
 		return []accessv1.VisibilityConversion{c("Public", "Public"), c("Group", "Public"), c("OwnerAndGroups", "Public"), c("Private", "Private")}
