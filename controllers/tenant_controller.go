@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -206,7 +205,9 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&accessv1.PartnerAccess{}, toNeighbours).
 		Watches(&accessv1.Role{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
 		Watches(&accessv1.VisibilityPolicy{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
-		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf), builder.OnlyMetadata).
+		// The typed informer, the same the reconciler lists from: a hand edit
+		// is seen by the event and by the list alike, and reverted.
+		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
 		Complete(r)
 }
 

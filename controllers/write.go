@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -168,11 +169,28 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 		}
 		return err
 	}
-	u, err := toUnstructured(w.desired)
+	if w.current == nil {
+		u, err := toUnstructured(w.desired)
+		if err != nil {
+			return err
+		}
+		return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	}
+	// An update replaces the whole spec, on the version it was compared
+	// with. A server-side apply would leave fields another writer set (a hand
+	// edit owns them), so drift would survive; a stale version fails the test
+	// operation and the reconcile retries.
+	ops := []map[string]any{
+		{"op": "test", "path": "/metadata/resourceVersion", "value": w.current.ResourceVersion},
+		{"op": "add", "path": "/spec", "value": w.desired.Spec},
+		{"op": "add", "path": "/metadata/labels", "value": w.desired.Labels},
+		{"op": "add", "path": "/metadata/ownerReferences", "value": w.desired.OwnerReferences},
+	}
+	patch, err := json.Marshal(ops)
 	if err != nil {
 		return err
 	}
-	return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
+	return c.Patch(ctx, w.current.DeepCopy(), client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(FieldOwner))
 }
 
 // toUnstructured writes only what the controller owns: apiVersion, kind,

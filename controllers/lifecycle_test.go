@@ -1,0 +1,172 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/manifest"
+)
+
+// TestLifecycle runs the partners scenario through the changes people make
+// and checks the cluster follows: revocations take effect, time ends
+// access, hand edits and deleted built-ins are reverted, and objects no
+// Tenant claims are reported.
+func TestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	startManager(t, time.Now)
+	set, err := manifest.Load("../testdata/scenarios/partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range set.Snapshot.Tenants {
+		createNamespace(t, tn.NamespaceOrDefault())
+	}
+	for _, o := range set.Objects() {
+		if err := k8s.Create(ctx, o.Resource.DeepCopyObject().(client.Object)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "converge", func() (bool, string) {
+		return sameEPs(t, expected(t, set.Objects()), namespaces(set))
+	})
+
+	t.Run("an EffectivePermission edited by hand is reverted", func(t *testing.T) {
+		ep := getEP(t, "acme", "rita")
+		want := ep.Spec.DeepCopy()
+		ep.Spec.Capabilities = []string{accessv1.AllCapabilities}
+		if err := k8s.Update(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "revert", func() (bool, string) {
+			got := getEP(t, "acme", "rita")
+			return len(got.Spec.Capabilities) == len(want.Capabilities), "capabilities still " + join(got.Spec.Capabilities)
+		})
+	})
+
+	t.Run("deleted built-ins are recreated", func(t *testing.T) {
+		for _, obj := range []client.Object{
+			&accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: accessv1.CEORole}},
+			&accessv1.PermissionSet{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: accessv1.PartnerAdminPermissionSet}},
+		} {
+			eventually(t, 10*time.Second, "built-in "+obj.GetName()+" exists", func() (bool, string) {
+				return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) == nil, "missing"
+			})
+			uid := obj.GetUID()
+			if err := k8s.Delete(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 10*time.Second, "built-in "+obj.GetName()+" recreated", func() (bool, string) {
+				err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+				return err == nil && obj.GetUID() != uid, "not yet"
+			})
+		}
+	})
+
+	t.Run("a deleted Member loses its EffectivePermission", func(t *testing.T) {
+		m := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "rita"}}
+		if err := k8s.Delete(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "EP deleted", func() (bool, string) {
+			return !hasEP(t, "acme", "rita"), "acme/rita still there"
+		})
+	})
+
+	t.Run("a deactivated partner employee loses every grant in every client", func(t *testing.T) {
+		var dave accessv1.Member
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "agency-x", Name: "dave"}, &dave); err != nil {
+			t.Fatal(err)
+		}
+		dave.Spec.Active = new(bool)
+		if err := k8s.Update(ctx, &dave); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "dave's and frank's grants gone", func() (bool, string) {
+			// frank's only client access was granted by dave.
+			return !hasEP(t, "acme", "agency-x.dave") && !hasEP(t, "acme", "agency-x.frank"), "still there"
+		})
+	})
+
+	t.Run("an expired PartnerAccess grants nothing within seconds, phase Expired", func(t *testing.T) {
+		var pa accessv1.PartnerAccess
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "acme", Name: "agency-x"}, &pa); err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second)
+		pa.Spec.ExpiresAt = expires.Format(time.RFC3339)
+		if err := k8s.Update(ctx, &pa); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
+			bob := getEP(t, "acme", "bob") // a Member too: keeps its own grants, loses the partner ones
+			return !hasEP(t, "acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
+		})
+		if late := time.Since(expires); late > 8*time.Second {
+			t.Errorf("grants ended %s after expiresAt", late)
+		}
+		eventually(t, 10*time.Second, "phase Expired", func() (bool, string) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(&pa), &pa); err != nil {
+				t.Fatal(err)
+			}
+			return pa.Status.Phase == accessv1.PhaseExpired, "phase " + string(pa.Status.Phase)
+		})
+	})
+
+	t.Run("objects in a namespace no Tenant claims are reported", func(t *testing.T) {
+		createNamespace(t, "orphans")
+		m := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "orphans", Name: "olga"},
+			Spec: accessv1.MemberSpec{Email: "olga@orphans.example", AccountRole: accessv1.AccountRoleSuperAdmin}}
+		if err := k8s.Create(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "NoTenant reported", func() (bool, string) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+				t.Fatal(err)
+			}
+			c := meta.FindStatusCondition(m.Status.Conditions, accessv1.ConditionReady)
+			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == accessv1.ReasonNoTenant, "conditions: " + condString(m.Status.Conditions)
+		})
+		if hasEP(t, "orphans", "olga") {
+			t.Error("an object in a namespace no Tenant claims was granted an EffectivePermission")
+		}
+	})
+}
+
+func getEP(t *testing.T, ns, name string) *accessv1.EffectivePermission {
+	t.Helper()
+	ep := &accessv1.EffectivePermission{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ep); err != nil {
+		t.Fatalf("EffectivePermission %s/%s: %v", ns, name, err)
+	}
+	return ep
+}
+
+func hasEP(t *testing.T, ns, name string) bool {
+	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &accessv1.EffectivePermission{})
+	return err == nil
+}
+
+func join(xs []string) string {
+	out := ""
+	for i, x := range xs {
+		if i > 0 {
+			out += ","
+		}
+		out += x
+	}
+	return out
+}
+
+func condString(cs []metav1.Condition) string {
+	out := ""
+	for _, c := range cs {
+		out += c.Type + "=" + string(c.Status) + "(" + c.Reason + ") "
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package controllers_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
+)
+
+// TestWritesAreExact counts the controller's mutating requests: a cold
+// converge writes each EffectivePermission once (plus statuses), a restart
+// with unchanged inputs writes nothing, and re-parenting a role rewrites
+// exactly the EffectivePermissions whose content changes, nothing in
+// another tenant.
+func TestWritesAreExact(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	a := fixture.Tenant("writes-a", 300, 40, 11)
+	b := fixture.Tenant("writes-b", 60, 8, 12)
+	for _, o := range []fixture.Objects{a, b} {
+		createNamespace(t, o.Tenants[0].Name)
+		createAll(t, o)
+	}
+
+	// Cold converge: every input is in the cache before the manager starts.
+	m := startManager(t, clock)
+	eventually(t, 60*time.Second, "cold converge", func() (bool, string) {
+		return countEPs(t, "writes-a") == 300 && countEPs(t, "writes-b") == 60, "EffectivePermissions: " + itoa(countEPs(t, "writes-a")) + " and " + itoa(countEPs(t, "writes-b"))
+	})
+	cold := settle(m, 2*time.Second)
+	t.Logf("cold converge of 360 members: %s", describe(cold))
+	for ns, n := range map[string]int{"writes-a": 300, "writes-b": 60} {
+		if got := cold["PATCH "+ns+" effectivepermissions"]; got != n {
+			t.Errorf("cold converge wrote %d EffectivePermissions in %s, want exactly %d", got, ns, n)
+		}
+		if got := cold["PATCH "+ns+" effectivepermissions/status"]; got > n {
+			t.Errorf("cold converge wrote %d EffectivePermission statuses in %s, want at most %d", got, ns, n)
+		}
+	}
+	if got := total(cold, "DELETE") + total(cold, "PUT") + total(cold, "POST"); got != 0 {
+		t.Errorf("cold converge made %d deletes, updates or creates besides applies: %s", got, describe(cold))
+	}
+	// One status write per object. The built-ins are created during the
+	// first pass, so a stale cache read may re-send their (unchanged) status
+	// once: two extra requests per namespace are allowed for them.
+	for kind, n := range map[string]int{"members/status": 360, "roles/status": 48 + 2, "permissionsets/status": 20 + 2} {
+		if got := total(cold, kind); got > n+4 {
+			t.Errorf("cold converge wrote %d %s, want at most one per object (%d) and the built-ins' race", got, kind, n)
+		}
+	}
+
+	// Restart with unchanged inputs: nothing is written, specs nor statuses.
+	m.stop()
+	m = startManager(t, clock)
+	time.Sleep(3 * time.Second) // let it list, sync and reconcile every namespace
+	if restart := settle(m, 2*time.Second); len(restart) != 0 {
+		t.Errorf("a restart with unchanged inputs wrote %s, want nothing", describe(restart))
+	}
+
+	// Re-parent one role: exactly the EffectivePermissions whose spec changes.
+	before := engine.Compute(snapshotOf(a), now)
+	role := pickRoleWithSubordinates(a)
+	newParent := pickOtherTopRole(a, role)
+	var r accessv1.Role
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "writes-a", Name: role}, &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Spec.ReportsTo = newParent
+	if err := k8s.Update(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Roles {
+		if a.Roles[i].Name == role {
+			a.Roles[i].Spec.ReportsTo = newParent
+		}
+	}
+	after := engine.Compute(snapshotOf(a), now)
+	changed := changedEPs(before, after)
+	if changed == 0 {
+		t.Fatalf("re-parenting %s under %s changes no EffectivePermission: pick another role", role, newParent)
+	}
+	eventually(t, 30*time.Second, "converge after re-parenting", func() (bool, string) {
+		return sameEPs(t, after.EffectivePermissions, []string{"writes-a"})
+	})
+	moved := settle(m, 2*time.Second)
+	t.Logf("re-parenting %s under %s: %d EffectivePermissions change; writes: %s", role, newParent, changed, describe(moved))
+	if got := moved["PATCH writes-a effectivepermissions"]; got != changed {
+		t.Errorf("re-parenting wrote %d EffectivePermissions, want exactly the %d whose spec changes", got, changed)
+	}
+	if got := total(moved, " writes-b "); got != 0 {
+		t.Errorf("re-parenting a role in writes-a wrote %d times in writes-b", got)
+	}
+}
+
+func snapshotOf(o fixture.Objects) *engine.Snapshot {
+	return &engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles, PermissionSets: o.PermissionSets,
+		PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: o.VisibilityPolicies}
+}
+
+func createAll(t *testing.T, o fixture.Objects) {
+	t.Helper()
+	ctx := context.Background()
+	var objs []client.Object
+	for i := range o.Tenants {
+		objs = append(objs, o.Tenants[i].DeepCopy())
+	}
+	for i := range o.Roles {
+		objs = append(objs, o.Roles[i].DeepCopy())
+	}
+	for i := range o.PermissionSets {
+		objs = append(objs, o.PermissionSets[i].DeepCopy())
+	}
+	for i := range o.VisibilityPolicies {
+		objs = append(objs, o.VisibilityPolicies[i].DeepCopy())
+	}
+	for i := range o.PartnerAccesses {
+		objs = append(objs, o.PartnerAccesses[i].DeepCopy())
+	}
+	for i := range o.Members {
+		objs = append(objs, o.Members[i].DeepCopy())
+	}
+	for _, obj := range objs {
+		if err := k8s.Create(ctx, obj); err != nil {
+			t.Fatalf("create %s %s: %v", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+	}
+}
+
+func countEPs(t *testing.T, ns string) int {
+	var l accessv1.EffectivePermissionList
+	if err := k8s.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	return len(l.Items)
+}
+
+// pickRoleWithSubordinates returns a role two levels below ceo that has
+// roles below it, so moving it changes its ancestors' reach.
+func pickRoleWithSubordinates(o fixture.Objects) string {
+	parent := map[string]string{}
+	children := map[string]int{}
+	for _, r := range o.Roles {
+		parent[r.Name] = r.Parent()
+		children[r.Parent()]++
+	}
+	for _, r := range o.Roles {
+		if p := parent[r.Name]; p != accessv1.CEORole && parent[p] == accessv1.CEORole && children[r.Name] > 0 {
+			return r.Name
+		}
+	}
+	return o.Roles[len(o.Roles)-1].Name
+}
+
+// pickOtherTopRole returns a role directly under ceo that is not role's parent.
+func pickOtherTopRole(o fixture.Objects, role string) string {
+	var current string
+	for _, r := range o.Roles {
+		if r.Name == role {
+			current = r.Parent()
+		}
+	}
+	for _, r := range o.Roles {
+		if r.Parent() == accessv1.CEORole && r.Name != current && r.Name != role {
+			return r.Name
+		}
+	}
+	return accessv1.CEORole
+}
+
+func changedEPs(before, after *engine.Result) int {
+	old := map[string][]byte{}
+	for _, ep := range before.EffectivePermissions {
+		b, _ := json.Marshal(ep.Spec)
+		old[ep.Namespace+"/"+ep.Name] = b
+	}
+	n := 0
+	for _, ep := range after.EffectivePermissions {
+		b, _ := json.Marshal(ep.Spec)
+		if string(old[ep.Namespace+"/"+ep.Name]) != string(b) {
+			n++
+		}
+	}
+	return n
+}
