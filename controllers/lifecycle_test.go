@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -115,6 +116,18 @@ func TestLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			return pa.Status.Phase == accessv1.PhaseExpired, "phase " + string(pa.Status.Phase)
+		})
+		eventually(t, 10*time.Second, "a Warning Event says the access expired", func() (bool, string) {
+			var evs eventsv1.EventList
+			if err := k8s.List(ctx, &evs, client.InNamespace("acme")); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs.Items {
+				if e.Regarding.Kind == "PartnerAccess" && e.Regarding.Name == "agency-x" && e.Reason == accessv1.ReasonExpired && e.Type == "Warning" {
+					return true, ""
+				}
+			}
+			return false, itoa(len(evs.Items)) + " events, none about the expiry"
 		})
 	})
 

@@ -14,7 +14,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	if err := (&TenantReconciler{Client: mgr.GetClient(), Now: now}).SetupWithManager(mgr); err != nil {
+	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: now, Recorder: mgr.GetEventRecorder("access-controller")}
+	if err := tenants.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	return (&BuiltinsReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -24,11 +27,14 @@ type TenantReconciler struct {
 	client.Client
 	// Now is the clock, an input of the engine (PartnerAccess expiry).
 	Now func() time.Time
+	// Recorder emits Events on notable transitions; nil emits none.
+	Recorder events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants;members;roles;permissionsets;partneraccesses;visibilitypolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status;effectivepermissions/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status;effectivepermissions/status,verbs=get;patch
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile gathers a snapshot from the cache, computes it with the engine
 // and writes the difference. When it cannot read its inputs it returns the
@@ -39,6 +45,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	ns := req.Name
 	snap, err := gather(ctx, r.Client, ns)
 	if err != nil {
+		// Fail closed: keep every EffectivePermission as last written, say
+		// so on them, and retry with backoff until the inputs read again.
+		r.markStale(ctx, ns, err)
 		return ctrl.Result{}, err
 	}
 	now := r.Now()
@@ -61,6 +70,10 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	for _, w := range writes {
 		if err := apply(ctx, r.Client, w); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if w.kind == writeDelete {
+			r.revoked(res, ns, w.current)
 		}
 	}
 	if err := kerrors.NewAggregate(errs); err != nil {
@@ -121,7 +134,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	if name, ok := res.TenantOfNamespace(ns); ok {
 		var t accessv1.Tenant
 		if err := r.Get(ctx, types.NamespacedName{Name: name}, &t); err == nil {
-			if err := patchStatus(ctx, r.Client, &t, func(o *accessv1.Tenant) { o.Status = tenantStatus(o, res) }); err != nil {
+			if err := r.patch(ctx, &t, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions }); err != nil {
 				return err
 			}
 		}
@@ -131,7 +144,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range members.Items {
-		if err := patchStatus(ctx, r.Client, &members.Items[i], func(o *accessv1.Member) { o.Status = memberStatus(o, res) }); err != nil {
+		if err := r.patch(ctx, &members.Items[i], func(x client.Object) { o := x.(*accessv1.Member); o.Status = memberStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Member).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -140,7 +153,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range roles.Items {
-		if err := patchStatus(ctx, r.Client, &roles.Items[i], func(o *accessv1.Role) { o.Status = roleStatus(o, res) }); err != nil {
+		if err := r.patch(ctx, &roles.Items[i], func(x client.Object) { o := x.(*accessv1.Role); o.Status = roleStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Role).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -149,7 +162,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range sets.Items {
-		if err := patchStatus(ctx, r.Client, &sets.Items[i], func(o *accessv1.PermissionSet) { o.Status = permissionSetStatus(o, res) }); err != nil {
+		if err := r.patch(ctx, &sets.Items[i], func(x client.Object) { o := x.(*accessv1.PermissionSet); o.Status = permissionSetStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PermissionSet).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -158,7 +171,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range pas.Items {
-		if err := patchStatus(ctx, r.Client, &pas.Items[i], func(o *accessv1.PartnerAccess) { o.Status = partnerAccessStatus(o, res) }); err != nil {
+		if err := r.patch(ctx, &pas.Items[i], func(x client.Object) { o := x.(*accessv1.PartnerAccess); o.Status = partnerAccessStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PartnerAccess).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -167,7 +180,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range policies.Items {
-		if err := patchStatus(ctx, r.Client, &policies.Items[i], func(o *accessv1.VisibilityPolicy) { o.Status = visibilityPolicyStatus(o, res) }); err != nil {
+		if err := r.patch(ctx, &policies.Items[i], func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -176,7 +189,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range eps.Items {
-		if err := patchStatus(ctx, r.Client, &eps.Items[i], func(o *accessv1.EffectivePermission) { o.Status = effectivePermissionStatus(o) }); err != nil {
+		if err := r.patch(ctx, &eps.Items[i], func(x client.Object) { o := x.(*accessv1.EffectivePermission); o.Status = effectivePermissionStatus(o) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions }); err != nil {
 			return err
 		}
 	}
@@ -192,6 +205,63 @@ func patchStatus[O client.Object](ctx context.Context, c client.Client, orig O, 
 	}
 	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, client.MergeFrom(orig)))
 }
+
+// patch writes an object's status when it changed, and emits an Event when
+// its Ready condition turns False or recovers.
+func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), conds func(client.Object) []metav1.Condition) error {
+	obj := orig.DeepCopyObject().(client.Object)
+	set(obj)
+	if apiequality.Semantic.DeepEqual(orig, obj) {
+		return nil
+	}
+	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig))); err != nil {
+		return err
+	}
+	before := meta.FindStatusCondition(conds(orig), accessv1.ConditionReady)
+	after := meta.FindStatusCondition(conds(obj), accessv1.ConditionReady)
+	// Notable: a problem appears or changes (Warning), or one is fixed
+	// (Normal). An object that is simply Ready the first time is not news.
+	switch {
+	case r.Recorder == nil || after == nil:
+	case after.Status == metav1.ConditionFalse && (before == nil || before.Status != after.Status || before.Reason != after.Reason):
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, after.Reason, "Reconcile", "%s", after.Message)
+	case after.Status == metav1.ConditionTrue && before != nil && before.Status == metav1.ConditionFalse:
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Resolved", "Reconcile", "%s", after.Message)
+	}
+	return nil
+}
+
+// revoked records that a user lost its EffectivePermission.
+func (r *TenantReconciler) revoked(res *engine.Result, ns string, ep *accessv1.EffectivePermission) {
+	if r.Recorder == nil {
+		return
+	}
+	var t accessv1.Tenant
+	if name, ok := res.TenantOfNamespace(ns); ok && r.Get(context.Background(), types.NamespacedName{Name: name}, &t) == nil {
+		r.Recorder.Eventf(&t, ep, corev1.EventTypeNormal, "Revoked", "Revoke", "%s no longer has standing in tenant %s: EffectivePermission %s deleted", ep.Spec.User, name, ep.Name)
+	}
+}
+
+// markStale sets Ready=Unknown (reason Stale) on the namespace's
+// EffectivePermissions when their inputs cannot be read, leaving their
+// specs as last written. Best effort: if the API server is away this fails
+// too, and the next successful reconcile sets Ready again.
+func (r *TenantReconciler) markStale(ctx context.Context, ns string, cause error) {
+	var eps accessv1.EffectivePermissionList
+	if err := r.List(ctx, &eps, client.InNamespace(ns)); err != nil {
+		return
+	}
+	for i := range eps.Items {
+		_ = patchStatus(ctx, r.Client, &eps.Items[i], func(o *accessv1.EffectivePermission) {
+			meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionUnknown,
+				Reason: ReasonStale, ObservedGeneration: o.Generation,
+				Message: "the inputs could not be read (" + cause.Error() + "); the last computed grants are kept until they can"})
+		})
+	}
+}
+
+// ReasonStale marks EffectivePermissions kept while their inputs cannot be read.
+const ReasonStale = "Stale"
 
 // SetupWithManager watches every input kind and maps each event to the
 // tenant namespaces it affects.

@@ -93,6 +93,21 @@ func classify(old, new *accessv1.EffectivePermissionSpec) writeKind {
 			adds = true
 		}
 	}
+	// Withheld capabilities grant by their absence: one that stops being
+	// withheld adds access, one newly withheld removes it.
+	if old.Active && new.Active {
+		ow, nw := set(old.WithheldCapabilities), set(new.WithheldCapabilities)
+		for w := range ow {
+			if !nw[w] {
+				adds = true
+			}
+		}
+		for w := range nw {
+			if !ow[w] {
+				removes = true
+			}
+		}
+	}
 	switch {
 	case removes && adds:
 		return writeMixed
@@ -103,9 +118,7 @@ func classify(old, new *accessv1.EffectivePermissionSpec) writeKind {
 	}
 }
 
-// facts flattens what an EP grants into comparable strings. A withheld
-// capability is a fact of absence: losing it widens, gaining it narrows, so
-// it is recorded as the opposite of what it holds.
+// facts flattens what an EP grants into comparable strings.
 func facts(s *accessv1.EffectivePermissionSpec) map[string]bool {
 	out := map[string]bool{}
 	if !s.Active {
@@ -259,4 +272,12 @@ func toUnstructuredObject(obj client.Object) (*unstructured.Unstructured, error)
 	u.SetNamespace(obj.GetNamespace())
 	u.SetLabels(obj.GetLabels())
 	return u, nil
+}
+
+func set(xs []string) map[string]bool {
+	out := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		out[x] = true
+	}
+	return out
 }
