@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -29,6 +31,35 @@ type TenantReconciler struct {
 	Now func() time.Time
 	// Recorder emits Events on notable transitions; nil emits none.
 	Recorder events.EventRecorder
+	// Concurrency is how many namespaces reconcile at once (default 4).
+	Concurrency int
+
+	// written remembers, per object UID, the resourceVersion each of our
+	// writes started from. The cache may still show that version for a
+	// moment after the write: the object is then known to be written
+	// already, and its own watch event brings the fresh copy.
+	written sync.Map
+}
+
+// stale reports whether the cached object is a version we already wrote over.
+func (r *TenantReconciler) stale(o client.Object) bool {
+	v, ok := r.written.Load(o.GetUID())
+	if ok && v.(string) != o.GetResourceVersion() {
+		r.written.CompareAndDelete(o.GetUID(), v) // the cache caught up: forget it
+		return false
+	}
+	return ok
+}
+
+func (r *TenantReconciler) wrote(o client.Object) {
+	r.written.Store(o.GetUID(), o.GetResourceVersion())
+}
+
+func (r *TenantReconciler) concurrency() int {
+	if r.Concurrency > 0 {
+		return r.Concurrency
+	}
+	return 4
 }
 
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants;members;roles;permissionsets;partneraccesses;visibilitypolicies,verbs=get;list;watch
@@ -63,17 +94,37 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := r.List(ctx, &current, client.InNamespace(ns)); err != nil {
 		return ctrl.Result{}, err
 	}
-	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
-	// One refused write must not hold back the others: every write is
-	// tried, in order (revocations first), and the failures returned together.
-	var errs []error
-	for _, w := range writes {
-		if err := apply(ctx, r.Client, w); err != nil {
-			errs = append(errs, err)
-			continue
+	fresh := current.Items[:0:0]
+	for _, ep := range current.Items {
+		if !r.stale(&ep) {
+			fresh = append(fresh, ep)
 		}
-		if w.kind == writeDelete {
-			r.revoked(res, ns, w.current)
+	}
+	if len(fresh) < len(current.Items) {
+		// Some EffectivePermissions in the cache predate our own last write:
+		// plan nothing now; their watch events bring the fresh copies.
+		return ctrl.Result{}, nil
+	}
+	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
+	// Revocations (deletes, narrowing updates) all land before any grant;
+	// within each wave writes run in parallel. One refused write does not
+	// hold back the others: failures are returned together.
+	var errs []error
+	for _, wave := range waves(writes) {
+		errs = append(errs, parallel(wave, func(w epWrite) error {
+			if err := apply(ctx, r.Client, w); err != nil {
+				return err
+			}
+			if w.current != nil {
+				r.wrote(w.current)
+			}
+			if w.kind == writeDelete {
+				r.revoked(res, ns, w.current)
+			}
+			return nil
+		})...)
+		if len(errs) > 0 {
+			break // never grant while a revocation failed
 		}
 	}
 	if err := kerrors.NewAggregate(errs); err != nil {
@@ -131,12 +182,14 @@ func nextExpiry(snap *engine.Snapshot, ns string, now time.Time) time.Duration {
 // nothing.
 func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result) error {
 	in := client.InNamespace(ns)
+	var jobs []func() error
 	if name, ok := res.TenantOfNamespace(ns); ok {
 		var t accessv1.Tenant
 		if err := r.Get(ctx, types.NamespacedName{Name: name}, &t); err == nil {
-			if err := r.patch(ctx, &t, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions }); err != nil {
-				return err
-			}
+			obj := &t
+			jobs = append(jobs, func() error {
+				return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
+			})
 		}
 	}
 	var members accessv1.MemberList
@@ -144,56 +197,62 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		return err
 	}
 	for i := range members.Items {
-		if err := r.patch(ctx, &members.Items[i], func(x client.Object) { o := x.(*accessv1.Member); o.Status = memberStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Member).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &members.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Member); o.Status = memberStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Member).Status.Conditions })
+		})
 	}
 	var roles accessv1.RoleList
 	if err := r.List(ctx, &roles, in); err != nil {
 		return err
 	}
 	for i := range roles.Items {
-		if err := r.patch(ctx, &roles.Items[i], func(x client.Object) { o := x.(*accessv1.Role); o.Status = roleStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Role).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &roles.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Role); o.Status = roleStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Role).Status.Conditions })
+		})
 	}
 	var sets accessv1.PermissionSetList
 	if err := r.List(ctx, &sets, in); err != nil {
 		return err
 	}
 	for i := range sets.Items {
-		if err := r.patch(ctx, &sets.Items[i], func(x client.Object) { o := x.(*accessv1.PermissionSet); o.Status = permissionSetStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PermissionSet).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &sets.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.PermissionSet); o.Status = permissionSetStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PermissionSet).Status.Conditions })
+		})
 	}
 	var pas accessv1.PartnerAccessList
 	if err := r.List(ctx, &pas, in); err != nil {
 		return err
 	}
 	for i := range pas.Items {
-		if err := r.patch(ctx, &pas.Items[i], func(x client.Object) { o := x.(*accessv1.PartnerAccess); o.Status = partnerAccessStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PartnerAccess).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &pas.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.PartnerAccess); o.Status = partnerAccessStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PartnerAccess).Status.Conditions })
+		})
 	}
 	var policies accessv1.VisibilityPolicyList
 	if err := r.List(ctx, &policies, in); err != nil {
 		return err
 	}
 	for i := range policies.Items {
-		if err := r.patch(ctx, &policies.Items[i], func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &policies.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
+		})
 	}
 	var eps accessv1.EffectivePermissionList
 	if err := r.List(ctx, &eps, in); err != nil {
 		return err
 	}
 	for i := range eps.Items {
-		if err := r.patch(ctx, &eps.Items[i], func(x client.Object) { o := x.(*accessv1.EffectivePermission); o.Status = effectivePermissionStatus(o) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions }); err != nil {
-			return err
-		}
+		obj := &eps.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.EffectivePermission); o.Status = effectivePermissionStatus(o) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions })
+		})
 	}
-	return nil
+	return kerrors.NewAggregate(parallel(jobs, func(job func() error) error { return job() }))
 }
 
 // patchStatus sets a copy's status and patches it only when it changed.
@@ -209,6 +268,9 @@ func patchStatus[O client.Object](ctx context.Context, c client.Client, orig O, 
 // patch writes an object's status when it changed, and emits an Event when
 // its Ready condition turns False or recovers.
 func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), conds func(client.Object) []metav1.Condition) error {
+	if r.stale(orig) {
+		return nil
+	}
 	obj := orig.DeepCopyObject().(client.Object)
 	set(obj)
 	if apiequality.Semantic.DeepEqual(orig, obj) {
@@ -217,6 +279,7 @@ func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set fu
 	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig))); err != nil {
 		return err
 	}
+	r.wrote(orig)
 	before := meta.FindStatusCondition(conds(orig), accessv1.ConditionReady)
 	after := meta.FindStatusCondition(conds(obj), accessv1.ConditionReady)
 	// Notable: a problem appears or changes (Warning), or one is fixed
@@ -269,6 +332,7 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toNeighbours := handler.EnqueueRequestsFromMapFunc(r.neighbours)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency()}).
 		Watches(&accessv1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.forTenant)).
 		Watches(&accessv1.Member{}, toNeighbours).
 		Watches(&accessv1.PermissionSet{}, toNeighbours).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -280,4 +281,40 @@ func set(xs []string) map[string]bool {
 		out[x] = true
 	}
 	return out
+}
+
+// waves splits planned writes (sorted revocations first) into what may run
+// concurrently: every revocation, then every grant.
+func waves(ws []epWrite) [][]epWrite {
+	i := 0
+	for i < len(ws) && (ws[i].kind == writeDelete || ws[i].kind == writeNarrow) {
+		i++
+	}
+	return [][]epWrite{ws[:i], ws[i:]}
+}
+
+// writeWorkers bounds the writes in flight per reconcile.
+const writeWorkers = 8
+
+// parallel runs f over ws with at most writeWorkers at once and returns the
+// errors.
+func parallel[T any](ws []T, f func(T) error) []error {
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, writeWorkers)
+	for _, w := range ws {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f(w); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
