@@ -7,6 +7,15 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 LOCALBIN ?= $(shell pwd)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+ETCD ?= $(LOCALBIN)/etcd
+KUBE_APISERVER ?= $(LOCALBIN)/kube-apiserver
+KUBECTL ?= $(LOCALBIN)/kubectl
+# Version stamps for the control plane; a fixed build date keeps rebuilds no-ops.
+KUBE_VERSION ?= v1.37.2
+CONTROLPLANE_LDFLAGS ?= -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37 \
+	-X k8s.io/component-base/version.buildDate=2026-01-01T00:00:00Z \
+	-X k8s.io/client-go/pkg/version.gitVersion=$(KUBE_VERSION) -X k8s.io/client-go/pkg/version.buildDate=2026-01-01T00:00:00Z
 ACCESSCTL ?= $(LOCALBIN)/accessctl
 # The shared scenarios beside this repository, or the copy in testdata/ (a test keeps it identical).
 SCENARIOS ?= $(shell if [ -x ../shared/scenarios/run ]; then cd ../shared/scenarios && pwd; else echo $(CURDIR)/testdata/scenarios; fi)
@@ -28,6 +37,7 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: controller-gen ## Write the CRDs into config/crd/bases from the API markers.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
 generate: controller-gen ## Write the deepcopy methods of the API types.
@@ -52,13 +62,14 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen verify-fmt vet build ## Run every test: unit, golden, fuzz seeds, and the shared scenarios against bin/accessctl.
-	go test ./... -count=1
+test: verify-gen verify-fmt vet build controlplane ## Run every test: unit, golden, fuzz seeds, envtest against bin/'s control plane, and the shared scenarios against bin/accessctl.
+	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 
 .PHONY: bench
-bench: ## Run the Go benchmarks (engine render, check, EP size).
+bench: controlplane ## Go benchmarks (engine render, check, EP size), then the scale run on a local control plane (docs/performance.md).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
+	ACCESS_CONTROLLER_SCALE=1 go test ./controllers/ -run '^TestScale$$' -count=1 -v -timeout 30m | grep -E 'SCALE|^(---|ok|FAIL)'
 
 .PHONY: fuzz
 fuzz: ## Fuzz every target for FUZZTIME each (default 30s); `make test` runs their seed corpora.
@@ -77,10 +88,50 @@ lint: golangci-lint ## Run golangci-lint (installed into bin/ on first use).
 build: ## Build bin/accessctl.
 	go build -o $(ACCESSCTL) ./cmd/accessctl
 
+MANAGER ?= $(LOCALBIN)/manager
+
+.PHONY: build-manager
+build-manager: ## Build bin/manager, the controller manager.
+	go build -o $(MANAGER) ./cmd/manager
+
 .PHONY: run
-run: build ## Render the samples with accessctl (the next step runs the controller on a local control plane).
-	$(ACCESSCTL) validate -f config/samples
-	$(ACCESSCTL) render -f config/samples
+run: controlplane manifests build-manager ## Run the controller on a local etcd + kube-apiserver with the samples applied (Ctrl-C stops everything).
+	exec hack/local-up.sh
+
+##@ Deployment
+
+# The manager image for docker-build and deploy.
+IMG ?= controller:latest
+CONTAINER_TOOL ?= docker
+# `make uninstall undeploy ignore-not-found=true` ignores objects already gone.
+ignore-not-found ?= false
+
+.PHONY: docker-build
+docker-build: ## Build the manager image IMG (default controller:latest).
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
+.PHONY: install
+install: manifests kustomize ## Install the CRDs into the cluster of the current kubeconfig (KUBECTL=kubectl to use yours).
+	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: kustomize ## Delete the CRDs (and so every object of them) from the cluster of the current kubeconfig.
+	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests kustomize ## Deploy CRDs, RBAC and the manager (image IMG) to the cluster of the current kubeconfig.
+	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }
+	@# The image is set on a temporary copy of config/, so the tree stays clean.
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp -R config "$$tmp/"; \
+	(cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=$(IMG)); \
+	$(KUSTOMIZE) build "$$tmp/config/default" | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: kustomize ## Delete what deploy created, CRDs included, from the cluster of the current kubeconfig.
+	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Tools
 
@@ -93,3 +144,17 @@ $(CONTROLLER_GEN):
 golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/.
 $(GOLANGCI_LINT):
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+.PHONY: controlplane
+controlplane: $(ETCD) $(KUBE_APISERVER) $(KUBECTL) ## Build etcd, kube-apiserver and kubectl into bin/ from the Go module proxy (once; ~12 min cold on 2 cores).
+$(ETCD): hack/controlplane/go.mod hack/controlplane/go.sum
+	cd hack/controlplane && go build -o $(ETCD) ./cmd/etcd
+$(KUBE_APISERVER) $(KUBECTL) &: hack/controlplane/go.mod hack/controlplane/go.sum
+	cd hack/controlplane && go build -ldflags "$(CONTROLPLANE_LDFLAGS)" -o $(LOCALBIN)/ ./cmd/kube-apiserver ./cmd/kubectl
+
+KUSTOMIZE ?= $(LOCALBIN)/kustomize
+KUSTOMIZE_VERSION ?= v5.8.1
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
+$(KUSTOMIZE):
+	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)

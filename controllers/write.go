@@ -194,11 +194,18 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 	// with. A server-side apply would leave fields another writer set (a hand
 	// edit owns them), so drift would survive; a stale version fails the test
 	// operation and the reconcile retries.
+	owners, labels := w.desired.OwnerReferences, w.desired.Labels
+	if owners == nil {
+		owners = []metav1.OwnerReference{} // JSON null would be a bad request
+	}
+	if labels == nil {
+		labels = map[string]string{}
+	}
 	ops := []map[string]any{
 		{"op": "test", "path": "/metadata/resourceVersion", "value": w.current.ResourceVersion},
 		{"op": "add", "path": "/spec", "value": w.desired.Spec},
-		{"op": "add", "path": "/metadata/labels", "value": w.desired.Labels},
-		{"op": "add", "path": "/metadata/ownerReferences", "value": w.desired.OwnerReferences},
+		{"op": "add", "path": "/metadata/labels", "value": labels},
+		{"op": "add", "path": "/metadata/ownerReferences", "value": owners},
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {
