@@ -37,28 +37,39 @@ func (r *BuiltinsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 
 	ceo := engine.BuiltinCEORole(ns)
 	var haveRole accessv1.Role
-	err := r.Get(ctx, client.ObjectKeyFromObject(ceo), &haveRole)
-	if apierrors.IsNotFound(err) || (err == nil && (!apiequality.Semantic.DeepEqual(haveRole.Spec, ceo.Spec) || !labelsMatch(haveRole.Labels, labels))) {
-		ceo.Labels = labels
-		if err := r.applyTyped(ctx, ceo); err != nil {
-			return retryLater(ctx, err)
-		}
-	} else if err != nil {
-		return ctrl.Result{}, err
+	if err := r.ensure(ctx, ceo, &haveRole, ceo.Spec, func() any { return haveRole.Spec }, labels); err != nil {
+		return retryLater(ctx, err)
 	}
-
 	set := engine.BuiltinPartnerAdminSet(ns)
 	var haveSet accessv1.PermissionSet
-	err = r.Get(ctx, client.ObjectKeyFromObject(set), &haveSet)
-	if apierrors.IsNotFound(err) || (err == nil && (!apiequality.Semantic.DeepEqual(haveSet.Spec, set.Spec) || !labelsMatch(haveSet.Labels, labels))) {
-		set.Labels = labels
-		if err := r.applyTyped(ctx, set); err != nil {
-			return retryLater(ctx, err)
-		}
-	} else if err != nil {
-		return ctrl.Result{}, err
+	if err := r.ensure(ctx, set, &haveSet, set.Spec, func() any { return haveSet.Spec }, labels); err != nil {
+		return retryLater(ctx, err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// ensure creates a built-in that is missing (server-side apply) and
+// replaces the spec of one that drifted (replaceSpec), writing nothing when
+// it matches.
+func (r *BuiltinsReconciler) ensure(ctx context.Context, want, have client.Object, spec any, haveSpec func() any, labels map[string]string) error {
+	err := r.Get(ctx, client.ObjectKeyFromObject(want), have)
+	switch {
+	case apierrors.IsNotFound(err):
+		want.SetLabels(labels)
+		return r.applyTyped(ctx, want)
+	case err != nil:
+		return err
+	case apiequality.Semantic.DeepEqual(haveSpec(), spec) && labelsMatch(have.GetLabels(), labels):
+		return nil
+	}
+	merged := map[string]string{}
+	for k, v := range have.GetLabels() {
+		merged[k] = v
+	}
+	for k, v := range labels {
+		merged[k] = v
+	}
+	return replaceSpec(ctx, r.Client, have, spec, merged, have.GetOwnerReferences())
 }
 
 // retryLater waits for a namespace that does not exist yet rather than

@@ -69,6 +69,24 @@ func TestLifecycle(t *testing.T) {
 		}
 	})
 
+	t.Run("edited built-ins are reverted", func(t *testing.T) {
+		var ps accessv1.PermissionSet
+		key := client.ObjectKey{Namespace: "acme", Name: accessv1.PartnerAdminPermissionSet}
+		eventually(t, 10*time.Second, "built-in exists", func() (bool, string) { return k8s.Get(ctx, key, &ps) == nil, "missing" })
+		want := ps.Spec.DeepCopy()
+		ps.Spec.Capabilities = append(ps.Spec.Capabilities, "payments.instruments")
+		ps.Spec.Description = "edited by hand"
+		if err := k8s.Update(ctx, &ps); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "revert", func() (bool, string) {
+			if err := k8s.Get(ctx, key, &ps); err != nil {
+				t.Fatal(err)
+			}
+			return len(ps.Spec.Capabilities) == len(want.Capabilities) && ps.Spec.Description == want.Description, "still " + join(ps.Spec.Capabilities)
+		})
+	})
+
 	t.Run("a deleted Member loses its EffectivePermission", func(t *testing.T) {
 		m := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "rita"}}
 		if err := k8s.Delete(ctx, m); err != nil {

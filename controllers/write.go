@@ -190,11 +190,14 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 		}
 		return c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership)
 	}
-	// An update replaces the whole spec, on the version it was compared
-	// with. A server-side apply would leave fields another writer set (a hand
-	// edit owns them), so drift would survive; a stale version fails the test
-	// operation and the reconcile retries.
-	owners, labels := w.desired.OwnerReferences, w.desired.Labels
+	return replaceSpec(ctx, c, w.current.DeepCopy(), w.desired.Spec, w.desired.Labels, w.desired.OwnerReferences)
+}
+
+// replaceSpec replaces an object's whole spec, labels and owner references,
+// on the version it was compared with. A server-side apply would leave
+// fields another writer set (a hand edit owns them), so drift would survive;
+// a stale version fails the test operation and the reconcile retries.
+func replaceSpec(ctx context.Context, c client.Client, current client.Object, spec any, labels map[string]string, owners []metav1.OwnerReference) error {
 	if owners == nil {
 		owners = []metav1.OwnerReference{} // JSON null would be a bad request
 	}
@@ -202,8 +205,8 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 		labels = map[string]string{}
 	}
 	ops := []map[string]any{
-		{"op": "test", "path": "/metadata/resourceVersion", "value": w.current.ResourceVersion},
-		{"op": "add", "path": "/spec", "value": w.desired.Spec},
+		{"op": "test", "path": "/metadata/resourceVersion", "value": current.GetResourceVersion()},
+		{"op": "add", "path": "/spec", "value": spec},
 		{"op": "add", "path": "/metadata/labels", "value": labels},
 		{"op": "add", "path": "/metadata/ownerReferences", "value": owners},
 	}
@@ -211,7 +214,7 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 	if err != nil {
 		return err
 	}
-	return c.Patch(ctx, w.current.DeepCopy(), client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(FieldOwner))
+	return c.Patch(ctx, current, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(FieldOwner))
 }
 
 // toUnstructured writes only what the controller owns: apiVersion, kind,
