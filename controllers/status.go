@@ -76,6 +76,7 @@ func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus 
 func memberStatus(m *accessv1.Member, res *engine.Result) accessv1.MemberStatus {
 	st := *m.Status.DeepCopy()
 	st.ObservedGeneration = m.Generation
+	st.Clients = res.Clients(m.Namespace, m.Name)
 	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Member", Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force")
 	return st
 }

@@ -79,6 +79,16 @@ type world struct {
 	tenants []*tenant          // sorted by name
 	byName  map[string]*tenant // Tenant name → tenant
 	fs      findings
+	// reach records, per partner Member, each client it reaches or tries to.
+	reach map[ObjectRef][]accessv1.ClientReach
+}
+
+func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRole, reason string) {
+	if w.reach == nil {
+		w.reach = map[ObjectRef][]accessv1.ClientReach{}
+	}
+	ref := refOf("Member", p.ns, m.name())
+	w.reach[ref] = append(w.reach[ref], accessv1.ClientReach{Tenant: client, As: as, Reason: reason})
 }
 
 func index(s *Snapshot) *world {

@@ -123,6 +123,7 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 	}
 	c.activePartners[p.name] = true
 	for _, g := range valid {
+		w.reached(p, g.member, c.name, accessv1.UserRolePartnerAdmin, "")
 		key := p.name + "/" + g.member.email
 		if prev := c.admins[key]; prev != nil {
 			prev.billing = prev.billing || g.billing
@@ -271,6 +272,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	}
 	c := w.byName[ca.Tenant]
 	if c == nil || !c.activePartners[p.name] {
+		w.reached(p, s, ca.Tenant, "", "no active PartnerAccess for "+p.name+" there")
 		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
 			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)
@@ -278,6 +280,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
 	if admin == nil {
+		w.reached(p, s, ca.Tenant, "", "granted by "+orNone(ca.GrantedBy)+", who is not a partner admin there")
 		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
 			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
 			s.name(), ca.Tenant, orNone(ca.GrantedBy), p.name, ca.Tenant)
@@ -306,4 +309,5 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
 	}
 	c.person(s.email).add(p.name, s.name(), pt, false)
+	w.reached(p, s, ca.Tenant, accessv1.UserRolePartnerStaff, "")
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -37,7 +38,8 @@ type summaries struct {
 	access   map[ObjectRef]PartnerAccessSummary
 	sources  map[ObjectRef][]ObjectRef // EP ref → the objects it is computed from (for owner references)
 	findings map[ObjectRef][]Finding   // by object
-	tenantOf map[string]string         // namespace → Tenant name
+	reach    map[ObjectRef][]accessv1.ClientReach
+	tenantOf map[string]string // namespace → Tenant name
 }
 
 // Tenant returns a tenant's summary, and false when no Tenant of that name
@@ -63,6 +65,13 @@ func (r *Result) PartnerAccess(namespace, name string) PartnerAccessSummary {
 	return r.sum.access[refOf("PartnerAccess", namespace, name)]
 }
 
+// Clients returns, for a partner tenant's Member, every client it reaches
+// (as partner admin or staff) or tries to through clientAccess, and why not,
+// sorted by client tenant.
+func (r *Result) Clients(namespace, name string) []accessv1.ClientReach {
+	return r.sum.reach[refOf("Member", namespace, name)]
+}
+
 // FindingsFor returns the findings about one object, sorted.
 func (r *Result) FindingsFor(ref ObjectRef) []Finding { return r.sum.findings[ref] }
 
@@ -83,6 +92,13 @@ func (w *world) summarize(res *Result) {
 	}
 	for _, f := range res.Findings {
 		s.findings[f.Object] = append(s.findings[f.Object], f)
+	}
+	s.reach = map[ObjectRef][]accessv1.ClientReach{}
+	for ref, rs := range w.reach {
+		slices.SortFunc(rs, func(a, b accessv1.ClientReach) int {
+			return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.As, b.As), cmp.Compare(a.Reason, b.Reason))
+		})
+		s.reach[ref] = slices.Compact(rs)
 	}
 	clients := map[string][]string{}
 	for _, t := range w.tenants {

@@ -16,6 +16,15 @@ func TestSummaries(t *testing.T) {
 	partners := engine.Compute(sc["partners"], benchNow)
 	roles := engine.Compute(sc["role-hierarchy"], benchNow)
 	invalid := engine.Compute(sc["invalid-members"], benchNow)
+	// frank's access to acme granted by someone who is not a partner admin there
+	wrongGranter := *sc["partners"]
+	wrongGranter.Members = clone(wrongGranter.Members)
+	for i := range wrongGranter.Members {
+		if m := &wrongGranter.Members[i]; m.Namespace == "agency-x" && m.Name == "frank" {
+			m.Spec.ClientAccess = []accessv1.ClientAccess{{Tenant: "acme", PermissionSets: []string{"campaign-editor"}, GrantedBy: "owner@agency-x.example"}}
+		}
+	}
+	unreached := engine.Compute(&wrongGranter, benchNow)
 
 	for _, tc := range []struct {
 		name string
@@ -34,6 +43,11 @@ func TestSummaries(t *testing.T) {
 		{"a member who is also a partner admin", partners.Sources("acme", "bob"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "bob"}, {Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
 		{"findings by object", len(invalid.FindingsFor(engine.ObjectRef{Kind: "Member", Namespace: "rolesco", Name: "norole"})), 1},
 		{"namespace to tenant", mustString(partners.TenantOfNamespace("agency-x")), "agency-x"},
+		{"a partner admin reaches its client", partners.Clients("agency-x", "dave"), []accessv1.ClientReach{{Tenant: "acme", As: accessv1.UserRolePartnerAdmin}}},
+		{"partner staff reach their client", partners.Clients("agency-x", "frank"), []accessv1.ClientReach{{Tenant: "acme", As: accessv1.UserRolePartnerStaff}}},
+		{"a member without client access reaches nobody", partners.Clients("agency-x", "owner"), []accessv1.ClientReach(nil)},
+		{"client access that grants nothing says why", unreached.Clients("agency-x", "frank"), []accessv1.ClientReach{{Tenant: "acme",
+			Reason: "granted by owner@agency-x.example, who is not a partner admin there"}}},
 	} {
 		if diff := cmp.Diff(tc.want, tc.got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
