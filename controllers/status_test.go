@@ -1,0 +1,101 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
+func TestSetConditions(t *testing.T) {
+	missingSet := engine.Finding{Field: "spec.permissionSets[0]", Reason: accessv1.ReasonPermissionSetNotFound, Message: "create it"}
+	noRole := engine.Finding{Field: "spec.role", Reason: accessv1.ReasonRoleRequired, Message: "set a role"}
+	for _, tc := range []struct {
+		name                     string
+		findings                 []engine.Finding
+		ready, degraded          metav1.ConditionStatus
+		readyReason, degradedWhy string
+		readyMessageContains     string
+	}{
+		{"no finding: Ready, not Degraded", nil, metav1.ConditionTrue, metav1.ConditionFalse, accessv1.ReasonReady, "AsExpected", "in force"},
+		{"a partial drop: not Ready, Degraded", []engine.Finding{missingSet}, metav1.ConditionFalse, metav1.ConditionTrue, accessv1.ReasonPermissionSetNotFound, accessv1.ReasonPermissionSetNotFound, "spec.permissionSets[0]: create it"},
+		{"a refusal: not Ready, nothing partial", []engine.Finding{noRole}, metav1.ConditionFalse, metav1.ConditionFalse, accessv1.ReasonRoleRequired, "AsExpected", "spec.role: set a role"},
+		{"several: the first reason, every message", []engine.Finding{noRole, missingSet}, metav1.ConditionFalse, metav1.ConditionTrue, accessv1.ReasonRoleRequired, accessv1.ReasonPermissionSetNotFound, "2 problems"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conds []metav1.Condition
+			setConditions(&conds, 3, tc.findings, "the grants are in force")
+			r, d := find(conds, accessv1.ConditionReady), find(conds, accessv1.ConditionDegraded)
+			if r.Status != tc.ready || r.Reason != tc.readyReason || r.ObservedGeneration != 3 || !strings.Contains(r.Message, tc.readyMessageContains) {
+				t.Errorf("Ready = %+v", r)
+			}
+			if d.Status != tc.degraded || d.Reason != tc.degradedWhy {
+				t.Errorf("Degraded = %+v", d)
+			}
+		})
+	}
+}
+
+// TestConditionsStable: setting the same result again changes nothing, so a
+// resync writes no status (a hot loop otherwise, knative/serving#1181).
+func TestConditionsStable(t *testing.T) {
+	var conds []metav1.Condition
+	setConditions(&conds, 1, nil, "ok")
+	conds[0].LastTransitionTime = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	before := append([]metav1.Condition(nil), conds...)
+	setConditions(&conds, 1, nil, "ok")
+	if diff := cmp.Diff(before, conds); diff != "" {
+		t.Errorf("an unchanged result changed the conditions:\n%s", diff)
+	}
+}
+
+func TestModeChanges(t *testing.T) {
+	p := &accessv1.VisibilityPolicy{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "acme", Generation: 2},
+		Spec: accessv1.VisibilityPolicySpec{Mode: accessv1.ModeDepartment}}
+	p.Status.Mode = accessv1.ModePermissionGroup
+	res := engine.Compute(&engine.Snapshot{}, time.Now())
+	st := visibilityPolicyStatus(p, res)
+	want := []accessv1.ModeChange{{From: accessv1.ModePermissionGroup, To: accessv1.ModeDepartment, Generation: 2, Conversions: []accessv1.VisibilityConversion{
+		{From: "Public", To: "Public"}, {From: "Group", To: "Public"}, {From: "OwnerAndGroups", To: "Public"}, {From: "Private", To: "Private"}}}}
+	if diff := cmp.Diff(want, st.ModeChanges); diff != "" {
+		t.Errorf("PermissionGroup → Department (-want +got):\n%s", diff)
+	}
+	p.Status = st
+	if again := visibilityPolicyStatus(p, res); len(again.ModeChanges) != 1 {
+		t.Errorf("an unchanged mode recorded another change: %+v", again.ModeChanges)
+	}
+	p.Spec.Mode, p.Generation = accessv1.ModePermissionGroup, 3
+	back := visibilityPolicyStatus(p, res)
+	if diff := cmp.Diff([]accessv1.VisibilityConversion{{From: "Public", To: "Group"}, {From: "Private", To: "Private"}}, back.ModeChanges[1].Conversions); diff != "" {
+		t.Errorf("Department → PermissionGroup (-want +got):\n%s", diff)
+	}
+	first := &accessv1.VisibilityPolicy{Spec: accessv1.VisibilityPolicySpec{Mode: accessv1.ModeDepartment}}
+	if st := visibilityPolicyStatus(first, res); len(st.ModeChanges) != 0 || st.Mode != accessv1.ModeDepartment {
+		t.Errorf("a new policy recorded a change: %+v", st)
+	}
+}
+
+func TestPartnerAccessPendingWithoutTenant(t *testing.T) {
+	pa := &accessv1.PartnerAccess{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "nowhere"}, Spec: accessv1.PartnerAccessSpec{Partner: "p"}}
+	st := partnerAccessStatus(pa, engine.Compute(&engine.Snapshot{PartnerAccesses: []accessv1.PartnerAccess{*pa}}, time.Now()))
+	if st.Phase != accessv1.PhasePending {
+		t.Errorf("phase %q, want Pending", st.Phase)
+	}
+	if r := find(st.Conditions, accessv1.ConditionReady); r.Status != metav1.ConditionFalse || r.Reason != accessv1.ReasonNoTenant {
+		t.Errorf("Ready = %+v", r)
+	}
+}
+
+func find(conds []metav1.Condition, typ string) metav1.Condition {
+	for _, c := range conds {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return metav1.Condition{}
+}
