@@ -255,16 +255,6 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	return kerrors.NewAggregate(parallel(jobs, func(job func() error) error { return job() }))
 }
 
-// patchStatus sets a copy's status and patches it only when it changed.
-func patchStatus[O client.Object](ctx context.Context, c client.Client, orig O, set func(O)) error {
-	obj := orig.DeepCopyObject().(O)
-	set(obj)
-	if apiequality.Semantic.DeepEqual(orig, obj) {
-		return nil
-	}
-	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, client.MergeFrom(orig)))
-}
-
 // patch writes an object's status when it changed, and emits an Event when
 // its Ready condition turns False or recovers.
 func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), conds func(client.Object) []metav1.Condition) error {
@@ -315,11 +305,12 @@ func (r *TenantReconciler) markStale(ctx context.Context, ns string, cause error
 		return
 	}
 	for i := range eps.Items {
-		_ = patchStatus(ctx, r.Client, &eps.Items[i], func(o *accessv1.EffectivePermission) {
+		_ = r.patch(ctx, &eps.Items[i], func(x client.Object) {
+			o := x.(*accessv1.EffectivePermission)
 			meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionUnknown,
 				Reason: ReasonStale, ObservedGeneration: o.Generation,
 				Message: "the inputs could not be read (" + cause.Error() + "); the last computed grants are kept until they can"})
-		})
+		}, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions })
 	}
 }
 
