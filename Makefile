@@ -62,7 +62,7 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen verify-fmt vet build controlplane ## Run every test: unit, golden, fuzz seeds, envtest against bin/'s control plane, and the shared scenarios against bin/accessctl.
+test: verify-gen verify-fmt vet lint build controlplane ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, and the shared scenarios against bin/accessctl.
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 

@@ -93,7 +93,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "EP deleted", func() (bool, string) {
-			return !hasEP(t, "acme", "rita"), "acme/rita still there"
+			return !hasEP("acme", "rita"), "acme/rita still there"
 		})
 	})
 
@@ -108,7 +108,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		eventually(t, 10*time.Second, "dave's and frank's grants gone", func() (bool, string) {
 			// frank's only client access was granted by dave.
-			return !hasEP(t, "acme", "agency-x.dave") && !hasEP(t, "acme", "agency-x.frank"), "still there"
+			return !hasEP("acme", "agency-x.dave") && !hasEP("acme", "agency-x.frank"), "still there"
 		})
 	})
 
@@ -124,7 +124,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
 			bob := getEP(t, "acme", "bob") // a Member too: keeps its own grants, loses the partner ones
-			return !hasEP(t, "acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
+			return !hasEP("acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
 		})
 		if late := time.Since(expires); late > 8*time.Second {
 			t.Errorf("grants ended %s after expiresAt", late)
@@ -163,7 +163,7 @@ func TestLifecycle(t *testing.T) {
 			c := meta.FindStatusCondition(m.Status.Conditions, accessv1.ConditionReady)
 			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == accessv1.ReasonNoTenant, "conditions: " + condString(m.Status.Conditions)
 		})
-		if hasEP(t, "orphans", "olga") {
+		if hasEP("orphans", "olga") {
 			t.Error("an object in a namespace no Tenant claims was granted an EffectivePermission")
 		}
 	})
@@ -178,7 +178,7 @@ func getEP(t *testing.T, ns, name string) *accessv1.EffectivePermission {
 	return ep
 }
 
-func hasEP(t *testing.T, ns, name string) bool {
+func hasEP(ns, name string) bool {
 	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &accessv1.EffectivePermission{})
 	return err == nil
 }

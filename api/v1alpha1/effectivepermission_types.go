@@ -241,5 +241,5 @@ type EffectivePermissionList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&EffectivePermission{}, &EffectivePermissionList{})
+	register(&EffectivePermission{}, &EffectivePermissionList{})
 }

@@ -214,5 +214,5 @@ type MemberList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Member{}, &MemberList{})
+	register(&Member{}, &MemberList{})
 }

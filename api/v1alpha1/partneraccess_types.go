@@ -158,5 +158,5 @@ type PartnerAccessList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&PartnerAccess{}, &PartnerAccessList{})
+	register(&PartnerAccess{}, &PartnerAccessList{})
 }

@@ -109,5 +109,5 @@ type PermissionSetList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&PermissionSet{}, &PermissionSetList{})
+	register(&PermissionSet{}, &PermissionSetList{})
 }

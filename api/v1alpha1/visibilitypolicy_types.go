@@ -277,5 +277,5 @@ type VisibilityPolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&VisibilityPolicy{}, &VisibilityPolicyList{})
+	register(&VisibilityPolicy{}, &VisibilityPolicyList{})
 }
