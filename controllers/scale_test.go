@@ -56,7 +56,7 @@ func TestScale(t *testing.T) {
 			t.Logf("SCALE members=%d tenants=%d: ConfigMaps baseline %.2fs (%.0f/s); all EPs written %.2fs (%.2fx baseline); settled (EPs + statuses) %.2fs (%.2fx); writes: EPs %d, EP statuses %d, other statuses %d, events %d; heap in use %d MiB, sys %d MiB",
 				members, tenants, baseline.Seconds(), float64(members)/baseline.Seconds(), allEPs.Seconds(), allEPs.Seconds()/baseline.Seconds(),
 				settled.Seconds(), settled.Seconds()/baseline.Seconds(),
-				total(writes, "effectivepermissions")-total(writes, "effectivepermissions/status"), total(writes, "effectivepermissions/status"),
+				total(writes, " effectivepermissions")-total(writes, "effectivepermissions/status"), total(writes, "effectivepermissions/status"),
 				total(writes, "/status")-total(writes, "effectivepermissions/status"), total(writes, " events"),
 				ms.HeapInuse>>20, ms.Sys>>20)
 			m.stop()
