@@ -21,6 +21,30 @@ type Snapshot struct {
 	EffectivePermissions []accessv1.EffectivePermission
 }
 
+// Add files an object of one of the seven kinds under its kind, and reports
+// false for anything else.
+func (s *Snapshot) Add(obj any) bool {
+	switch o := obj.(type) {
+	case *accessv1.Tenant:
+		s.Tenants = append(s.Tenants, *o)
+	case *accessv1.Member:
+		s.Members = append(s.Members, *o)
+	case *accessv1.Role:
+		s.Roles = append(s.Roles, *o)
+	case *accessv1.PermissionSet:
+		s.PermissionSets = append(s.PermissionSets, *o)
+	case *accessv1.PartnerAccess:
+		s.PartnerAccesses = append(s.PartnerAccesses, *o)
+	case *accessv1.VisibilityPolicy:
+		s.VisibilityPolicies = append(s.VisibilityPolicies, *o)
+	case *accessv1.EffectivePermission:
+		s.EffectivePermissions = append(s.EffectivePermissions, *o)
+	default:
+		return false
+	}
+	return true
+}
+
 // Severity says how the API server treats a finding's invariant.
 type Severity string
 

@@ -3,7 +3,6 @@ package manifest
 import (
 	"fmt"
 
-	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
@@ -41,24 +40,8 @@ func NewSet(objs []Object) (*Set, error) {
 
 // add files a decoded object under its kind in the snapshot.
 func (s *Set) add(r Resource) {
-	snap := &s.Snapshot
-	switch o := r.(type) {
-	case *accessv1.Tenant:
-		snap.Tenants = append(snap.Tenants, *o)
-	case *accessv1.Member:
-		snap.Members = append(snap.Members, *o)
-	case *accessv1.Role:
-		snap.Roles = append(snap.Roles, *o)
-	case *accessv1.PermissionSet:
-		snap.PermissionSets = append(snap.PermissionSets, *o)
-	case *accessv1.PartnerAccess:
-		snap.PartnerAccesses = append(snap.PartnerAccesses, *o)
-	case *accessv1.VisibilityPolicy:
-		snap.VisibilityPolicies = append(snap.VisibilityPolicies, *o)
-	case *accessv1.EffectivePermission:
-		snap.EffectivePermissions = append(snap.EffectivePermissions, *o)
-	default:
-		// Decode returns only the kinds above.
+	if !s.Snapshot.Add(r) {
+		// Decode returns only the seven kinds.
 		panic(fmt.Sprintf("manifest: unexpected type %T", r))
 	}
 }

@@ -129,22 +129,7 @@ func Snap(objs ...any) *engine.Snapshot {
 		if !ok {
 			continue
 		}
-		switch v := o.(type) {
-		case *accessv1.Tenant:
-			s.Tenants = append(s.Tenants, *v)
-		case *accessv1.Member:
-			s.Members = append(s.Members, *v)
-		case *accessv1.Role:
-			s.Roles = append(s.Roles, *v)
-		case *accessv1.PermissionSet:
-			s.PermissionSets = append(s.PermissionSets, *v)
-		case *accessv1.PartnerAccess:
-			s.PartnerAccesses = append(s.PartnerAccesses, *v)
-		case *accessv1.VisibilityPolicy:
-			s.VisibilityPolicies = append(s.VisibilityPolicies, *v)
-		case *accessv1.EffectivePermission:
-			s.EffectivePermissions = append(s.EffectivePermissions, *v)
-		}
+		s.Add(o)
 	}
 	return s
 }
