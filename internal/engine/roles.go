@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -118,6 +119,21 @@ func cycleText(cycle []string, from string) string {
 	return s
 }
 
+// descendants counts the roles strictly below name, without building the
+// list (the status needs only the number). Child links never form a cycle:
+// roles in a cycle are not linked as children.
+func (tr *roleTree) descendants(name string, memo map[string]int32) int32 {
+	if n, ok := memo[name]; ok {
+		return n
+	}
+	var n int32
+	for _, c := range tr.nodes[name].children {
+		n += 1 + tr.descendants(c, memo)
+	}
+	memo[name] = n
+	return n
+}
+
 // has reports whether a Role of that name exists (ceo always does).
 func (tr *roleTree) has(name string) bool { _, ok := tr.nodes[name]; return ok }
 
@@ -140,17 +156,7 @@ func (tr *roleTree) subordinatesOf(name string) []accessv1.RoleEdge {
 		}
 	}
 	walk(name)
-	slices.SortFunc(out, func(a, b accessv1.RoleEdge) int { return cmpString(a.Role, b.Role) })
+	slices.SortFunc(out, func(a, b accessv1.RoleEdge) int { return cmp.Compare(a.Role, b.Role) })
 	node.subordinates, node.subsDone = out, true
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -103,13 +104,13 @@ func (w *world) summarize(res *Result) {
 	clients := map[string][]string{}
 	for _, t := range w.tenants {
 		s.tenantOf[t.ns] = t.name
-		for _, p := range sortedKeys(t.activePartners) {
+		for _, p := range slices.Sorted(maps.Keys(t.activePartners)) {
 			clients[p] = append(clients[p], t.name)
 		}
 	}
 	for _, t := range w.tenants {
 		sum := TenantSummary{Namespace: t.ns, Members: int32(len(t.members)), Roles: int32(len(t.roles.nodes) - 1),
-			PartnerAccess: sortedKeys(t.activePartners), Clients: clients[t.name]}
+			PartnerAccess: slices.Sorted(maps.Keys(t.activePartners)), Clients: clients[t.name]}
 		members := map[string]int32{}
 		for _, m := range t.members {
 			if m.isActiveSuperAdmin() {
@@ -120,9 +121,10 @@ func (w *world) summarize(res *Result) {
 			}
 		}
 		s.tenants[t.name] = sum
+		counts := map[string]int32{}
 		for name, node := range t.roles.nodes {
 			s.roles[refOf("Role", t.ns, name)] = RoleSummary{Depth: node.depth, Members: members[name],
-				SubordinateRoles: int32(len(t.roles.subordinatesOf(name)))}
+				SubordinateRoles: t.roles.descendants(name, counts)}
 		}
 		staff := map[string]int32{}
 		for _, pp := range t.partnerParts {
@@ -135,7 +137,7 @@ func (w *world) summarize(res *Result) {
 		for _, pa := range t.pas {
 			sum := PartnerAccessSummary{Phase: t.paPhase[pa.Name]}
 			if sum.Phase == accessv1.PhaseActive {
-				for _, key := range sortedKeys(t.admins) {
+				for _, key := range slices.Sorted(maps.Keys(t.admins)) {
 					if g := t.admins[key]; g.partner == pa.Spec.Partner && slices.Contains(g.vias, "partnerAccess: "+pa.Name) {
 						sum.PartnerAdmins = append(sum.PartnerAdmins, g.member.email)
 					}

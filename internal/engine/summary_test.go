@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -25,6 +26,12 @@ func TestSummaries(t *testing.T) {
 		}
 	}
 	unreached := engine.Compute(&wrongGranter, benchNow)
+	// a role whose parent does not exist still counts the roles below it
+	orphaned := *sc["role-hierarchy"]
+	orphaned.Roles = append(clone(orphaned.Roles),
+		accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "northwind", Name: "orphan"}, Spec: accessv1.RoleSpec{ReportsTo: "ghost"}},
+		accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "northwind", Name: "kid"}, Spec: accessv1.RoleSpec{ReportsTo: "orphan"}})
+	withOrphan := engine.Compute(&orphaned, benchNow)
 
 	for _, tc := range []struct {
 		name string
@@ -38,6 +45,8 @@ func TestSummaries(t *testing.T) {
 			PartnerAdmins: []string{"bob@agency-x.example", "dave@agency-x.example"}, Staff: 2}},
 		{"role depth, members (the deactivated one counts), subordinates", roles.Role("northwind", "sales-senior"), engine.RoleSummary{Depth: 2, Members: 3, SubordinateRoles: 1}},
 		{"ceo", roles.Role("northwind", "ceo"), engine.RoleSummary{Depth: 0, Members: 1, SubordinateRoles: 3}},
+		{"a role outside the tree counts the roles below it", withOrphan.Role("northwind", "orphan"), engine.RoleSummary{SubordinateRoles: 1}},
+		{"ceo does not count roles outside the tree", withOrphan.Role("northwind", "ceo"), engine.RoleSummary{Depth: 0, Members: 1, SubordinateRoles: 3}},
 		{"a member's EP comes from the Member", partners.Sources("acme", "carol"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "carol"}}},
 		{"a partner admin's EP comes from the PartnerAccess", partners.Sources("acme", "agency-x.dave"), []engine.ObjectRef{{Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
 		{"a member who is also a partner admin", partners.Sources("acme", "bob"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "bob"}, {Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
