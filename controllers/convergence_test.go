@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +114,7 @@ func sameEPs(t *testing.T, want []accessv1.EffectivePermission, nss []string) (b
 		for _, ep := range want {
 			w = append(w, ep.Namespace+"/"+ep.Name)
 		}
-		return false, "have " + itoa(len(have)) + " EffectivePermissions " + strings.Join(h, ",") + ", want " + itoa(len(want)) + " " + strings.Join(w, ",")
+		return false, "have " + strconv.Itoa(len(have)) + " EffectivePermissions " + strings.Join(h, ",") + ", want " + strconv.Itoa(len(want)) + " " + strings.Join(w, ",")
 	}
 	byName := map[string][]byte{}
 	for _, ep := range have {
@@ -137,8 +138,6 @@ func deleteAll(t *testing.T, objs []manifest.Object) {
 		}
 	}
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // scenarioDirs lists the shared scenario folders (a copy lives in testdata).
 func scenarioDirs(t *testing.T) []string {

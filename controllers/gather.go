@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,7 +62,7 @@ func gather(ctx context.Context, c client.Reader, ns string) (*engine.Snapshot, 
 		}
 	}
 	delete(related, ns)
-	for _, rns := range sortedKeys(related) {
+	for _, rns := range slices.Sorted(maps.Keys(related)) {
 		if err := listInto(ctx, c, rns, s, false); err != nil {
 			return nil, err
 		}
@@ -110,13 +111,4 @@ func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapsho
 	}
 	s.VisibilityPolicies = policies.Items
 	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

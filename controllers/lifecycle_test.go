@@ -2,6 +2,8 @@ package controllers_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +48,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		eventually(t, 10*time.Second, "revert", func() (bool, string) {
 			got := getEP(t, "acme", "rita")
-			return len(got.Spec.Capabilities) == len(want.Capabilities), "capabilities still " + join(got.Spec.Capabilities)
+			return len(got.Spec.Capabilities) == len(want.Capabilities), "capabilities still " + strings.Join(got.Spec.Capabilities, ",")
 		})
 	})
 
@@ -83,7 +85,7 @@ func TestLifecycle(t *testing.T) {
 			if err := k8s.Get(ctx, key, &ps); err != nil {
 				t.Fatal(err)
 			}
-			return len(ps.Spec.Capabilities) == len(want.Capabilities) && ps.Spec.Description == want.Description, "still " + join(ps.Spec.Capabilities)
+			return len(ps.Spec.Capabilities) == len(want.Capabilities) && ps.Spec.Description == want.Description, "still " + strings.Join(ps.Spec.Capabilities, ",")
 		})
 	})
 
@@ -145,7 +147,7 @@ func TestLifecycle(t *testing.T) {
 					return true, ""
 				}
 			}
-			return false, itoa(len(evs.Items)) + " events, none about the expiry"
+			return false, strconv.Itoa(len(evs.Items)) + " events, none about the expiry"
 		})
 	})
 
@@ -181,17 +183,6 @@ func getEP(t *testing.T, ns, name string) *accessv1.EffectivePermission {
 func hasEP(ns, name string) bool {
 	err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &accessv1.EffectivePermission{})
 	return err == nil
-}
-
-func join(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ","
-		}
-		out += x
-	}
-	return out
 }
 
 func condString(cs []metav1.Condition) string {

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -380,7 +382,7 @@ func (r *TenantReconciler) related(ctx context.Context, ns, tenant string) []rec
 		}
 	}
 	reqs := make([]reconcile.Request, 0, len(out))
-	for _, n := range sortedKeys(out) {
+	for _, n := range slices.Sorted(maps.Keys(out)) {
 		reqs = append(reqs, request(n))
 	}
 	return reqs

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestWritesAreExact(t *testing.T) {
 	// Cold converge: every input is in the cache before the manager starts.
 	m := startManager(t, clock)
 	eventually(t, 60*time.Second, "cold converge", func() (bool, string) {
-		return countEPs(t, "writes-a") == 300 && countEPs(t, "writes-b") == 60, "EffectivePermissions: " + itoa(countEPs(t, "writes-a")) + " and " + itoa(countEPs(t, "writes-b"))
+		return countEPs(t, "writes-a") == 300 && countEPs(t, "writes-b") == 60, "EffectivePermissions: " + strconv.Itoa(countEPs(t, "writes-a")) + " and " + strconv.Itoa(countEPs(t, "writes-b"))
 	})
 	cold := settle(m, 2*time.Second)
 	t.Logf("cold converge of 360 members: %s", describe(cold))

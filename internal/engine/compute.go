@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []acces
 		taken[m.name()] = true
 	}
 	var out []accessv1.EffectivePermission
-	for _, email := range sortedKeys(emails) {
+	for _, email := range slices.Sorted(maps.Keys(emails)) {
 		ms := t.byEmail[email] // sorted by name
 		pp := t.partnerParts[email]
 		var name string
@@ -134,9 +135,9 @@ func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partn
 	if caps.all {
 		spec.Capabilities = []string{accessv1.AllCapabilities}
 	} else {
-		spec.Capabilities = sortedKeys(caps.has)
+		spec.Capabilities = slices.Sorted(maps.Keys(caps.has))
 	}
-	spec.WithheldCapabilities = sortedKeys(caps.withheld)
+	spec.WithheldCapabilities = slices.Sorted(maps.Keys(caps.withheld))
 	for _, p := range parts {
 		for _, s := range p.sources {
 			if len(s.caps) > 0 {

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"maps"
+	"slices"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
@@ -231,10 +234,10 @@ func (t *tenant) typeKeys(parts []*part) []string {
 	for _, typ := range t.policy.named {
 		keys[typ] = true
 	}
-	return append(sortedKeys(keys), accessv1.AllTypes)
+	return append(slices.Sorted(maps.Keys(keys)), accessv1.AllTypes)
 }
 
-// hasCapability reports whether a member holds a capability through its own
+// memberHolds reports whether a member holds a capability through its own
 // grants (used for the PartnerAccess approver, semantics.md §6).
 func (t *tenant) memberHolds(m *member, name string) bool {
 	p := t.memberPart(m)

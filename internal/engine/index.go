@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"cmp"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -96,7 +98,7 @@ func index(s *Snapshot) *world {
 	byNS := map[string]*tenant{}
 
 	tenants := ptrs(s.Tenants)
-	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int { return cmp.Compare(a.Name, b.Name) })
 	for _, obj := range tenants {
 		ns := obj.NamespaceOrDefault()
 		if other, ok := byNS[ns]; ok {
@@ -185,9 +187,9 @@ func index(s *Snapshot) *world {
 	}
 
 	for _, t := range w.tenants {
-		slices.SortFunc(t.pas, func(a, b *accessv1.PartnerAccess) int { return cmpString(a.Name, b.Name) })
+		slices.SortFunc(t.pas, func(a, b *accessv1.PartnerAccess) int { return cmp.Compare(a.Name, b.Name) })
 		roles := rolesByTenant[t]
-		slices.SortFunc(roles, func(a, b *accessv1.Role) int { return cmpString(a.Name, b.Name) })
+		slices.SortFunc(roles, func(a, b *accessv1.Role) int { return cmp.Compare(a.Name, b.Name) })
 		t.roles = buildRoleTree(t, roles, &w.fs)
 		if t.obj.Spec.Limits != nil && t.obj.Spec.Limits.Roles != nil && int32(len(roles)) > *t.obj.Spec.Limits.Roles {
 			w.fs.add(Refused, t.name, refOf("Tenant", "", t.name), "spec.limits.roles", accessv1.ReasonRoleLimitExceeded,
@@ -196,7 +198,7 @@ func index(s *Snapshot) *world {
 		}
 		t.policy.build(t, &w.fs)
 		ms := membersByTenant[t]
-		slices.SortFunc(ms, func(a, b *accessv1.Member) int { return cmpString(a.Name, b.Name) })
+		slices.SortFunc(ms, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
 		indexMembers(t, ms, &w.fs)
 	}
 	return w
@@ -253,7 +255,7 @@ func indexMembers(t *tenant, ms []*accessv1.Member, fs *findings) {
 		t.members = append(t.members, m)
 		t.byEmail[m.email] = append(t.byEmail[m.email], m)
 	}
-	for _, email := range sortedKeys(t.byEmail) {
+	for _, email := range slices.Sorted(maps.Keys(t.byEmail)) {
 		ms := t.byEmail[email]
 		if len(ms) < 2 {
 			continue

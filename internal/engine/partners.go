@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -219,7 +220,7 @@ func orNone(s string) string {
 // parts in each client (semantics.md §4, invariants 10, 11, 18).
 func (w *world) partnerGrants() {
 	for _, c := range w.tenants {
-		for _, key := range sortedKeys(c.admins) {
+		for _, key := range slices.Sorted(maps.Keys(c.admins)) {
 			g := c.admins[key]
 			caps := g.caps()
 			via := strings.Join(g.vias, ", ") + " (partner admin of " + g.partner + ")"

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -119,7 +120,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 		fs.add(Refused, t.name, ref, "spec.departmentDefault", accessv1.ReasonDepartmentOpen,
 			"Department mode with no departmentRules and no explicit departmentDefault would open every record to every member; set departmentDefault (for example None) or add departmentRules")
 	}
-	p.named = sortedKeys(named)
+	p.named = slices.Sorted(maps.Keys(named))
 }
 
 func accessOrNone(a accessv1.AccessLevel) accessv1.AccessLevel {
@@ -258,13 +259,13 @@ func (t *tenant) departmentGrants(v viewer, typ string) []accessv1.RecordGrant {
 			HiddenFields: sortedCopy(r.hidden), Via: []string{fmt.Sprintf("departmentRule: %d", r.index)}}
 	}
 	var gs []accessv1.RecordGrant
-	for _, role := range sortedKeys(byRole) {
+	for _, role := range slices.Sorted(maps.Keys(byRole)) {
 		gs = append(gs, grant(byRole[role], role, ""))
 	}
 	if _, ok := byRole[v.role]; !ok {
 		gs = append(gs, accessv1.RecordGrant{Scope: accessv1.ScopeDepartment, Role: v.role, Access: accessv1.AccessReadWrite, Via: []string{"department: same (" + v.role + ")"}})
 	}
-	for _, email := range sortedKeys(users) {
+	for _, email := range slices.Sorted(maps.Keys(users)) {
 		owner := t.single(email)
 		if owner == nil || (!owner.usable && owner.active) { // unknown, duplicate, or broken: no department
 			continue
