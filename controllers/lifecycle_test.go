@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,16 +41,32 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("an EffectivePermission edited by hand is reverted", func(t *testing.T) {
-		ep := getEP(t, "acme", "rita")
+		ep := getEP(t, "rita")
 		want := ep.Spec.DeepCopy()
 		ep.Spec.Capabilities = []string{accessv1.AllCapabilities}
 		if err := k8s.Update(ctx, ep); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "revert", func() (bool, string) {
-			got := getEP(t, "acme", "rita")
+			got := getEP(t, "rita")
 			return len(got.Spec.Capabilities) == len(want.Capabilities), "capabilities still " + strings.Join(got.Spec.Capabilities, ",")
 		})
+		statusCurrent(t, "acme")
+
+		// Its status is the controller's too (no status subresource): a hand
+		// edit of it is put back, observing the generation it produces.
+		ep = getEP(t, "rita")
+		ep.Status.Conditions = nil
+		ep.Status.ObservedGeneration = 0
+		if err := k8s.Update(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 10*time.Second, "status restored", func() (bool, string) {
+			got := getEP(t, "rita")
+			return got.Status.ObservedGeneration == got.Generation && len(got.Status.Conditions) > 0,
+				fmt.Sprintf("generation %d, status %+v", got.Generation, got.Status)
+		})
+		statusCurrent(t, "acme")
 	})
 
 	t.Run("deleted built-ins are recreated", func(t *testing.T) {
@@ -125,7 +142,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
-			bob := getEP(t, "acme", "bob") // a Member too: keeps its own grants, loses the partner ones
+			bob := getEP(t, "bob") // a Member too: keeps its own grants, loses the partner ones
 			return !hasEP("acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
 		})
 		if late := time.Since(expires); late > 8*time.Second {
@@ -171,8 +188,10 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
-func getEP(t *testing.T, ns, name string) *accessv1.EffectivePermission {
+// getEP reads an EffectivePermission of the acme tenant.
+func getEP(t *testing.T, name string) *accessv1.EffectivePermission {
 	t.Helper()
+	const ns = "acme"
 	ep := &accessv1.EffectivePermission{}
 	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ep); err != nil {
 		t.Fatalf("EffectivePermission %s/%s: %v", ns, name, err)

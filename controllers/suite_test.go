@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,16 +129,25 @@ func (m *manager) stop() {
 type writeCounter struct {
 	mu    sync.Mutex
 	byKey map[string]int
+	// created counts EffectivePermissions the API server created, so a
+	// scale run can watch progress without listing them.
+	created atomic.Int64
 }
 
 func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet {
-			w.mu.Lock()
-			w.byKey[req.Method+" "+namespaceOfPath(req.URL.Path)+" "+resourceOf(req.URL.Path)]++
-			w.mu.Unlock()
+		if req.Method == http.MethodGet {
+			return rt.RoundTrip(req)
 		}
-		return rt.RoundTrip(req)
+		resource := resourceOf(req.URL.Path)
+		w.mu.Lock()
+		w.byKey[req.Method+" "+namespaceOfPath(req.URL.Path)+" "+resource]++
+		w.mu.Unlock()
+		resp, err := rt.RoundTrip(req)
+		if err == nil && req.Method == http.MethodPost && resource == "effectivepermissions" && resp.StatusCode == http.StatusCreated {
+			w.created.Add(1)
+		}
+		return resp, err
 	})
 }
 

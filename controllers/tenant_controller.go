@@ -65,7 +65,7 @@ func (r *TenantReconciler) concurrency() int {
 }
 
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants;members;roles;permissionsets;partneraccesses;visibilitypolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status;effectivepermissions/status,verbs=get;patch
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status,verbs=get;patch
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -244,14 +244,21 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
 		})
 	}
+	// An EffectivePermission's status travels with its spec; it is written
+	// alone only when it is not current (after markStale, or a hand edit).
 	var eps accessv1.EffectivePermissionList
 	if err := r.List(ctx, &eps, in); err != nil {
 		return err
 	}
 	for i := range eps.Items {
 		obj := &eps.Items[i]
+		if apiequality.Semantic.DeepEqual(obj.Status, effectivePermissionStatus(obj.Status, obj.Generation)) {
+			continue
+		}
 		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.EffectivePermission); o.Status = effectivePermissionStatus(o) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions })
+			return r.patchEPStatus(ctx, obj, func(st *accessv1.EffectivePermissionStatus, generation int64) {
+				*st = effectivePermissionStatus(*st, generation)
+			})
 		})
 	}
 	return kerrors.NewAggregate(parallel(jobs, func(job func() error) error { return job() }))
@@ -307,13 +314,36 @@ func (r *TenantReconciler) markStale(ctx context.Context, ns string, cause error
 		return
 	}
 	for i := range eps.Items {
-		_ = r.patch(ctx, &eps.Items[i], func(x client.Object) {
-			o := x.(*accessv1.EffectivePermission)
-			meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionUnknown,
-				Reason: ReasonStale, ObservedGeneration: o.Generation,
+		ep := &eps.Items[i]
+		if c := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionReady); c != nil && c.Reason == ReasonStale {
+			continue // already said
+		}
+		_ = r.patchEPStatus(ctx, ep, func(st *accessv1.EffectivePermissionStatus, generation int64) {
+			st.ObservedGeneration = generation
+			meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionUnknown,
+				Reason: ReasonStale, ObservedGeneration: generation,
 				Message: "the inputs could not be read (" + cause.Error() + "); the last computed grants are kept until they can"})
-		}, func(x client.Object) []metav1.Condition { return x.(*accessv1.EffectivePermission).Status.Conditions })
+		})
 	}
+}
+
+// patchEPStatus writes an EffectivePermission's status alone. The kind has
+// no status subresource, so the write goes to the object itself, on the
+// version read (a merge patch with its resourceVersion): it changes more
+// than metadata, so the API server makes the generation one more, which set
+// is given to observe.
+func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.EffectivePermission, set func(*accessv1.EffectivePermissionStatus, int64)) error {
+	if r.stale(orig) {
+		return nil
+	}
+	obj := orig.DeepCopy()
+	set(&obj.Status, orig.Generation+1)
+	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
+	if err := client.IgnoreNotFound(r.Patch(ctx, obj, patch, client.FieldOwner(FieldOwner))); err != nil {
+		return err
+	}
+	r.wrote(orig)
+	return nil
 }
 
 // ReasonStale marks EffectivePermissions kept while their inputs cannot be read.

@@ -189,17 +189,20 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 		// server about 1.6x less than an apply of the same object.
 		ep := &accessv1.EffectivePermission{TypeMeta: w.desired.TypeMeta, ObjectMeta: metav1.ObjectMeta{
 			Name: w.desired.Name, Namespace: w.desired.Namespace, Labels: w.desired.Labels, OwnerReferences: w.desired.OwnerReferences,
-		}, Spec: w.desired.Spec}
+		}, Spec: w.desired.Spec, Status: effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)}
 		return c.Create(ctx, ep, client.FieldOwner(FieldOwner))
 	}
-	return replaceSpec(ctx, c, w.current.DeepCopy(), w.desired.Spec, w.desired.Labels, w.desired.OwnerReferences)
+	status := effectivePermissionStatus(w.current.Status, w.current.Generation+1)
+	return replaceSpec(ctx, c, w.current.DeepCopy(), w.desired.Spec, &status, w.desired.Labels, w.desired.OwnerReferences)
 }
 
 // replaceSpec replaces an object's whole spec, labels and owner references,
-// on the version it was compared with. A server-side apply would leave
-// fields another writer set (a hand edit owns them), so drift would survive;
-// a stale version fails the test operation and the reconcile retries.
-func replaceSpec(ctx context.Context, c client.Client, current client.Object, spec any, labels map[string]string, owners []metav1.OwnerReference) error {
+// and its status when status is not nil (EffectivePermissions, which have no
+// status subresource), on the version it was compared with. A server-side
+// apply would leave fields another writer set (a hand edit owns them), so
+// drift would survive; a stale version fails the test operation and the
+// reconcile retries.
+func replaceSpec(ctx context.Context, c client.Client, current client.Object, spec, status any, labels map[string]string, owners []metav1.OwnerReference) error {
 	if owners == nil {
 		owners = []metav1.OwnerReference{} // JSON null would be a bad request
 	}
@@ -211,6 +214,9 @@ func replaceSpec(ctx context.Context, c client.Client, current client.Object, sp
 		{"op": "add", "path": "/spec", "value": spec},
 		{"op": "add", "path": "/metadata/labels", "value": labels},
 		{"op": "add", "path": "/metadata/ownerReferences", "value": owners},
+	}
+	if status != nil {
+		ops = append(ops, map[string]any{"op": "add", "path": "/status", "value": status})
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -41,9 +43,14 @@ func TestWritesAreExact(t *testing.T) {
 		if got := cold["POST "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions"]; got != n {
 			t.Errorf("cold converge wrote %d EffectivePermissions in %s, want exactly %d", got, ns, n)
 		}
-		if got := cold["PATCH "+ns+" effectivepermissions/status"]; got > n {
-			t.Errorf("cold converge wrote %d EffectivePermission statuses in %s, want at most %d", got, ns, n)
+		if got := cold["POST "+ns+" effectivepermissions"]; got != n {
+			t.Errorf("cold converge created %d EffectivePermissions in %s, want exactly %d", got, ns, n)
 		}
+		// The status travels with the create: no second request per EP.
+		if got := cold["PATCH "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions/status"]; got != 0 {
+			t.Errorf("cold converge patched EffectivePermissions in %s %d times, want none (the status is written with the create)", ns, got)
+		}
+		statusCurrent(t, ns)
 	}
 	if got := total(cold, "DELETE") + total(cold, "PUT") + total(cold, "POST") - total(cold, " events") - total(cold, "POST writes-a effectivepermissions") - total(cold, "POST writes-b effectivepermissions"); got != 0 {
 		t.Errorf("cold converge made %d deletes, updates or creates besides the EffectivePermissions' creates: %s", got, describe(cold))
@@ -98,6 +105,7 @@ func TestWritesAreExact(t *testing.T) {
 	if got := moved["PATCH writes-a effectivepermissions"]; got != changed {
 		t.Errorf("re-parenting wrote %d EffectivePermissions, want exactly the %d whose spec changes", got, changed)
 	}
+	statusCurrent(t, "writes-a")
 	if got := total(moved, " writes-b "); got != 0 {
 		t.Errorf("re-parenting a role in writes-a wrote %d times in writes-b", got)
 	}
@@ -133,6 +141,24 @@ func createAll(t *testing.T, o fixture.Objects) {
 	for _, obj := range objs {
 		if err := k8s.Create(ctx, obj); err != nil {
 			t.Fatalf("create %s %s: %v", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+	}
+}
+
+// statusCurrent asserts what kstatus reads on every EffectivePermission of
+// ns: status.observedGeneration equals metadata.generation and Ready is True
+// for that generation.
+func statusCurrent(t *testing.T, ns string) {
+	t.Helper()
+	var l accessv1.EffectivePermissionList
+	if err := k8s.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range l.Items {
+		ready := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionReady)
+		if ep.Status.ObservedGeneration != ep.Generation || ready == nil || ready.Status != metav1.ConditionTrue || ready.ObservedGeneration != ep.Generation {
+			t.Errorf("EffectivePermission %s/%s: generation %d, status %+v: want observedGeneration %d and Ready=True", ns, ep.Name, ep.Generation, ep.Status, ep.Generation)
+			return
 		}
 	}
 }

@@ -207,8 +207,10 @@ type EffectivePermissionStatus struct {
 // Named after the Member, or <partner-tenant>.<member> for partner people
 // without a Member here.
 //
+// It has no status subresource: the controller, its only writer, writes the
+// status in the same request as the spec (one request per change, not two).
+//
 // +kubebuilder:object:root=true
-// +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=tenancy,shortName=eperm
 // +kubebuilder:selectablefield:JSONPath=`.spec.user`
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
