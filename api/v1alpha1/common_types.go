@@ -141,4 +141,10 @@ const (
 	ReasonPermissionSetNotFound  = "PermissionSetNotFound"
 	ReasonInvalidValue           = "InvalidValue"
 	ReasonInactive               = "Inactive"
+	// ReasonLastSuperAdmin refuses a request that would leave a tenant
+	// without an active SuperAdmin (invariant 1).
+	ReasonLastSuperAdmin = "LastSuperAdmin"
+	// ReasonRoleInUse refuses deleting a Role that members hold or roles
+	// report to (invariant 5).
+	ReasonRoleInUse = "RoleInUse"
 )

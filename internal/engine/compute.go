@@ -38,6 +38,7 @@ func Compute(s *Snapshot, now time.Time) *Result {
 		res.byUser[ep.Spec.Tenant][ep.Spec.User] = i
 	}
 	res.Findings = w.fs.sorted()
+	res.pending = w.pending
 	w.summarize(res)
 	return res
 }

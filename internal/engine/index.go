@@ -83,6 +83,17 @@ type world struct {
 	fs      findings
 	// reach records, per partner Member, each client it reaches or tries to.
 	reach map[ObjectRef][]accessv1.ClientReach
+	// pending holds the Refused findings that objects yet to arrive could
+	// clear (admission accepts and reports them, see Admit).
+	pending map[Finding]bool
+}
+
+// pendLast marks the finding added last as pending.
+func (w *world) pendLast() {
+	if w.pending == nil {
+		w.pending = map[Finding]bool{}
+	}
+	w.pending[w.fs[len(w.fs)-1]] = true
 }
 
 func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRole, reason string) {

@@ -158,6 +158,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 				"PartnerAccess %q: partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
 				pa.Name, e.Email, e.MigratedFrom, c.name, i)
+			w.pendLast() // the member may still arrive
 		case !strings.EqualFold(fromMember.obj.Spec.Email, e.Email):
 			ok = false
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
@@ -174,6 +175,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 				ok = false
 				fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 					"member %q cannot migrate to partner admin: tenant %q would have no other active SuperAdmin; make another member SuperAdmin first", e.MigratedFrom, c.name)
+				w.pendLast() // another SuperAdmin may still arrive
 			}
 		}
 	}

@@ -105,6 +105,8 @@ type Result struct {
 	byUser map[string]map[string]int
 	// sum holds the status summaries (summary.go).
 	sum summaries
+	// pending marks Refused findings that objects yet to arrive could clear.
+	pending map[Finding]bool
 }
 
 // Owner is what the check package needs to know about a record's owner.

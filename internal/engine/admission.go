@@ -1,0 +1,344 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// Operation is what an admission request does to an object.
+type Operation string
+
+// The operations a validating webhook sees.
+const (
+	Create Operation = "CREATE"
+	Update Operation = "UPDATE"
+	Delete Operation = "DELETE"
+)
+
+// Requester says who sends an admission request, as far as the invariants
+// care.
+type Requester int
+
+const (
+	// Someone is any user or service account but the ones below.
+	Someone Requester = iota
+	// TheController is access-controller's own service account: it alone
+	// writes EffectivePermissions and keeps the built-ins.
+	TheController
+	// TheCluster is Kubernetes cleaning up: the garbage collector and the
+	// namespace controller. They may delete EffectivePermissions whose
+	// sources are gone and everything of a namespace being deleted.
+	TheCluster
+)
+
+// Change is one admission request on an input object (a pointer to one of
+// the seven kinds): Old is nil for a create, New is nil for a delete.
+type Change struct {
+	Operation Operation
+	Old, New  any
+	By        Requester
+	// TenantGone is true when the object's Tenant or namespace is being
+	// deleted (or no Tenant claims the namespace): the whole tenant goes, so
+	// the rules that protect a living tenant (its last SuperAdmin, its role
+	// tree, its built-ins) do not hold the deletion up.
+	TenantGone bool
+}
+
+// Admit decides an admission request against the inputs as they are now
+// (current, which need not hold the object itself). It returns the
+// refusals, each a Refused finding naming the object, the field, the reason
+// and what to do; none means the request is allowed. The rules, in
+// docs/admission.md:
+//
+//   - a request is refused for a Refused finding it introduces on the object
+//     itself (wrong in itself: a duplicate e-mail, a role cycle, a built-in
+//     rewritten, a delegation beyond the granter...), unless the finding is
+//     pending: objects that may still arrive could clear it (a migration
+//     whose member or other SuperAdmin is not applied yet), and then it is
+//     accepted and reported, so GitOps tools may apply in any order;
+//   - an update or delete is refused for a Refused finding it introduces on
+//     another object: it would break an invariant that holds now;
+//   - a create is refused for a new Refused finding on another object only
+//     when nothing may clear it (a second Tenant for a namespace, one role
+//     over the limit); a delegation or migration elsewhere that it makes
+//     invalid is accepted and reported (it slipped in);
+//   - the transitions of a living tenant: its last active SuperAdmin cannot
+//     go, a Role with members or child roles cannot be deleted, nor can the
+//     built-ins, and only the controller writes EffectivePermissions.
+func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
+	obj := ch.New
+	if obj == nil {
+		obj = ch.Old
+	}
+	target, ok := objectRef(obj)
+	if !ok {
+		return nil
+	}
+	if target.Kind == "EffectivePermission" {
+		return admitEffectivePermission(target, ch)
+	}
+	if isBuiltIn(target) {
+		switch {
+		case ch.By == TheController:
+			return nil // it keeps them as the engine defines them
+		case ch.Operation == Update && builtInSpecUnchanged(ch.Old, ch.New):
+			return nil // labels and annotations are the users'
+		}
+	}
+	if ch.Operation == Delete && isBuiltIn(target) {
+		if ch.TenantGone || ch.By == TheCluster {
+			return nil
+		}
+		return []Finding{refusal(target, "metadata.name", accessv1.ReasonBuiltIn,
+			"%s %s is built in and cannot be deleted: %s; access-controller recreates it", target.Kind, target.Name, builtInRole(target))}
+	}
+
+	before := current.without(target)
+	after := current.without(target)
+	if ch.Old != nil && !isBuiltIn(target) { // the engine has its own built-ins
+		before.Add(ch.Old)
+	}
+	if ch.New != nil {
+		after.Add(ch.New)
+	}
+	rb, ra := Compute(before, now), Compute(after, now)
+	had := map[findingKey]bool{}
+	for _, f := range rb.Findings {
+		had[keyOf(f)] = true
+	}
+	var out []Finding
+	for _, f := range ra.Findings {
+		if had[keyOf(f)] {
+			continue
+		}
+		if f.Severity == Refused && refuses(ch, target, f, ra.pending[f]) {
+			if t, ok := ch.New.(*accessv1.Tenant); ok && f.Reason == accessv1.ReasonDuplicateTenant && f.Object != target {
+				// The engine reports the later name of the two; here the
+				// newcomer is the one refused.
+				f = refusal(target, "spec.namespace", f.Reason,
+					"Tenant %q claims namespace %q, which Tenant %q already holds; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
+					t.Name, t.NamespaceOrDefault(), f.Object.Name)
+			}
+			if f.Object != target {
+				f.Message = f.Object.String() + ": " + f.Field + ": " + f.Message
+			}
+			out = append(out, f)
+		}
+	}
+	// The object's own refusals first: they are what its author must fix.
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		return boolRank(a.Object != target) - boolRank(b.Object != target)
+	})
+	if !ch.TenantGone && ch.By != TheCluster {
+		out = append(out, lastSuperAdmin(ch, target, rb, ra)...)
+		if ch.Operation == Delete && target.Kind == "Role" {
+			out = append(out, roleInUse(target, ra, had)...)
+		}
+	}
+	return out
+}
+
+// refuses applies the first three rules of Admit to one new Refused finding.
+func refuses(ch Change, target ObjectRef, f Finding, pending bool) bool {
+	switch {
+	case f.Object == target:
+		return !pending
+	case ch.Operation != Create:
+		return true
+	default:
+		return f.Reason != accessv1.ReasonDelegationExceeded && f.Reason != accessv1.ReasonMigrationInvalid
+	}
+}
+
+// lastSuperAdmin refuses a request that leaves a tenant that had an active
+// SuperAdmin with none.
+func lastSuperAdmin(ch Change, target ObjectRef, rb, ra *Result) []Finding {
+	m, ok := ch.Old.(*accessv1.Member)
+	if !ok {
+		return nil
+	}
+	noneBefore, noneAfter := map[string]bool{}, map[string]bool{}
+	for _, f := range rb.Findings {
+		if f.Reason == accessv1.ReasonNoSuperAdmin {
+			noneBefore[f.Tenant] = true
+		}
+	}
+	for _, f := range ra.Findings {
+		if f.Reason == accessv1.ReasonNoSuperAdmin {
+			noneAfter[f.Tenant] = true
+		}
+	}
+	tenant, ok := rb.TenantOfNamespace(m.Namespace)
+	if !ok || noneBefore[tenant] || !noneAfter[tenant] {
+		return nil
+	}
+	verb, field := "change", "spec"
+	n, _ := ch.New.(*accessv1.Member)
+	switch {
+	case n == nil:
+		verb, field = "delete", "metadata.name"
+	case !n.IsActive():
+		verb, field = "deactivate", "spec.active"
+	case n.Spec.AccountRole != m.Spec.AccountRole:
+		verb, field = "demote", "spec.accountRole"
+	case !strings.EqualFold(n.Spec.Email, m.Spec.Email):
+		field = "spec.email"
+	}
+	return []Finding{refusal(target, field, accessv1.ReasonLastSuperAdmin,
+		"cannot %s member %q: %s is the last active SuperAdmin of tenant %q; make another member SuperAdmin first",
+		verb, m.Name, m.Spec.Email, tenant)}
+}
+
+// roleInUse refuses deleting a Role that members hold or roles report to:
+// the delete would leave them with a missing role or parent.
+func roleInUse(target ObjectRef, ra *Result, had map[findingKey]bool) []Finding {
+	var members, roles []string
+	for _, f := range ra.Findings {
+		if had[keyOf(f)] || f.Object.Namespace != target.Namespace {
+			continue
+		}
+		switch {
+		case f.Reason == accessv1.ReasonRoleNotFound && f.Object.Kind == "Member":
+			members = append(members, f.Object.Name)
+		case f.Reason == accessv1.ReasonParentNotFound && f.Object.Kind == "Role":
+			roles = append(roles, f.Object.Name)
+		}
+	}
+	if len(members)+len(roles) == 0 {
+		return nil
+	}
+	var who []string
+	if len(members) > 0 {
+		who = append(who, plural(len(members), "member ", "members ")+quoteList(members))
+	}
+	if len(roles) > 0 {
+		who = append(who, plural(len(roles), "role ", "roles ")+quoteList(roles))
+	}
+	return []Finding{refusal(target, "metadata.name", accessv1.ReasonRoleInUse,
+		"cannot delete role %q: %s still %s it; give them another role or parent first",
+		target.Name, strings.Join(who, " and "), plural(len(members)+len(roles), "uses", "use"))}
+}
+
+// admitEffectivePermission: only the controller writes EffectivePermissions;
+// Kubernetes may delete them (garbage collection, namespace deletion).
+func admitEffectivePermission(target ObjectRef, ch Change) []Finding {
+	if ch.By == TheController || (ch.By == TheCluster && ch.Operation == Delete) {
+		return nil
+	}
+	s := &Snapshot{}
+	s.Add(ch.New)
+	if ch.New == nil {
+		s.Add(ch.Old)
+	}
+	var out []Finding
+	for _, f := range index(s).fs.sorted() {
+		if f.Reason == accessv1.ReasonControllerOwned {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 { // cannot happen: index reports every EffectivePermission
+		out = append(out, refusal(target, "metadata.name", accessv1.ReasonControllerOwned, "only access-controller writes EffectivePermissions"))
+	}
+	return out
+}
+
+func refusal(obj ObjectRef, field, reason, format string, args ...any) Finding {
+	return Finding{Object: obj, Field: field, Reason: reason, Severity: Refused, Message: fmt.Sprintf(format, args...)}
+}
+
+func isBuiltIn(r ObjectRef) bool {
+	return (r.Kind == "Role" && r.Name == accessv1.CEORole) || (r.Kind == "PermissionSet" && r.Name == accessv1.PartnerAdminPermissionSet)
+}
+
+func builtInSpecUnchanged(old, new any) bool {
+	switch o := old.(type) {
+	case *accessv1.Role:
+		n, ok := new.(*accessv1.Role)
+		return ok && reflect.DeepEqual(o.Spec, n.Spec)
+	case *accessv1.PermissionSet:
+		n, ok := new.(*accessv1.PermissionSet)
+		return ok && reflect.DeepEqual(o.Spec, n.Spec)
+	}
+	return false
+}
+
+func builtInRole(r ObjectRef) string {
+	if r.Kind == "Role" {
+		return "it is the root of the tenant's role tree"
+	}
+	return "partner admins hold it in every client"
+}
+
+// findingKey identifies a finding across two computations: its message may
+// change (counts, lists) while it stays the same finding.
+type findingKey struct {
+	Object        ObjectRef
+	Field, Reason string
+}
+
+func keyOf(f Finding) findingKey { return findingKey{f.Object, f.Field, f.Reason} }
+
+// objectRef names an input object.
+func objectRef(obj any) (ObjectRef, bool) {
+	switch o := obj.(type) {
+	case *accessv1.Tenant:
+		return refOf("Tenant", "", o.Name), true
+	case *accessv1.Member:
+		return refOf("Member", o.Namespace, o.Name), true
+	case *accessv1.Role:
+		return refOf("Role", o.Namespace, o.Name), true
+	case *accessv1.PermissionSet:
+		return refOf("PermissionSet", o.Namespace, o.Name), true
+	case *accessv1.PartnerAccess:
+		return refOf("PartnerAccess", o.Namespace, o.Name), true
+	case *accessv1.VisibilityPolicy:
+		return refOf("VisibilityPolicy", o.Namespace, o.Name), true
+	case *accessv1.EffectivePermission:
+		return refOf("EffectivePermission", o.Namespace, o.Name), true
+	}
+	return ObjectRef{}, false
+}
+
+// without returns a copy of s without the object r names (the copy shares
+// the objects, which the engine only reads).
+func (s *Snapshot) without(r ObjectRef) *Snapshot {
+	keep := func(kind, ns, name string) bool { return r != refOf(kind, ns, name) }
+	return &Snapshot{
+		Tenants:              slices.DeleteFunc(slices.Clone(s.Tenants), func(o accessv1.Tenant) bool { return !keep("Tenant", "", o.Name) }),
+		Members:              slices.DeleteFunc(slices.Clone(s.Members), func(o accessv1.Member) bool { return !keep("Member", o.Namespace, o.Name) }),
+		Roles:                slices.DeleteFunc(slices.Clone(s.Roles), func(o accessv1.Role) bool { return !keep("Role", o.Namespace, o.Name) }),
+		PermissionSets:       slices.DeleteFunc(slices.Clone(s.PermissionSets), func(o accessv1.PermissionSet) bool { return !keep("PermissionSet", o.Namespace, o.Name) }),
+		PartnerAccesses:      slices.DeleteFunc(slices.Clone(s.PartnerAccesses), func(o accessv1.PartnerAccess) bool { return !keep("PartnerAccess", o.Namespace, o.Name) }),
+		VisibilityPolicies:   slices.DeleteFunc(slices.Clone(s.VisibilityPolicies), func(o accessv1.VisibilityPolicy) bool { return !keep("VisibilityPolicy", o.Namespace, o.Name) }),
+		EffectivePermissions: slices.DeleteFunc(slices.Clone(s.EffectivePermissions), func(o accessv1.EffectivePermission) bool { return !keep("EffectivePermission", o.Namespace, o.Name) }),
+	}
+}
+
+// quoteList quotes names and joins them with commas.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

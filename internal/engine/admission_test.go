@@ -1,0 +1,239 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
+)
+
+// admitWorld is a client tenant acme (at most 3 custom roles) with one
+// SuperAdmin, a sales branch and a member in it; a partner agency-y with an
+// admin (dora) and a PermissionSet beyond what a partner admin holds; and
+// initech, a client of agency-y.
+func admitWorld(extra ...any) *engine.Snapshot {
+	return Snap(
+		MakeTenant("acme").RoleLimit(3),
+		MakeMember("acme", "carol").SuperAdmin(),
+		MakeMember("acme", "dan").Role("sales"),
+		MakeMember("acme", "bob").Email("bob@agency-y.example").Role("sales"),
+		MakeRole("acme", "sales"),
+		MakeRole("acme", "sales-jr").ReportsTo("sales"),
+		MakeRole("acme", "unused").ReportsTo("sales"),
+		MakeTenant("agency-y").Partner(accessv1.TierSolutionsPartner),
+		MakeMember("agency-y", "owner").SuperAdmin(),
+		MakeMember("agency-y", "dora").Role("ceo").Seat(),
+		MakePermissionSet("agency-y", "money").Caps("billing.access", "reports.access"),
+		MakePermissionSet("agency-y", "reports").Caps("reports.access"),
+		MakeTenant("initech"),
+		MakeMember("initech", "peter").SuperAdmin(),
+		MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example"),
+		extra,
+	)
+}
+
+func finn(sets ...string) *accessv1.Member {
+	return MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", sets...).Obj()
+}
+
+func member(s *engine.Snapshot, ns, name string) *accessv1.Member {
+	for i := range s.Members {
+		if s.Members[i].Namespace == ns && s.Members[i].Name == name {
+			return s.Members[i].DeepCopy()
+		}
+	}
+	panic("no member " + ns + "/" + name)
+}
+
+func role(s *engine.Snapshot, ns, name string) *accessv1.Role {
+	for i := range s.Roles {
+		if s.Roles[i].Namespace == ns && s.Roles[i].Name == name {
+			return s.Roles[i].DeepCopy()
+		}
+	}
+	panic("no role " + ns + "/" + name)
+}
+
+func onCreate(obj any) engine.Change { return engine.Change{Operation: engine.Create, New: obj} }
+func onDelete(obj any) engine.Change { return engine.Change{Operation: engine.Delete, Old: obj} }
+func onUpdate(old, new any) engine.Change {
+	return engine.Change{Operation: engine.Update, Old: old, New: new}
+}
+func by(r engine.Requester, c engine.Change) engine.Change { c.By = r; return c }
+func gone(c engine.Change) engine.Change                   { c.TenantGone = true; return c }
+
+// TestAdmit: every refused row of invariants.md, refused with its message,
+// and the nearest legal request, allowed. GitOps order: what is merely not
+// yet satisfied is allowed (and reported by the controller).
+func TestAdmit(t *testing.T) {
+	w := admitWorld()
+	two := admitWorld(MakeMember("acme", "erin").SuperAdmin())
+	carol := member(w, "acme", "carol")
+	demoted := carol.DeepCopy()
+	demoted.Spec.AccountRole = accessv1.AccountRoleStandard
+	demoted.Spec.Role = "sales"
+	deactivated := carol.DeepCopy()
+	deactivated.Spec.Active = new(false)
+	salesUnderJr := role(w, "acme", "sales")
+	salesUnderJr.Spec.ReportsTo = "sales-jr"
+	jrUnderCEO := role(w, "acme", "sales-jr")
+	jrUnderCEO.Spec.ReportsTo = ""
+	ceo := engine.BuiltinCEORole("acme")
+	ceoWithParent := ceo.DeepCopy()
+	ceoWithParent.Spec.ReportsTo = "sales"
+	ceoLabelled := ceo.DeepCopy()
+	ceoLabelled.Labels = map[string]string{"team": "platform"}
+	pas := engine.BuiltinPartnerAdminSet("acme")
+	pasWider := pas.DeepCopy()
+	pasWider.Spec.Capabilities = append(pasWider.Spec.Capabilities, "billing.access")
+	tighter := MakeTenant("acme").RoleLimit(2).Obj()
+	billingPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").BillingAdmin("dora@agency-y.example").Obj()
+	plainPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj()
+	withBilling := admitWorld(billingPA, finn("money"))
+	ep := MakeEffectivePermission("acme", "carol").User("carol@acme.example").Obj()
+	migrating := func(world *engine.Snapshot, email, from string) *engine.Snapshot {
+		return Snap(world, MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin(email, from, false))
+	}
+
+	cases := []struct {
+		name   string
+		world  *engine.Snapshot
+		change engine.Change
+		reason string // "" when allowed
+		msg    string // a part of the refusal's message
+	}{
+		// 1: the last active SuperAdmin
+		{"delete the last SuperAdmin", w, onDelete(carol), accessv1.ReasonLastSuperAdmin,
+			`cannot delete member "carol": carol@acme.example is the last active SuperAdmin of tenant "acme"; make another member SuperAdmin first`},
+		{"deactivate the last SuperAdmin", w, onUpdate(carol, deactivated), accessv1.ReasonLastSuperAdmin, `cannot deactivate member "carol"`},
+		{"demote the last SuperAdmin", w, onUpdate(carol, demoted), accessv1.ReasonLastSuperAdmin, `cannot demote member "carol"`},
+		{"demote a SuperAdmin while another remains", two, onUpdate(carol, demoted), "", ""},
+		{"delete a SuperAdmin while another remains", two, onDelete(carol), "", ""},
+		{"delete the last SuperAdmin with its tenant", w, gone(onDelete(carol)), "", ""},
+		{"delete the tenant itself", w, onDelete(MakeTenant("acme").RoleLimit(3).Obj()), "", ""},
+		{"create a tenant without a SuperAdmin (reported)", Snap(), onCreate(MakeTenant("new").Obj()), "", ""},
+
+		// 3: unique e-mails
+		{"a second member with an e-mail in use", w, onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()),
+			accessv1.ReasonDuplicateEmail, `e-mail carol@acme.example is used by members "carol" and "carol2" of tenant "acme"`},
+		{"a member with a new e-mail", w, onCreate(MakeMember("acme", "eve").Role("sales").Obj()), "", ""},
+		{"the same e-mail in another tenant", w, onCreate(MakeMember("initech", "carol").Email("carol@acme.example").Role("ceo").Obj()), "", ""},
+
+		// 4: one tree under ceo
+		{"a reportsTo that closes a cycle", w, onUpdate(role(w, "acme", "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
+		{"a reportsTo that moves a branch", w, onUpdate(role(w, "acme", "sales-jr"), jrUnderCEO), "", ""},
+		{"a parent not applied yet (reported)", Snap(w, Delete("Role", "acme", "unused")), onCreate(MakeRole("acme", "later-child").ReportsTo("later").Obj()), "", ""},
+
+		// 5: ceo and roles in use
+		{"delete ceo", w, onDelete(ceo), accessv1.ReasonBuiltIn, "Role ceo is built in and cannot be deleted"},
+		{"give ceo a parent", w, onUpdate(ceo, ceoWithParent), accessv1.ReasonBuiltIn, "cannot have a parent"},
+		{"label ceo", w, onUpdate(ceo, ceoLabelled), "", ""},
+		{"the controller keeps ceo", w, by(engine.TheController, onUpdate(ceoWithParent, ceo)), "", ""},
+		{"delete ceo with its namespace", w, gone(onDelete(ceo)), "", ""},
+		{"delete a role with members and child roles", w, onDelete(role(w, "acme", "sales")), accessv1.ReasonRoleInUse,
+			`cannot delete role "sales": members "bob", "dan" and roles "sales-jr", "unused" still use it; give them another role or parent first`},
+		{"delete a role nobody uses", w, onDelete(role(w, "acme", "unused")), "", ""},
+		{"delete a role with its tenant", w, gone(onDelete(role(w, "acme", "sales"))), "", ""},
+
+		// 6: the role limit
+		{"one role over the limit", w, onCreate(MakeRole("acme", "fourth").Obj()), accessv1.ReasonRoleLimitExceeded,
+			`Tenant acme: spec.limits.roles: tenant "acme" has 4 custom roles, more than its limit of 3`},
+		{"a limit below the roles there are", w, onUpdate(MakeTenant("acme").RoleLimit(3).Obj(), tighter), accessv1.ReasonRoleLimitExceeded, "more than its limit of 2"},
+		{"a role within the limit", Snap(w, Delete("Role", "acme", "unused")), onCreate(MakeRole("acme", "third").Obj()), "", ""},
+
+		// 9: migration
+		{"migrate someone else", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("dora@agency-y.example", "bob", false).Obj()),
+			accessv1.ReasonMigrationInvalid, "only oneself can migrate"},
+		{"migrate oneself while another SuperAdmin remains", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("bob@agency-y.example", "bob", false).Obj()), "", ""},
+		{"migrate from a member not applied yet (reported)", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("zed@agency-y.example", "zed", false).Obj()), "", ""},
+		{"migrate the only SuperAdmin before another is applied (reported)", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("carol@acme.example", "carol", false).Obj()), "", ""},
+		{"demote the SuperAdmin a migration leaves in charge", migrating(two, "carol@acme.example", "carol"), onUpdate(member(two, "acme", "erin"), MakeMember("acme", "erin").Role("sales").Obj()),
+			accessv1.ReasonMigrationInvalid, `PartnerAccess acme/agency-y: spec.partnerAdmins[0].migratedFrom: member "carol" cannot migrate to partner admin`},
+
+		// 10: delegation
+		{"delegate beyond the granting admin", w, onCreate(finn("money")), accessv1.ReasonDelegationExceeded,
+			`member "finn"'s client access to "initech" grants billing.access, which partner admin dora@agency-y.example does not hold there`},
+		{"delegate what the admin holds", w, onCreate(finn("reports")), "", ""},
+		{"a PartnerAccess that makes a delegation exceed (reported on the member)", Snap(w, finn("money"), Delete("PartnerAccess", "initech", "agency-y")), onCreate(plainPA), "", ""},
+		{"narrow the admin under a delegation in force", withBilling, onUpdate(billingPA, plainPA), accessv1.ReasonDelegationExceeded, "Member agency-y/finn: spec.clientAccess[0].permissionSets"},
+		{"delegate billing from a billing admin", withBilling, onUpdate(finn("money"), finn("money", "reports")), "", ""},
+
+		// 14: one Tenant per namespace
+		{"a second Tenant for a namespace", w, onCreate(MakeTenant("aaa").Namespace("acme").Obj()), accessv1.ReasonDuplicateTenant,
+			`Tenant "aaa" claims namespace "acme", which Tenant "acme" already holds`},
+		{"a Tenant for a namespace of its own", w, onCreate(MakeTenant("globex").Obj()), "", ""},
+
+		// 16: EffectivePermissions are the controller's
+		{"write an EffectivePermission", w, onCreate(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},
+		{"delete an EffectivePermission", w, onDelete(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},
+		{"the controller writes one", w, by(engine.TheController, onCreate(ep)), "", ""},
+		{"the garbage collector deletes one", w, by(engine.TheCluster, onDelete(ep)), "", ""},
+		{"the garbage collector cannot write one", w, by(engine.TheCluster, onCreate(ep)), accessv1.ReasonControllerOwned, ""},
+
+		// 17: the built-in partner-admin set
+		{"widen partner-admin", w, onUpdate(pas, pasWider), accessv1.ReasonBuiltIn, "PermissionSet partner-admin is built in"},
+		{"delete partner-admin", w, onDelete(pas), accessv1.ReasonBuiltIn, "PermissionSet partner-admin is built in and cannot be deleted"},
+		{"the controller restores partner-admin", w, by(engine.TheController, onUpdate(pasWider, pas)), "", ""},
+
+		// Ratcheting: an update that leaves an existing problem as it is.
+		{"edit a member of a tenant that already has a duplicate", Snap(w, MakeMember("acme", "dup").Email("dan@acme.example").Role("sales")),
+			onUpdate(member(w, "acme", "carol"), MakeMember("acme", "carol").SuperAdmin().Sets("reports").Obj()), "", ""},
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := engine.Admit(tc.world, tc.change, now)
+			if tc.reason == "" {
+				if len(got) != 0 {
+					t.Fatalf("refused, want allowed: %v", got)
+				}
+				return
+			}
+			if len(got) == 0 {
+				t.Fatalf("allowed, want refused with %s", tc.reason)
+			}
+			for _, f := range got {
+				if f.Severity != engine.Refused {
+					t.Errorf("refusal %v has severity %s", f, f.Severity)
+				}
+			}
+			found := false
+			for _, f := range got {
+				found = found || (f.Reason == tc.reason && strings.Contains(f.Message, tc.msg))
+			}
+			if !found {
+				t.Errorf("refused with %v, want %s containing %q", got, tc.reason, tc.msg)
+			}
+		})
+	}
+}
+
+// TestAdmitMessagesMatchValidate: a refusal of something wrong in itself
+// has the very words accessctl validate prints for the same tree.
+func TestAdmitMessagesMatchValidate(t *testing.T) {
+	w := admitWorld()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, obj := range []any{
+		MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj(),
+		finn("money"),
+		MakeRole("acme", "fourth").Obj(),
+	} {
+		refused := engine.Admit(w, onCreate(obj), now)
+		if len(refused) == 0 {
+			t.Fatalf("%T allowed", obj)
+		}
+		tree := engine.Compute(Snap(w, obj), now)
+		found := false
+		for _, f := range tree.Findings {
+			if strings.HasSuffix(refused[0].Message, f.Message) && f.Reason == refused[0].Reason {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("refusal %q is not a finding of the same tree: %s", refused[0].Message, DescribeFindings(tree))
+		}
+	}
+}
