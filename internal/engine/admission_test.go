@@ -48,13 +48,14 @@ func member(s *engine.Snapshot, ns, name string) *accessv1.Member {
 	panic("no member " + ns + "/" + name)
 }
 
-func role(s *engine.Snapshot, ns, name string) *accessv1.Role {
+// acmeRole returns a copy of the Role of acme named name.
+func acmeRole(s *engine.Snapshot, name string) *accessv1.Role {
 	for i := range s.Roles {
-		if s.Roles[i].Namespace == ns && s.Roles[i].Name == name {
+		if s.Roles[i].Namespace == "acme" && s.Roles[i].Name == name {
 			return s.Roles[i].DeepCopy()
 		}
 	}
-	panic("no role " + ns + "/" + name)
+	panic("no role acme/" + name)
 }
 
 func onCreate(obj any) engine.Change { return engine.Change{Operation: engine.Create, New: obj} }
@@ -77,9 +78,9 @@ func TestAdmit(t *testing.T) {
 	demoted.Spec.Role = "sales"
 	deactivated := carol.DeepCopy()
 	deactivated.Spec.Active = new(false)
-	salesUnderJr := role(w, "acme", "sales")
+	salesUnderJr := acmeRole(w, "sales")
 	salesUnderJr.Spec.ReportsTo = "sales-jr"
-	jrUnderCEO := role(w, "acme", "sales-jr")
+	jrUnderCEO := acmeRole(w, "sales-jr")
 	jrUnderCEO.Spec.ReportsTo = ""
 	ceo := engine.BuiltinCEORole("acme")
 	ceoWithParent := ceo.DeepCopy()
@@ -123,8 +124,8 @@ func TestAdmit(t *testing.T) {
 		{"the same e-mail in another tenant", w, onCreate(MakeMember("initech", "carol").Email("carol@acme.example").Role("ceo").Obj()), "", ""},
 
 		// 4: one tree under ceo
-		{"a reportsTo that closes a cycle", w, onUpdate(role(w, "acme", "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
-		{"a reportsTo that moves a branch", w, onUpdate(role(w, "acme", "sales-jr"), jrUnderCEO), "", ""},
+		{"a reportsTo that closes a cycle", w, onUpdate(acmeRole(w, "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
+		{"a reportsTo that moves a branch", w, onUpdate(acmeRole(w, "sales-jr"), jrUnderCEO), "", ""},
 		{"a parent not applied yet (reported)", Snap(w, Delete("Role", "acme", "unused")), onCreate(MakeRole("acme", "later-child").ReportsTo("later").Obj()), "", ""},
 
 		// 5: ceo and roles in use
@@ -133,10 +134,10 @@ func TestAdmit(t *testing.T) {
 		{"label ceo", w, onUpdate(ceo, ceoLabelled), "", ""},
 		{"the controller keeps ceo", w, by(engine.TheController, onUpdate(ceoWithParent, ceo)), "", ""},
 		{"delete ceo with its namespace", w, gone(onDelete(ceo)), "", ""},
-		{"delete a role with members and child roles", w, onDelete(role(w, "acme", "sales")), accessv1.ReasonRoleInUse,
+		{"delete a role with members and child roles", w, onDelete(acmeRole(w, "sales")), accessv1.ReasonRoleInUse,
 			`cannot delete role "sales": members "bob", "dan" and roles "sales-jr", "unused" still use it; give them another role or parent first`},
-		{"delete a role nobody uses", w, onDelete(role(w, "acme", "unused")), "", ""},
-		{"delete a role with its tenant", w, gone(onDelete(role(w, "acme", "sales"))), "", ""},
+		{"delete a role nobody uses", w, onDelete(acmeRole(w, "unused")), "", ""},
+		{"delete a role with its tenant", w, gone(onDelete(acmeRole(w, "sales"))), "", ""},
 
 		// 6: the role limit
 		{"one role over the limit", w, onCreate(MakeRole("acme", "fourth").Obj()), accessv1.ReasonRoleLimitExceeded,
