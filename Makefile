@@ -35,9 +35,9 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Write the CRDs into config/crd/bases from the API markers.
+manifests: controller-gen ## Write the CRDs, the RBAC role and the webhook configuration from the markers.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=manager-role webhook paths="./controllers/...;./internal/webhook/..." output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
 
 .PHONY: generate
 generate: controller-gen ## Write the deepcopy methods of the API types.

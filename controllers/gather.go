@@ -11,15 +11,16 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
-// gather reads from the cache every object the engine needs to compute the
+// Gather reads from the cache every object the engine needs to compute the
 // tenant of namespace ns: all Tenants; the namespace's own objects; the
 // Members and PermissionSets of each partner its PartnerAccess names (their
 // staff and templates); and, when it is a partner, the Members,
 // PermissionSets and PartnerAccess of each client its staff or its
 // PartnerAccess relations name (to judge the staff's client access). The
 // built-in ceo Role and partner-admin PermissionSet are left out: the engine
-// has its own.
-func gather(ctx context.Context, c client.Reader, ns string) (*engine.Snapshot, error) {
+// has its own. The neighbours the objects in also would name are read too
+// (admission judges a request with the tenants its new object reaches).
+func Gather(ctx context.Context, c client.Reader, ns string, also ...client.Object) (*engine.Snapshot, error) {
 	s := &engine.Snapshot{}
 	var tenants accessv1.TenantList
 	if err := c.List(ctx, &tenants); err != nil {
@@ -38,7 +39,17 @@ func gather(ctx context.Context, c client.Reader, ns string) (*engine.Snapshot, 
 		return nil, err
 	}
 	related := map[string]bool{}
-	for _, pa := range s.PartnerAccesses {
+	pas := s.PartnerAccesses
+	members := s.Members
+	for _, obj := range also {
+		switch o := obj.(type) {
+		case *accessv1.PartnerAccess:
+			pas = append(slices.Clip(pas), *o)
+		case *accessv1.Member:
+			members = append(slices.Clip(members), *o)
+		}
+	}
+	for _, pa := range pas {
 		if pns, ok := nsOf[pa.Spec.Partner]; ok && pns != ns {
 			related[pns] = true
 		}
@@ -53,7 +64,7 @@ func gather(ctx context.Context, c client.Reader, ns string) (*engine.Snapshot, 
 		for _, pa := range pas.Items {
 			related[pa.Namespace] = true
 		}
-		for _, m := range s.Members {
+		for _, m := range members {
 			for _, ca := range m.Spec.ClientAccess {
 				if cns, ok := nsOf[ca.Tenant]; ok {
 					related[cns] = true

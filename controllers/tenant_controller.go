@@ -76,7 +76,7 @@ func (r *TenantReconciler) concurrency() int {
 func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
 	ns := req.Name
-	snap, err := gather(ctx, r.Client, ns)
+	snap, err := Gather(ctx, r.Client, ns)
 	if err != nil {
 		// Fail closed: keep every EffectivePermission as last written, say
 		// so on them, and retry with backoff until the inputs read again.

@@ -1,6 +1,6 @@
 // Command manager runs access-controller: the reconcilers that converge
-// EffectivePermissions and statuses, with leader election, health probes
-// and metrics.
+// EffectivePermissions and statuses, and (with --webhooks) the validating
+// admission webhooks, with leader election, health probes and metrics.
 package main
 
 import (
@@ -16,14 +16,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/controllers"
+	admission "github.com/tenancy-dev/access-controller/internal/webhook"
 )
 
 func main() {
 	var metricsAddr, probeAddr string
-	var leaderElect bool
+	var leaderElect, webhooks bool
+	var webhookPort int
+	var webhookCertDir string
 	var qps float64
 	var burst int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
@@ -31,6 +35,9 @@ func main() {
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	flag.BoolVar(&webhooks, "webhooks", false, "Serve the validating admission webhooks (docs/admission.md); needs a serving certificate in --webhook-cert-dir.")
+	flag.IntVar(&webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
+	flag.StringVar(&webhookCertDir, "webhook-cert-dir", "", "Directory holding tls.crt and tls.key for the webhooks (default: controller-runtime's, /tmp/k8s-webhook-server/serving-certs).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -49,6 +56,7 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "access-controller.access.tenancy.dev",
+		WebhookServer:          webhook.NewServer(webhook.Options{Port: webhookPort, CertDir: webhookCertDir}),
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
@@ -58,8 +66,16 @@ func main() {
 		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
+	ready := healthz.Ping
+	if webhooks {
+		if err := admission.Setup(context.Background(), mgr, time.Now); err != nil {
+			log.Error(err, "Unable to set up the admission webhooks")
+			os.Exit(1)
+		}
+		ready = mgr.GetWebhookServer().StartedChecker()
+	}
 	utilruntime.Must(mgr.AddHealthzCheck("healthz", healthz.Ping))
-	utilruntime.Must(mgr.AddReadyzCheck("readyz", healthz.Ping))
+	utilruntime.Must(mgr.AddReadyzCheck("readyz", ready))
 	log.Info("Starting the manager")
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "The manager stopped with an error")

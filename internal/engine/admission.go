@@ -76,7 +76,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	if obj == nil {
 		obj = ch.Old
 	}
-	target, ok := objectRef(obj)
+	target, ok := RefOf(obj)
 	if !ok {
 		return nil
 	}
@@ -284,8 +284,8 @@ type findingKey struct {
 
 func keyOf(f Finding) findingKey { return findingKey{f.Object, f.Field, f.Reason} }
 
-// objectRef names an input object.
-func objectRef(obj any) (ObjectRef, bool) {
+// RefOf names an input object (a pointer to one of the seven kinds).
+func RefOf(obj any) (ObjectRef, bool) {
 	switch o := obj.(type) {
 	case *accessv1.Tenant:
 		return refOf("Tenant", "", o.Name), true

@@ -1,0 +1,315 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
+	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
+	"github.com/tenancy-dev/access-controller/internal/webhook"
+)
+
+// The suite runs one API server with the webhooks of config/webhook
+// installed, served by a manager that runs as the controller's own service
+// account; the tests' client is an administrator, "someone else".
+var (
+	testEnv *envtest.Environment
+	k8s     client.Client
+	scheme  = runtime.NewScheme()
+	stopMgr context.CancelFunc
+	mgrDone = make(chan struct{})
+)
+
+const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
+
+func TestMain(m *testing.M) {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(accessv1.AddToScheme(scheme))
+	bin, _ := filepath.Abs("../../bin")
+	if _, err := os.Stat(filepath.Join(bin, "kube-apiserver")); err != nil {
+		if os.Getenv("ACCESS_CONTROLLER_REQUIRE_ENVTEST") != "" {
+			fmt.Fprintf(os.Stderr, "envtest binaries missing in %s: run `make controlplane`\n", bin)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "SKIP webhook envtest suite: no kube-apiserver in %s\n", bin)
+		os.Exit(0)
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: bin,
+		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join("..", "..", "config", "webhook")}},
+	}
+	cfg, err := testEnv.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+		os.Exit(1)
+	}
+	cfg.QPS, cfg.Burst = -1, 0
+	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := startManager(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stopManager()
+	_ = testEnv.Stop()
+	os.Exit(code)
+}
+
+// startManager runs the controllers and the webhooks, as cmd/manager does,
+// as the controller's service account.
+func startManager() error {
+	user, err := testEnv.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	mcfg := user.Config()
+	mcfg.QPS, mcfg.Burst = -1, 0
+	wo := testEnv.WebhookInstallOptions
+	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer:          crwebhook.NewServer(crwebhook.Options{Host: wo.LocalServingHost, Port: wo.LocalServingPort, CertDir: wo.LocalServingCertDir}),
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopMgr = cancel
+	if err := controllers.Setup(ctx, mgr, time.Now); err != nil {
+		return err
+	}
+	if err := webhook.Setup(ctx, mgr, time.Now); err != nil {
+		return err
+	}
+	go func() {
+		defer close(mgrDone)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	// Ready when the webhook answers: a harmless dry-run create passes it.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		probe := MakeTenant("probe").Obj()
+		if err := k8s.Create(context.Background(), probe, client.DryRunAll); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("the webhook did not answer within 30s")
+}
+
+func stopManager() {
+	if stopMgr != nil {
+		stopMgr()
+		<-mgrDone
+		stopMgr = nil
+	}
+}
+
+func apply(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if t, ok := o.(*accessv1.Tenant); ok {
+			_ = k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: t.NamespaceOrDefault()}})
+		}
+		if err := k8s.Create(context.Background(), o); err != nil {
+			t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// settled waits until the cache the webhook reads holds what was applied.
+func settled() { time.Sleep(500 * time.Millisecond) }
+
+func get[T client.Object](t *testing.T, obj T) T {
+	t.Helper()
+	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// refused asserts that err is a refusal whose message contains want.
+func refused(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: allowed, want refused with %q", what, want)
+		return
+	}
+	if !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) {
+		t.Errorf("%s: %v, want a refusal (Invalid or Forbidden)", what, err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: refused with\n  %v\nwant the message to contain\n  %s", what, err, want)
+	}
+}
+
+func allowed(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s: refused, want allowed: %v", what, err)
+	}
+}
+
+// TestRefusedRows tries, through the API server, a request that breaks each
+// refused row of invariants.md, and the nearest legal request.
+func TestRefusedRows(t *testing.T) {
+	ctx := context.Background()
+	apply(t,
+		MakeTenant("acme").RoleLimit(3).Obj(),
+		MakeMember("acme", "carol").SuperAdmin().Obj(),
+		MakeRole("acme", "sales").Obj(),
+		MakeRole("acme", "sales-jr").ReportsTo("sales").Obj(),
+		MakeMember("acme", "dan").Role("sales").Obj(),
+		MakeMember("acme", "bob").Email("bob@agency-y.example").Role("sales-jr").Obj(),
+		MakeTenant("agency-y").Partner(accessv1.TierSolutionsPartner).Obj(),
+		MakeMember("agency-y", "owner").SuperAdmin().Obj(),
+		MakeMember("agency-y", "dora").Role("ceo").Seat().Obj(),
+		MakePermissionSet("agency-y", "money").Caps("billing.access", "reports.access").Obj(),
+		MakePermissionSet("agency-y", "reports").Caps("reports.access").Obj(),
+		MakeTenant("initech").Obj(),
+		MakeMember("initech", "peter").SuperAdmin().Obj(),
+		MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj(),
+	)
+	settled()
+
+	t.Run("1 the last active SuperAdmin", func(t *testing.T) {
+		carol := get(t, MakeMember("acme", "carol").Obj())
+		off := carol.DeepCopy()
+		off.Spec.Active = ptr.To(false)
+		refused(t, "deactivate", k8s.Update(ctx, off), `cannot deactivate member "carol": carol@acme.example is the last active SuperAdmin of tenant "acme"; make another member SuperAdmin first`)
+		demoted := carol.DeepCopy()
+		demoted.Spec.AccountRole, demoted.Spec.Role = accessv1.AccountRoleStandard, "sales"
+		refused(t, "demote", k8s.Update(ctx, demoted), `cannot demote member "carol"`)
+		refused(t, "delete", k8s.Delete(ctx, carol.DeepCopy()), `cannot delete member "carol"`)
+
+		apply(t, MakeMember("acme", "erin").SuperAdmin().Obj())
+		settled()
+		allowed(t, "demote while another SuperAdmin remains", k8s.Update(ctx, demoted))
+		settled()
+		erin := get(t, MakeMember("acme", "erin").Obj())
+		refused(t, "delete the one left", k8s.Delete(ctx, erin), `cannot delete member "erin"`)
+		back := get(t, MakeMember("acme", "carol").Obj())
+		back.Spec.AccountRole, back.Spec.Role = accessv1.AccountRoleSuperAdmin, ""
+		allowed(t, "promote back", k8s.Update(ctx, back))
+	})
+
+	t.Run("3 unique e-mails", func(t *testing.T) {
+		refused(t, "duplicate", k8s.Create(ctx, MakeMember("acme", "carol2").Email("carol@acme.example").Role("sales").Obj()),
+			`e-mail carol@acme.example is used by members "carol" and "carol2" of tenant "acme"`)
+		allowed(t, "same e-mail in another tenant", k8s.Create(ctx, MakeMember("initech", "carol").Email("carol@acme.example").Role("ceo").Obj()))
+		refused(t, "malformed (CEL)", k8s.Create(ctx, MakeMember("acme", "bad").Email("not-an-address").Role("sales").Obj()), "is not a valid e-mail address")
+	})
+
+	t.Run("2 role required (CEL)", func(t *testing.T) {
+		refused(t, "standard without role", k8s.Create(ctx, MakeMember("acme", "norole").Obj()), "must have a role")
+	})
+
+	t.Run("4 one tree", func(t *testing.T) {
+		sales := get(t, MakeRole("acme", "sales").Obj())
+		sales.Spec.ReportsTo = "sales-jr"
+		refused(t, "cycle", k8s.Update(ctx, sales), `Role.access.tenancy.dev "sales" is invalid: [spec.reportsTo: Forbidden: Role "sales" reports to "sales-jr", which closes a cycle (sales > sales-jr > sales)`)
+	})
+
+	t.Run("5 ceo and roles in use", func(t *testing.T) {
+		ceo := get(t, MakeRole("acme", accessv1.CEORole).Obj())
+		refused(t, "delete ceo", k8s.Delete(ctx, ceo.DeepCopy()), "Role ceo is built in and cannot be deleted")
+		withParent := ceo.DeepCopy()
+		withParent.Spec.ReportsTo = "sales"
+		refused(t, "ceo with a parent", k8s.Update(ctx, withParent), "cannot have a parent")
+		refused(t, "delete a role in use", k8s.Delete(ctx, get(t, MakeRole("acme", "sales").Obj())),
+			`cannot delete role "sales": member "dan" and role "sales-jr" still use it; give them another role or parent first`)
+		apply(t, MakeRole("acme", "unused").Obj())
+		settled()
+		allowed(t, "delete a role nobody uses", k8s.Delete(ctx, get(t, MakeRole("acme", "unused").Obj())))
+	})
+
+	t.Run("6 the role limit", func(t *testing.T) {
+		allowed(t, "third role", k8s.Create(ctx, MakeRole("acme", "third").Obj()))
+		settled()
+		refused(t, "fourth role", k8s.Create(ctx, MakeRole("acme", "fourth").Obj()), `tenant "acme" has 4 custom roles, more than its limit of 3`)
+	})
+
+	t.Run("9 migration", func(t *testing.T) {
+		refused(t, "migrate someone else", k8s.Create(ctx, MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("dora@agency-y.example", "bob", false).Obj()),
+			"only oneself can migrate")
+		allowed(t, "migrate oneself", k8s.Create(ctx, MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("bob@agency-y.example", "bob", false).Obj()))
+	})
+
+	t.Run("10 delegation", func(t *testing.T) {
+		finn := MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", "money").Obj()
+		refused(t, "beyond the admin", k8s.Create(ctx, finn), `grants billing.access, which partner admin dora@agency-y.example does not hold there`)
+		allowed(t, "within", k8s.Create(ctx, MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", "reports").Obj()))
+	})
+
+	t.Run("14 one Tenant per namespace", func(t *testing.T) {
+		refused(t, "second tenant", k8s.Create(ctx, MakeTenant("aaa").Namespace("acme").Obj()), `Tenant "aaa" claims namespace "acme", which Tenant "acme" already holds`)
+		acme := get(t, MakeTenant("acme").Obj())
+		acme.Spec.Namespace = "elsewhere"
+		refused(t, "move (CEL)", k8s.Update(ctx, acme), "namespace")
+	})
+
+	t.Run("16 EffectivePermissions are the controller's", func(t *testing.T) {
+		ep := MakeEffectivePermission("acme", "mallory").User("mallory@acme.example").Obj()
+		refused(t, "write one", k8s.Create(ctx, ep), "is written only by access-controller")
+		var eps accessv1.EffectivePermissionList
+		deadline := time.Now().Add(20 * time.Second)
+		for len(eps.Items) == 0 && time.Now().Before(deadline) {
+			_ = k8s.List(ctx, &eps, client.InNamespace("acme")) // written by the controller through the same webhook
+			time.Sleep(200 * time.Millisecond)
+		}
+		if len(eps.Items) == 0 {
+			t.Fatal("the controller wrote no EffectivePermission in acme")
+		}
+		refused(t, "delete one", k8s.Delete(ctx, &eps.Items[0]), "is written only by access-controller")
+	})
+
+	t.Run("17 the built-in partner-admin set", func(t *testing.T) {
+		pas := get(t, MakePermissionSet("acme", accessv1.PartnerAdminPermissionSet).Obj())
+		wider := pas.DeepCopy()
+		wider.Spec.Capabilities = append(wider.Spec.Capabilities, "billing.access")
+		refused(t, "widen", k8s.Update(ctx, wider), "PermissionSet partner-admin is built in")
+		labelled := pas.DeepCopy()
+		labelled.Labels = map[string]string{"team": "platform"}
+		allowed(t, "label it", k8s.Update(ctx, labelled))
+	})
+
+	t.Run("a whole tenant can be deleted", func(t *testing.T) {
+		allowed(t, "delete the Tenant", k8s.Delete(ctx, get(t, MakeTenant("initech").Obj())))
+		settled()
+		allowed(t, "then its last SuperAdmin", k8s.Delete(ctx, get(t, MakeMember("initech", "peter").Obj())))
+	})
+
+	t.Run("other kinds are never held up", func(t *testing.T) {
+		allowed(t, "a ConfigMap", k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "unrelated"}}))
+	})
+}
