@@ -163,19 +163,8 @@ func lastSuperAdmin(ch Change, target ObjectRef, rb, ra *Result) []Finding {
 	if !ok {
 		return nil
 	}
-	noneBefore, noneAfter := map[string]bool{}, map[string]bool{}
-	for _, f := range rb.Findings {
-		if f.Reason == accessv1.ReasonNoSuperAdmin {
-			noneBefore[f.Tenant] = true
-		}
-	}
-	for _, f := range ra.Findings {
-		if f.Reason == accessv1.ReasonNoSuperAdmin {
-			noneAfter[f.Tenant] = true
-		}
-	}
 	tenant, ok := rb.TenantOfNamespace(m.Namespace)
-	if !ok || noneBefore[tenant] || !noneAfter[tenant] {
+	if !ok || hasNoSuperAdmin(rb, tenant) || !hasNoSuperAdmin(ra, tenant) {
 		return nil
 	}
 	verb, field := "change", "spec"
@@ -193,6 +182,10 @@ func lastSuperAdmin(ch Change, target ObjectRef, rb, ra *Result) []Finding {
 	return []Finding{refusal(target, field, accessv1.ReasonLastSuperAdmin,
 		"cannot %s member %q: %s is the last active SuperAdmin of tenant %q; make another member SuperAdmin first",
 		verb, m.Name, m.Spec.Email, tenant)}
+}
+
+func hasNoSuperAdmin(r *Result, tenant string) bool {
+	return slices.ContainsFunc(r.FindingsFor(refOf("Tenant", "", tenant)), func(f Finding) bool { return f.Reason == accessv1.ReasonNoSuperAdmin })
 }
 
 // roleInUse refuses deleting a Role that members hold or roles report to:
@@ -231,21 +224,7 @@ func admitEffectivePermission(target ObjectRef, ch Change) []Finding {
 	if ch.By == TheController || (ch.By == TheCluster && ch.Operation == Delete) {
 		return nil
 	}
-	s := &Snapshot{}
-	s.Add(ch.New)
-	if ch.New == nil {
-		s.Add(ch.Old)
-	}
-	var out []Finding
-	for _, f := range index(s).fs.sorted() {
-		if f.Reason == accessv1.ReasonControllerOwned {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 { // cannot happen: index reports every EffectivePermission
-		out = append(out, refusal(target, "metadata.name", accessv1.ReasonControllerOwned, "only access-controller writes EffectivePermissions"))
-	}
-	return out
+	return []Finding{controllerOwned(target.Namespace, target.Name)}
 }
 
 func refusal(obj ObjectRef, field, reason, format string, args ...any) Finding {
@@ -308,16 +287,23 @@ func RefOf(obj any) (ObjectRef, bool) {
 // without returns a copy of s without the object r names (the copy shares
 // the objects, which the engine only reads).
 func (s *Snapshot) without(r ObjectRef) *Snapshot {
-	keep := func(kind, ns, name string) bool { return r != refOf(kind, ns, name) }
 	return &Snapshot{
-		Tenants:              slices.DeleteFunc(slices.Clone(s.Tenants), func(o accessv1.Tenant) bool { return !keep("Tenant", "", o.Name) }),
-		Members:              slices.DeleteFunc(slices.Clone(s.Members), func(o accessv1.Member) bool { return !keep("Member", o.Namespace, o.Name) }),
-		Roles:                slices.DeleteFunc(slices.Clone(s.Roles), func(o accessv1.Role) bool { return !keep("Role", o.Namespace, o.Name) }),
-		PermissionSets:       slices.DeleteFunc(slices.Clone(s.PermissionSets), func(o accessv1.PermissionSet) bool { return !keep("PermissionSet", o.Namespace, o.Name) }),
-		PartnerAccesses:      slices.DeleteFunc(slices.Clone(s.PartnerAccesses), func(o accessv1.PartnerAccess) bool { return !keep("PartnerAccess", o.Namespace, o.Name) }),
-		VisibilityPolicies:   slices.DeleteFunc(slices.Clone(s.VisibilityPolicies), func(o accessv1.VisibilityPolicy) bool { return !keep("VisibilityPolicy", o.Namespace, o.Name) }),
-		EffectivePermissions: slices.DeleteFunc(slices.Clone(s.EffectivePermissions), func(o accessv1.EffectivePermission) bool { return !keep("EffectivePermission", o.Namespace, o.Name) }),
+		Tenants:              drop(s.Tenants, r),
+		Members:              drop(s.Members, r),
+		Roles:                drop(s.Roles, r),
+		PermissionSets:       drop(s.PermissionSets, r),
+		PartnerAccesses:      drop(s.PartnerAccesses, r),
+		VisibilityPolicies:   drop(s.VisibilityPolicies, r),
+		EffectivePermissions: drop(s.EffectivePermissions, r),
 	}
+}
+
+// drop returns a copy of objs without the one r names.
+func drop[T any](objs []T, r ObjectRef) []T {
+	return slices.DeleteFunc(slices.Clone(objs), func(o T) bool {
+		ref, _ := RefOf(&o)
+		return ref == r
+	})
 }
 
 // quoteList quotes names and joins them with commas.

@@ -88,6 +88,14 @@ type world struct {
 	pending map[Finding]bool
 }
 
+// controllerOwned is the finding on an EffectivePermission written by
+// anyone but the controller: among offline inputs, or in an admission request.
+func controllerOwned(namespace, name string) Finding {
+	return refusal(refOf("EffectivePermission", namespace, name), "metadata.name", accessv1.ReasonControllerOwned,
+		"EffectivePermission %s/%s is written only by access-controller; remove it from your manifests (the controller computes it from Members, Roles, PermissionSets, PartnerAccess and the VisibilityPolicy)",
+		namespace, name)
+}
+
 // pendLast marks the finding added last as pending.
 func (w *world) pendLast() {
 	if w.pending == nil {
@@ -186,9 +194,7 @@ func index(s *Snapshot) *world {
 		t.policy.obj = p
 	}
 	for _, ep := range s.EffectivePermissions {
-		w.fs.add(Refused, "", refOf("EffectivePermission", ep.Namespace, ep.Name), "metadata.name", accessv1.ReasonControllerOwned,
-			"EffectivePermission %s/%s is written only by access-controller; remove it from your manifests (the controller computes it from Members, Roles, PermissionSets, PartnerAccess and the VisibilityPolicy)",
-			ep.Namespace, ep.Name)
+		w.fs = append(w.fs, controllerOwned(ep.Namespace, ep.Name))
 	}
 	membersByTenant := map[*tenant][]*accessv1.Member{}
 	for _, m := range ptrs(s.Members) {
