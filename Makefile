@@ -121,7 +121,7 @@ uninstall: kustomize ## Delete the CRDs (and so every object of them) from the c
 	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy CRDs, RBAC and the manager (image IMG) to the cluster of the current kubeconfig.
+deploy: manifests kustomize ## Deploy CRDs, RBAC, the manager (image IMG) and its webhooks to the cluster of the current kubeconfig (cert-manager must be installed).
 	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }
 	@# The image is set on a temporary copy of config/, so the tree stays clean.
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp -R config "$$tmp/"; \
