@@ -27,7 +27,7 @@ func main() {
 	var metricsAddr, probeAddr string
 	var leaderElect, webhooks bool
 	var webhookPort int
-	var webhookCertDir string
+	var webhookHost, webhookCertDir string
 	var qps float64
 	var burst int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
@@ -36,6 +36,7 @@ func main() {
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
 	flag.BoolVar(&webhooks, "webhooks", false, "Serve the validating admission webhooks (docs/admission.md); needs a serving certificate in --webhook-cert-dir.")
+	flag.StringVar(&webhookHost, "webhook-host", "", "Address the admission webhooks bind to; empty means every interface.")
 	flag.IntVar(&webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
 	flag.StringVar(&webhookCertDir, "webhook-cert-dir", "", "Directory holding tls.crt and tls.key for the webhooks (default: controller-runtime's, /tmp/k8s-webhook-server/serving-certs).")
 	opts := zap.Options{Development: false}
@@ -56,7 +57,7 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "access-controller.access.tenancy.dev",
-		WebhookServer:          webhook.NewServer(webhook.Options{Port: webhookPort, CertDir: webhookCertDir}),
+		WebhookServer:          webhook.NewServer(webhook.Options{Host: webhookHost, Port: webhookPort, CertDir: webhookCertDir}),
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")

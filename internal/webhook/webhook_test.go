@@ -16,9 +16,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -38,7 +40,9 @@ var (
 	k8s     client.Client
 	scheme  = runtime.NewScheme()
 	stopMgr context.CancelFunc
-	mgrDone = make(chan struct{})
+	mgrDone chan struct{}
+	// mgrCache is the running manager's cache: what the webhooks judge by.
+	mgrCache client.Reader
 )
 
 const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
@@ -83,7 +87,7 @@ func TestMain(m *testing.M) {
 }
 
 // startManager runs the controllers and the webhooks, as cmd/manager does,
-// as the controller's service account.
+// as the controller's service account. It can run again after stopManager.
 func startManager() error {
 	user, err := testEnv.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:masters"}}, nil)
 	if err != nil {
@@ -97,20 +101,23 @@ func startManager() error {
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		WebhookServer:          crwebhook.NewServer(crwebhook.Options{Host: wo.LocalServingHost, Port: wo.LocalServingPort, CertDir: wo.LocalServingCertDir}),
+		// The webhook-down test starts a second manager in this process.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stopMgr = cancel
+	stopMgr, mgrDone, mgrCache = cancel, make(chan struct{}), mgr.GetCache()
 	if err := controllers.Setup(ctx, mgr, time.Now); err != nil {
 		return err
 	}
 	if err := webhook.Setup(ctx, mgr, time.Now); err != nil {
 		return err
 	}
+	done := mgrDone
 	go func() {
-		defer close(mgrDone)
+		defer close(done)
 		if err := mgr.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
@@ -156,6 +163,21 @@ func get[T client.Object](t *testing.T, obj T) T {
 		t.Fatal(err)
 	}
 	return obj
+}
+
+// update is k8s.Update retried on conflicts: the controller's status writes
+// move resourceVersion but never the spec or metadata a test changes.
+func update(obj client.Object) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		err := k8s.Update(context.Background(), obj)
+		if apierrors.IsConflict(err) {
+			cur := obj.DeepCopyObject().(client.Object)
+			if gerr := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), cur); gerr == nil {
+				obj.SetResourceVersion(cur.GetResourceVersion())
+			}
+		}
+		return err
+	})
 }
 
 // refused asserts that err is a refusal whose message contains want.
@@ -206,21 +228,21 @@ func TestRefusedRows(t *testing.T) {
 		carol := get(t, MakeMember("acme", "carol").Obj())
 		off := carol.DeepCopy()
 		off.Spec.Active = ptr.To(false)
-		refused(t, "deactivate", k8s.Update(ctx, off), `cannot deactivate member "carol": carol@acme.example is the last active SuperAdmin of tenant "acme"; make another member SuperAdmin first`)
+		refused(t, "deactivate", update(off), `cannot deactivate member "carol": carol@acme.example is the last active SuperAdmin of tenant "acme"; make another member SuperAdmin first`)
 		demoted := carol.DeepCopy()
 		demoted.Spec.AccountRole, demoted.Spec.Role = accessv1.AccountRoleStandard, "sales"
-		refused(t, "demote", k8s.Update(ctx, demoted), `cannot demote member "carol"`)
+		refused(t, "demote", update(demoted), `cannot demote member "carol"`)
 		refused(t, "delete", k8s.Delete(ctx, carol.DeepCopy()), `cannot delete member "carol"`)
 
 		apply(t, MakeMember("acme", "erin").SuperAdmin().Obj())
 		settled()
-		allowed(t, "demote while another SuperAdmin remains", k8s.Update(ctx, demoted))
+		allowed(t, "demote while another SuperAdmin remains", update(demoted))
 		settled()
 		erin := get(t, MakeMember("acme", "erin").Obj())
 		refused(t, "delete the one left", k8s.Delete(ctx, erin), `cannot delete member "erin"`)
 		back := get(t, MakeMember("acme", "carol").Obj())
 		back.Spec.AccountRole, back.Spec.Role = accessv1.AccountRoleSuperAdmin, ""
-		allowed(t, "promote back", k8s.Update(ctx, back))
+		allowed(t, "promote back", update(back))
 	})
 
 	t.Run("3 unique e-mails", func(t *testing.T) {
@@ -237,7 +259,7 @@ func TestRefusedRows(t *testing.T) {
 	t.Run("4 one tree", func(t *testing.T) {
 		sales := get(t, MakeRole("acme", "sales").Obj())
 		sales.Spec.ReportsTo = "sales-jr"
-		refused(t, "cycle", k8s.Update(ctx, sales), `Role.access.tenancy.dev "sales" is invalid: [spec.reportsTo: Forbidden: Role "sales" reports to "sales-jr", which closes a cycle (sales > sales-jr > sales)`)
+		refused(t, "cycle", update(sales), `Role.access.tenancy.dev "sales" is invalid: [spec.reportsTo: Forbidden: Role "sales" reports to "sales-jr", which closes a cycle (sales > sales-jr > sales)`)
 	})
 
 	t.Run("5 ceo and roles in use", func(t *testing.T) {
@@ -275,7 +297,7 @@ func TestRefusedRows(t *testing.T) {
 		refused(t, "second tenant", k8s.Create(ctx, MakeTenant("aaa").Namespace("acme").Obj()), `Tenant "aaa" claims namespace "acme", which Tenant "acme" already holds`)
 		acme := get(t, MakeTenant("acme").Obj())
 		acme.Spec.Namespace = "elsewhere"
-		refused(t, "move (CEL)", k8s.Update(ctx, acme), "namespace")
+		refused(t, "move (CEL)", update(acme), "namespace")
 	})
 
 	t.Run("16 EffectivePermissions are the controller's", func(t *testing.T) {
@@ -297,10 +319,10 @@ func TestRefusedRows(t *testing.T) {
 		pas := get(t, MakePermissionSet("acme", accessv1.PartnerAdminPermissionSet).Obj())
 		wider := pas.DeepCopy()
 		wider.Spec.Capabilities = append(wider.Spec.Capabilities, "billing.access")
-		refused(t, "widen", k8s.Update(ctx, wider), "PermissionSet partner-admin is built in")
+		refused(t, "widen", update(wider), "PermissionSet partner-admin is built in")
 		labelled := pas.DeepCopy()
 		labelled.Labels = map[string]string{"team": "platform"}
-		allowed(t, "label it", k8s.Update(ctx, labelled))
+		allowed(t, "label it", update(labelled))
 	})
 
 	t.Run("a whole tenant can be deleted", func(t *testing.T) {
