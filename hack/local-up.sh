@@ -2,8 +2,10 @@
 # local-up.sh: run the controller against a local control plane (`make run`).
 #
 # Starts etcd and kube-apiserver on loopback from the binaries in bin/
-# (`make controlplane`), installs the CRDs, starts bin/manager, applies
-# config/samples and waits. Ctrl-C (or SIGTERM) stops the manager, then the
+# (`make controlplane`), installs the CRDs, starts bin/manager with its
+# admission webhooks (serving a certificate signed by the local CA, which the
+# API server trusts through the webhook configuration's caBundle), installs the
+# webhook configuration, applies config/samples and waits. Ctrl-C (or SIGTERM) stops the manager, then the
 # apiserver, then etcd, and returns.
 #
 # State lives in bin/local/: pki/ (kept and reused), etcd-data/ (wiped at every
@@ -17,6 +19,7 @@
 #   LOCAL_UP_ETCD_PORT       etcd client port                    (2379)
 #   LOCAL_UP_ETCD_PEER_PORT  etcd peer port                      (2380)
 #   LOCAL_UP_HEALTH_PORT     manager health probe port           (8081)
+#   LOCAL_UP_WEBHOOK_PORT    manager admission webhook port      (9443)
 #   LOCAL_UP_KEEP_DATA=1     keep etcd data from the previous run
 #   LOCAL_UP_FOLLOW_LOGS=0|1 stream the manager log to the terminal (1 when stdout is a terminal)
 #   MANAGER                  manager binary                      (bin/manager)
@@ -38,6 +41,7 @@ APISERVER_PORT=${LOCAL_UP_APISERVER_PORT:-6443}
 ETCD_PORT=${LOCAL_UP_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${LOCAL_UP_ETCD_PEER_PORT:-2380}
 HEALTH_PORT=${LOCAL_UP_HEALTH_PORT:-8081}
+WEBHOOK_PORT=${LOCAL_UP_WEBHOOK_PORT:-9443}
 KEEP_DATA=${LOCAL_UP_KEEP_DATA:-0}
 if [[ -t 1 ]]; then FOLLOW_LOGS=${LOCAL_UP_FOLLOW_LOGS:-1}; else FOLLOW_LOGS=${LOCAL_UP_FOLLOW_LOGS:-0}; fi
 
@@ -147,6 +151,7 @@ port_free "$ETCD_PORT" "etcd (client)" ETCD_PORT
 port_free "$ETCD_PEER_PORT" "etcd (peer)" ETCD_PEER_PORT
 port_free "$APISERVER_PORT" "kube-apiserver" APISERVER_PORT
 port_free "$HEALTH_PORT" "the manager's health probes" HEALTH_PORT
+port_free "$WEBHOOK_PORT" "the manager's admission webhooks" WEBHOOK_PORT
 
 # --- certificates (created once, reused) -------------------------------------
 
@@ -171,6 +176,24 @@ if [[ ! -s $PKI/admin.crt || ! -s $PKI/sa.pub ]]; then
 	rm -rf "$PKI" && mv "$PKI.tmp" "$PKI"
 else
 	log "reusing certificates in $PKI"
+fi
+
+# The webhooks' serving certificate, signed by the same CA (kept apart so that
+# a pki/ from before the webhooks gains it without being recreated).
+WEBHOOK_CERTS=$PKI/webhook
+if [[ ! -s $WEBHOOK_CERTS/tls.crt ]]; then
+	log "creating the webhook serving certificate in $WEBHOOK_CERTS"
+	rm -rf "$WEBHOOK_CERTS.tmp" && mkdir -p "$WEBHOOK_CERTS.tmp"
+	(
+		cd "$WEBHOOK_CERTS.tmp"
+		exec >openssl.log 2>&1
+		openssl req -newkey rsa:2048 -nodes -keyout tls.key -out tls.csr -subj "/CN=access-controller-webhook"
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >tls.ext
+		openssl x509 -req -in tls.csr -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -CAserial ca.srl -out tls.crt -days 3650 -extfile tls.ext
+		rm -f tls.csr tls.ext ca.srl openssl.log
+	) || { show_log openssl "$WEBHOOK_CERTS.tmp/openssl.log"; die "creating the webhook certificate failed (log: $WEBHOOK_CERTS.tmp/openssl.log)"; }
+	chmod 600 "$WEBHOOK_CERTS.tmp/tls.key"
+	rm -rf "$WEBHOOK_CERTS" && mv "$WEBHOOK_CERTS.tmp" "$WEBHOOK_CERTS"
 fi
 
 # The admin kubeconfig (system:masters), written by hand so that it does not
@@ -278,6 +301,7 @@ kc wait --for=condition=Established --timeout=60s $crds >>"$STATE/crd.log" 2>&1 
 log "starting the manager $MANAGER (log: $STATE/manager.log)"
 detach "$MANAGER" --kubeconfig "$KUBECONFIG_FILE" \
 	--health-probe-bind-address="127.0.0.1:$HEALTH_PORT" --metrics-bind-address=0 --leader-elect=false \
+	--webhooks --webhook-host=127.0.0.1 --webhook-port="$WEBHOOK_PORT" --webhook-cert-dir="$WEBHOOK_CERTS" \
 	</dev/null >"$STATE/manager.log" 2>&1 &
 MANAGER_PID=$!
 echo "$MANAGER_PID" >"$STATE/manager.pid"
@@ -293,6 +317,29 @@ if [[ -z $ready ]]; then
 	die "the manager was not ready within 60s on http://127.0.0.1:$HEALTH_PORT/readyz (log: $STATE/manager.log)"
 fi
 log "manager ready"
+
+# --- admission webhooks -------------------------------------------------------
+
+# config/webhook/manifests.yaml (generated from the markers) with each
+# webhook's clientConfig pointed at the manager on loopback and the local CA as
+# caBundle, named as `make deploy` names it. Only kubectl: a JSON patch built
+# from the paths the generated file holds.
+webhook_paths=$(kc create --dry-run=client -f config/webhook/manifests.yaml \
+	-o 'jsonpath={range .webhooks[*]}{.clientConfig.service.path}{"\n"}{end}' 2>"$STATE/webhook.log") ||
+	{ show_log "kubectl get --local" "$STATE/webhook.log"; die "reading config/webhook/manifests.yaml failed (log: $STATE/webhook.log)"; }
+ca_bundle=$(b64 "$PKI/ca.crt")
+ops='[{"op":"replace","path":"/metadata/name","value":"access-controller-validating-webhook-configuration"}'
+i=0
+for path in $webhook_paths; do
+	ops+=",{\"op\":\"replace\",\"path\":\"/webhooks/$i/clientConfig\",\"value\":{\"url\":\"https://127.0.0.1:$WEBHOOK_PORT$path\",\"caBundle\":\"$ca_bundle\"}}"
+	i=$((i + 1))
+done
+ops+=']'
+((i > 0)) || die "config/webhook/manifests.yaml names no webhook (run: make manifests)"
+log "installing $i admission webhooks (https://127.0.0.1:$WEBHOOK_PORT)"
+kc patch --local -f config/webhook/manifests.yaml --type json -p "$ops" -o yaml 2>>"$STATE/webhook.log" |
+	kc apply --server-side -f - >>"$STATE/webhook.log" 2>&1 ||
+	{ show_log "kubectl apply" "$STATE/webhook.log"; die "installing the webhook configuration failed (log: $STATE/webhook.log)"; }
 
 # --- samples ------------------------------------------------------------------
 
@@ -326,7 +373,7 @@ fi
 
 cat <<EOF
 
-$(log "up: etcd, kube-apiserver, manager; $count EffectivePermissions")
+$(log "up: etcd, kube-apiserver, manager (controllers and webhooks); $count EffectivePermissions")
 
   In another terminal:
 
@@ -340,6 +387,13 @@ $(log "up: etcd, kube-apiserver, manager; $count EffectivePermissions")
   and in another, move sales-team under support; Vera loses it as a subordinate:
     bin/kubectl patch trole -n acme sales-team --type merge -p '{"spec":{"reportsTo":"support"}}'
     bin/kubectl get eperm -n acme vera -o jsonpath='{.spec.subordinates}{"\n"}'
+
+  See the admission webhooks refuse what would break an invariant: Carol is
+  Acme's only SuperAdmin, so she cannot be deactivated (or deleted) until
+  another member is made SuperAdmin:
+    bin/kubectl patch member -n acme carol --type merge -p '{"spec":{"active":false}}'
+    bin/kubectl patch member -n acme ivan --type merge -p '{"spec":{"accountRole":"SuperAdmin"}}'
+    bin/kubectl patch member -n acme carol --type merge -p '{"spec":{"active":false}}'   # now accepted
 
   Logs: $STATE/{manager,kube-apiserver,etcd}.log
   Ctrl-C here stops the manager, kube-apiserver and etcd (etcd data is wiped at the next start).
