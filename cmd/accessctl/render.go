@@ -115,11 +115,16 @@ func writeYAML(w io.Writer, items []renderedEP) error {
 
 // writeJSON writes the objects as an indented v1 List.
 func writeJSON(w io.Writer, items []renderedEP) error {
+	return writeIndented(w, renderedList{APIVersion: "v1", Kind: "List", Items: items})
+}
+
+// writeIndented writes v as indented JSON, all at once.
+func writeIndented(w io.Writer, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "    ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(renderedList{APIVersion: "v1", Kind: "List", Items: items}); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
 	return write(w, b.Bytes())
