@@ -77,10 +77,18 @@ unknown tenant) is denied.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
+	o.addQuestionFlags(cmd)
+	cmd.Flags().StringVar(&o.user, "user", "", "the user's e-mail address (any case)")
+	return cmd
+}
+
+// addQuestionFlags adds the flags of a question, who asks aside: the
+// manifests, the tenant, the capability or the action and record, and the
+// output. check and who-can share them.
+func (o *checkOptions) addQuestionFlags(cmd *cobra.Command) {
 	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.tenant, "tenant", "", "the tenant (its Tenant's name)")
-	f.StringVar(&o.user, "user", "", "the user's e-mail address (any case)")
 	f.StringVar(&o.capability, "capability", "", "ask about this capability, e.g. reports.access")
 	f.StringVar(&o.action, "action", "", "ask about this action: "+joinActions(actionsInSpecOrder))
 	f.StringVar(&o.typ, "type", "", "the record's object type, e.g. deals (with --action)")
@@ -90,17 +98,22 @@ unknown tenant) is denied.`,
 	f.StringVar(&o.field, "field", "", "ask about one field of the record: denied when it is hidden from the user")
 	f.BoolVar(&o.explain, "explain", false, "after the decision, print the path that decided it")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
-	return cmd
 }
 
 // validate checks the flags' values and combinations before anything is read.
 func (o *checkOptions) validate(cmd *cobra.Command) error {
+	if o.tenant != "" && o.user == "" {
+		return usagef("--user is required")
+	}
+	return o.validateQuestion(cmd)
+}
+
+// validateQuestion checks every flag but --user.
+func (o *checkOptions) validateQuestion(cmd *cobra.Command) error {
 	flags := cmd.Flags()
 	switch {
 	case o.tenant == "":
 		return usagef("--tenant is required")
-	case o.user == "":
-		return usagef("--user is required")
 	case flags.Changed("capability") == flags.Changed("action"):
 		return usagef("give exactly one of --capability and --action")
 	case o.output != "text" && o.output != "json":

@@ -50,42 +50,61 @@ func expectInvalid(t *testing.T, dir string) {
 	}
 }
 
-// runChecks runs every row of dir/checks.tsv; the args are built as the run
-// script builds them ("-" is an empty column).
-func runChecks(t *testing.T, dir string) {
+// checkRow is one row of a scenario's checks.tsv.
+type checkRow struct {
+	line         int
+	text         string
+	allow        bool
+	tenant, user string
+	question     []string // --capability NAME, or --action A and the record's flags
+}
+
+// checkRows reads dir/checks.tsv; the flags are built as the run script
+// builds them ("-" is an empty column).
+func checkRows(t *testing.T, dir string) []checkRow {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "checks.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var rows []checkRow
 	for i, row := range strings.Split(string(data), "\n") {
-		line := i + 1
 		cols := strings.Split(row, "\t")
 		for len(cols) < 9 {
 			cols = append(cols, "-")
 		}
-		expect, tenant, user, what := cols[0], cols[1], cols[2], cols[3]
+		expect, what := cols[0], cols[3]
 		if expect != "allow" && expect != "deny" {
 			continue
 		}
-		args := []string{"check", "-f", dir, "--now", testNow, "--tenant", tenant, "--user", user}
+		r := checkRow{line: i + 1, text: strings.ReplaceAll(row, "\t", " "), allow: expect == "allow", tenant: cols[1], user: cols[2]}
 		if c, ok := strings.CutPrefix(what, "cap:"); ok {
-			args = append(args, "--capability", c)
+			r.question = []string{"--capability", c}
 		} else {
-			args = append(args, "--action", what)
+			r.question = []string{"--action", what}
 			for i, flag := range []string{"--type", "--owner", "--visibility", "--groups", "--field"} {
 				if v := cols[4+i]; v != "-" {
-					args = append(args, flag, v)
+					r.question = append(r.question, flag, v)
 				}
 			}
 		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// runChecks runs every row of dir/checks.tsv through check.
+func runChecks(t *testing.T, dir string) {
+	for _, row := range checkRows(t, dir) {
+		args := append([]string{"check", "-f", dir, "--now", testNow, "--tenant", row.tenant, "--user", row.user}, row.question...)
 		want := exitOK
-		if expect == "deny" {
+		if !row.allow {
 			want = exitNo
 		}
-		t.Run("line"+itoa(line), func(t *testing.T) {
+		t.Run("line"+itoa(row.line), func(t *testing.T) {
 			if r := accessctl(t, nil, args...); r.code != want {
 				why := accessctl(t, nil, append(args, "--explain")...)
-				t.Errorf("%s: exit %d, want %d\n%s%s", strings.ReplaceAll(row, "\t", " "), r.code, want, why.stdout, why.stderr)
+				t.Errorf("%s: exit %d, want %d\n%s%s", row.text, r.code, want, why.stdout, why.stderr)
 			}
 		})
 	}
