@@ -92,8 +92,17 @@ func newRootCmd() *cobra.Command {
 		Short: "Validate, render and check access-controller manifests offline",
 		Long: `accessctl answers, from YAML manifests alone, what the access-controller would:
 which inputs break an invariant (validate), which EffectivePermissions it would
-write (render), and whether one user may do one thing (check). It runs the
+write (render), whether one user may do one thing (check), who may (who-can),
+and who gains or loses access between two trees (diff). It runs the
 same engine as the controller, so the offline answer is the cluster's answer.
+
+Reviewing a pull request that changes the manifests (base branch in ../base):
+
+  accessctl validate -f tenants
+  accessctl diff -f ../base/tenants --to tenants --fail-on findings
+
+prints every broken invariant, then everyone who gains or loses access, in
+every tenant, with what gives it; who-can lists everyone who may do one thing.
 
 Exit codes: 0 valid / allowed, 1 invalid / denied, 2 usage or input error.`,
 		SilenceErrors: true,
