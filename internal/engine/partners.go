@@ -120,6 +120,11 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 	}
 	c.paPhase[pa.Name] = phase
 	if phase != accessv1.PhaseActive {
+		if p != nil {
+			for _, g := range valid {
+				w.reached(p, g.member, c.name, "", fmt.Sprintf("partner admin in PartnerAccess %q, which is %s", pa.Name, phase))
+			}
+		}
 		return
 	}
 	c.activePartners[p.name] = true

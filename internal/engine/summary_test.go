@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +27,11 @@ func TestSummaries(t *testing.T) {
 		}
 	}
 	unreached := engine.Compute(&wrongGranter, benchNow)
+	// acme's PartnerAccess for agency-x expired
+	lapsed := *sc["partners"]
+	lapsed.PartnerAccesses = clone(lapsed.PartnerAccesses)
+	lapsed.PartnerAccesses[0].Spec.ExpiresAt = benchNow.Add(-time.Hour).Format(time.RFC3339)
+	expired := engine.Compute(&lapsed, benchNow)
 	// a role whose parent does not exist still counts the roles below it
 	orphaned := *sc["role-hierarchy"]
 	orphaned.Roles = append(clone(orphaned.Roles),
@@ -57,6 +63,8 @@ func TestSummaries(t *testing.T) {
 		{"a member without client access reaches nobody", partners.Clients("agency-x", "owner"), []accessv1.ClientReach(nil)},
 		{"client access that grants nothing says why", unreached.Clients("agency-x", "frank"), []accessv1.ClientReach{{Tenant: "acme",
 			Reason: "granted by owner@agency-x.example, who is not a partner admin there"}}},
+		{"a partner admin of an expired PartnerAccess says why", expired.Clients("agency-x", "dave"), []accessv1.ClientReach{{Tenant: "acme",
+			Reason: `partner admin in PartnerAccess "agency-x", which is Expired`}}},
 	} {
 		if diff := cmp.Diff(tc.want, tc.got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
