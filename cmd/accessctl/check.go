@@ -11,6 +11,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/manifest"
 	"github.com/tenancy-dev/access-controller/pkg/check"
 )
 
@@ -153,11 +154,11 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	if err := o.validate(cmd); err != nil {
 		return err
 	}
-	_, res, err := o.compute(cmd, now)
+	set, res, err := o.compute(cmd, now)
 	if err != nil {
 		return err
 	}
-	d, explanation := o.decide(res)
+	d, explanation := o.decide(set, res)
 	if err := o.print(cmd.OutOrStdout(), d, explanation); err != nil {
 		return err
 	}
@@ -169,12 +170,19 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 
 // decide asks the check package, with the user's EffectivePermission and
 // what the engine knows of the record's owner. explanation is what --explain
-// prints: Explain's path for actions, the decision's reasons otherwise.
-func (o *checkOptions) decide(res *engine.Result) (d check.Decision, explanation []string) {
+// prints: Explain's path for actions, the decision's reasons otherwise,
+// and for a user who holds nothing in the tenant, why.
+func (o *checkOptions) decide(set *manifest.Set, res *engine.Result) (d check.Decision, explanation []string) {
 	ep := res.Lookup(o.tenant, o.user)
 	if ep == nil {
 		d.Reasons = []string{fmt.Sprintf("no EffectivePermission for %s in tenant %s", o.user, o.tenant)}
-		return d, d.Reasons
+		if o.explain {
+			explanation = append(slices.Clone(d.Reasons), standing(set, res, o.tenant, o.user)...)
+		}
+		return d, explanation
+	}
+	if o.explain && !ep.Spec.Active {
+		defer func() { explanation = append(explanation, standing(set, res, o.tenant, o.user)...) }()
 	}
 	p := check.Compile(&ep.Spec)
 	if o.capability != "" {

@@ -106,7 +106,8 @@ func TestCheckOutput(t *testing.T) {
 
 	t.Run("no EffectivePermission", func(t *testing.T) {
 		r := accessctl(t, nil, append(base, "--user", "nobody@northwind.example", "--capability", "reports.access", "--explain")...)
-		want := "denied\nno EffectivePermission for nobody@northwind.example in tenant northwind\n"
+		want := "denied\nno EffectivePermission for nobody@northwind.example in tenant northwind\n" +
+			"nobody@northwind.example is no member of tenant northwind, and no partner agency gives them access there\n"
 		if r.code != exitNo || r.stdout != want {
 			t.Errorf("exit %d, stdout %q; want 1, %q", r.code, r.stdout, want)
 		}

@@ -53,7 +53,7 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 			if err := o.validateQuestion(cmd); err != nil {
 				return err
 			}
-			_, res, err := o.compute(cmd, now)
+			set, res, err := o.compute(cmd, now)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 			explanations := map[string][]string{}
 			for _, ep := range users {
 				o.user = ep.Spec.User
-				d, explanation := o.decide(res)
+				d, explanation := o.decide(set, res)
 				if !d.Allowed {
 					continue
 				}
