@@ -100,7 +100,7 @@ func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapsho
 	s.Members = append(s.Members, members.Items...)
 	s.PartnerAccesses = append(s.PartnerAccesses, pas.Items...)
 	for _, ps := range sets.Items {
-		if ps.Name != accessv1.PartnerAdminPermissionSet {
+		if !engine.IsBuiltin(&ps) {
 			s.PermissionSets = append(s.PermissionSets, ps)
 		}
 	}
@@ -116,7 +116,7 @@ func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapsho
 		return err
 	}
 	for _, r := range roles.Items {
-		if r.Name != accessv1.CEORole {
+		if !engine.IsBuiltin(&r) {
 			s.Roles = append(s.Roles, r)
 		}
 	}

@@ -174,6 +174,9 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 // and for a user who holds nothing in the tenant, why.
 func (o *checkOptions) decide(set *manifest.Set, res *engine.Result) (d check.Decision, explanation []string) {
 	ep := res.Lookup(o.tenant, o.user)
+	if o.cluster != nil {
+		ep = lookup(o.cluster.EffectivePermissions, o.tenant, o.user)
+	}
 	if ep == nil {
 		d.Reasons = []string{fmt.Sprintf("no EffectivePermission for %s in tenant %s", o.user, o.tenant)}
 		if o.explain {

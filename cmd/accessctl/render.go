@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/live"
 )
 
 // renderedEP is an EffectivePermission as the controller writes it: no
@@ -45,6 +46,11 @@ func newRenderCmd() *cobra.Command {
 		Long: `render prints the EffectivePermission of every user of every tenant, exactly
 the specs the controller writes, sorted by namespace and name. The output
 depends only on the manifests, never on the order of files or documents.
+
+With --kubeconfig/--context, render reads the live cluster's inputs and
+compares the render with the controller's EffectivePermissions: every one
+missing, unexpected or different is reported on stderr as drift, and render
+exits 1.
 
 Findings do not stop render (the controller writes EffectivePermissions from
 what is valid and grants nothing from the rest); their count is printed on
@@ -88,7 +94,22 @@ stderr. Run validate to see them.`,
 			if n := len(res.Findings); n > 0 {
 				msg += fmt.Sprintf("; %s (run accessctl validate to see them)", plural(n, "finding", "findings"))
 			}
-			(&printer{w: cmd.ErrOrStderr()}).printf("%s\n", msg)
+			stderr := &printer{w: cmd.ErrOrStderr()}
+			stderr.printf("%s\n", msg)
+			if in.cluster == nil {
+				return nil
+			}
+			// Live: compare with what the controller wrote.
+			drift := live.Drift(in.cluster.EffectivePermissions, res.EffectivePermissions)
+			for _, d := range drift {
+				stderr.printf("drift: %s\n", d)
+			}
+			if len(drift) > 0 {
+				stderr.printf("%s: the controller has not converged yet, is not running, or an EffectivePermission was edited by hand\n",
+					plural(len(drift), "EffectivePermission drifts", "EffectivePermissions drift"))
+				return &exitError{code: exitNo}
+			}
+			stderr.printf("no drift: the cluster's EffectivePermissions are the render\n")
 			return nil
 		},
 	}

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/live"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
 )
 
@@ -54,7 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	p.printf("error: %s\n", err)
 	var ie *manifest.InputError
 	var oe *outputError
-	if !errors.As(err, &ie) && !errors.As(err, &oe) {
+	var le *liveError
+	if !errors.As(err, &ie) && !errors.As(err, &oe) && !errors.As(err, &le) {
 		// Cobra's own errors (unknown command or flag, bad flag value)
 		// are usage errors too.
 		p.printf("Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -116,15 +121,22 @@ Exit codes: 0 valid / allowed, 1 invalid / denied, 2 usage or input error.`,
 	return root
 }
 
-// inputs are the flags every command has: the manifests, and the clock.
+// inputs are the flags every command has: the manifests (or the live
+// cluster), and the clock.
 type inputs struct {
-	filenames []string
-	now       string
+	filenames   []string
+	kubeconfig  string
+	kubeContext string
+	now         string
+	// cluster is what was read from the live cluster, in live mode.
+	cluster *live.Cluster
 }
 
 func (in *inputs) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVarP(&in.filenames, "filename", "f", nil,
 		"manifests to read: files, directories (recursive, *.yaml and *.yml) or - for stdin; repeatable")
+	cmd.Flags().StringVar(&in.kubeconfig, "kubeconfig", "", "read the live cluster of this kubeconfig instead of -f")
+	cmd.Flags().StringVar(&in.kubeContext, "context", "", "read the live cluster of this kubeconfig context instead of -f")
 	// --now fixes the clock (PartnerAccess expiry) so golden tests and
 	// reviews of "what happens on that date" are reproducible.
 	cmd.Flags().StringVar(&in.now, "now", "", "evaluate at this time (RFC 3339) instead of the current time")
@@ -133,8 +145,12 @@ func (in *inputs) addFlags(cmd *cobra.Command) {
 
 // check validates the flags; usage errors come before any file is read.
 func (in *inputs) check() (time.Time, error) {
-	if len(in.filenames) == 0 {
-		return time.Time{}, usagef("-f/--filename is required: the manifests to read (files, directories, or - for stdin)")
+	live := in.kubeconfig != "" || in.kubeContext != ""
+	switch {
+	case live && len(in.filenames) > 0:
+		return time.Time{}, usagef("give -f/--filename or --kubeconfig/--context, not both")
+	case !live && len(in.filenames) == 0:
+		return time.Time{}, usagef("-f/--filename is required: the manifests to read (files, directories, or - for stdin); or --kubeconfig/--context to read a live cluster")
 	}
 	if in.now == "" {
 		return time.Now(), nil
@@ -146,14 +162,56 @@ func (in *inputs) check() (time.Time, error) {
 	return now, nil
 }
 
-// compute loads the manifests and runs the engine on them.
+// compute loads the manifests (or reads the live cluster) and runs the
+// engine on them.
 func (in *inputs) compute(cmd *cobra.Command, now time.Time) (*manifest.Set, *engine.Result, error) {
+	if in.kubeconfig != "" || in.kubeContext != "" {
+		cfg, err := live.Config(in.kubeconfig, in.kubeContext)
+		if err != nil {
+			return nil, nil, &liveError{err: err}
+		}
+		c, err := live.NewClient(cfg)
+		if err != nil {
+			return nil, nil, &liveError{err: err}
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 60*time.Second)
+		defer cancel()
+		if in.cluster, err = live.Read(ctx, c); err != nil {
+			return nil, nil, &liveError{err: err}
+		}
+		return in.cluster.Inputs, engine.Compute(&in.cluster.Inputs.Snapshot, now), nil
+	}
 	set, err := manifest.LoadFrom(cmd.InOrStdin(), in.filenames...)
 	if err != nil {
 		return nil, nil, err
 	}
 	return set, engine.Compute(&set.Snapshot, now), nil
 }
+
+// effectivePermissions are the ones questions are answered from: the
+// controller's in live mode (what applications enforce), else the render.
+func (in *inputs) effectivePermissions(res *engine.Result) []accessv1.EffectivePermission {
+	if in.cluster != nil {
+		return in.cluster.EffectivePermissions
+	}
+	return res.EffectivePermissions
+}
+
+// lookup finds a user's EffectivePermission in a tenant among eps.
+func lookup(eps []accessv1.EffectivePermission, tenant, user string) *accessv1.EffectivePermission {
+	for i := range eps {
+		if eps[i].Spec.Tenant == tenant && strings.EqualFold(eps[i].Spec.User, user) {
+			return &eps[i]
+		}
+	}
+	return nil
+}
+
+// liveError is a failure to read the live cluster: an input error (exit 2).
+type liveError struct{ err error }
+
+func (e *liveError) Error() string { return "live cluster: " + e.err.Error() }
+func (e *liveError) Unwrap() error { return e.err }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -57,7 +57,7 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 			if err != nil {
 				return err
 			}
-			users := tenantUsers(res, o.tenant)
+			users := tenantUsers(o.effectivePermissions(res), o.tenant)
 			if len(users) == 0 {
 				if !hasTenant(res, o.tenant) {
 					return usagef("--tenant %q: no such Tenant in the manifests", o.tenant)
@@ -104,10 +104,10 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 
 // tenantUsers are the EffectivePermissions of the tenant's users, sorted by
 // namespace and name as the engine sorts them.
-func tenantUsers(res *engine.Result, tenant string) []*accessv1.EffectivePermission {
+func tenantUsers(eps []accessv1.EffectivePermission, tenant string) []*accessv1.EffectivePermission {
 	var out []*accessv1.EffectivePermission
-	for i := range res.EffectivePermissions {
-		if ep := &res.EffectivePermissions[i]; ep.Spec.Tenant == tenant {
+	for i := range eps {
+		if ep := &eps[i]; ep.Spec.Tenant == tenant {
 			out = append(out, ep)
 		}
 	}

@@ -68,7 +68,7 @@ func TestWhoCanAgreesWithCheck(t *testing.T) {
 				for _, u := range out.Users {
 					listed = append(listed, u.User)
 				}
-				users := tenantUsers(res, q[1])
+				users := tenantUsers(res.EffectivePermissions, q[1])
 				if out.Of != len(users) {
 					t.Errorf("who-can %v: of %d users, the tenant has %d", q, out.Of, len(users))
 				}

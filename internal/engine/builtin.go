@@ -63,3 +63,17 @@ func BuiltinPartnerAdminSet(namespace string) *accessv1.PermissionSet {
 		},
 	}
 }
+
+// IsBuiltin reports whether obj is one of the built-ins the controller keeps
+// in every tenant namespace (the ceo Role, the partner-admin PermissionSet).
+// Read from a cluster they are the controller's, not inputs: the engine has
+// its own, so readers of a cluster leave them out.
+func IsBuiltin(obj any) bool {
+	switch o := obj.(type) {
+	case *accessv1.Role:
+		return o.Name == accessv1.CEORole
+	case *accessv1.PermissionSet:
+		return o.Name == accessv1.PartnerAdminPermissionSet
+	}
+	return false
+}
