@@ -131,3 +131,29 @@ func TestWhoCanUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestWhoCanGoldenPairs: who-can on both sides of diff's hand-made pairs,
+// for the question each change is about.
+func TestWhoCanGoldenPairs(t *testing.T) {
+	questions := map[string][]string{
+		"role-move":               {"--tenant", "northwind", "--action", "edit", "--type", "deals", "--owner", "jim@northwind.example"},
+		"permission-set-narrowed": {"--tenant", "northwind", "--action", "delete", "--type", "deals"},
+		"partner-admin-added":     {"--tenant", "acme", "--capability", "users.manage"},
+		"partneraccess-expired":   {"--tenant", "acme", "--action", "view", "--type", "contacts"},
+	}
+	for _, c := range diffCases {
+		t.Run(c.name, func(t *testing.T) {
+			args := diffArgs(c.name, c.scenario, c.keep) // diff -f OLD --to NEW --now T
+			q := questions[c.name]
+			var b strings.Builder
+			for _, side := range []struct{ name, files string }{{"before", args[2]}, {"after", args[4]}} {
+				r := accessctl(t, nil, append([]string{"who-can", "-f", side.files, "--now", testNow}, q...)...)
+				if r.code == exitInput {
+					t.Fatalf("%s: %s", side.name, r.stderr)
+				}
+				b.WriteString("# " + side.name + ": accessctl who-can " + strings.Join(q, " ") + "\n" + r.stdout + "\n")
+			}
+			golden(t, "who-can", "pair-"+c.name, b.String())
+		})
+	}
+}
