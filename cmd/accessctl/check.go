@@ -177,6 +177,12 @@ func (o *checkOptions) decide(set *manifest.Set, res *engine.Result) (d check.De
 	if o.cluster != nil {
 		ep = lookup(o.cluster.EffectivePermissions, o.tenant, o.user)
 	}
+	return o.decideFor(set, res, ep)
+}
+
+// decideFor is decide with the user's EffectivePermission already found
+// (nil when the user has none in the tenant).
+func (o *checkOptions) decideFor(set *manifest.Set, res *engine.Result, ep *accessv1.EffectivePermission) (d check.Decision, explanation []string) {
 	if ep == nil {
 		d.Reasons = []string{fmt.Sprintf("no EffectivePermission for %s in tenant %s", o.user, o.tenant)}
 		if o.explain {

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
 // whoCanJSON is who-can -o json's output.
@@ -58,16 +57,13 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 				return err
 			}
 			users := tenantUsers(o.effectivePermissions(res), o.tenant)
-			if len(users) == 0 {
-				if !hasTenant(res, o.tenant) {
-					return usagef("--tenant %q: no such Tenant in the manifests", o.tenant)
-				}
+			if _, ok := res.Tenant(o.tenant); !ok && len(users) == 0 {
+				return usagef("--tenant %q: no such Tenant in the manifests", o.tenant)
 			}
 			out := whoCanJSON{Tenant: o.tenant, Question: o.question(), Users: []whoCanUser{}, Of: len(users)}
-			explanations := map[string][]string{}
 			for _, ep := range users {
-				o.user = ep.Spec.User
-				d, explanation := o.decide(set, res)
+				o.user = ep.Spec.User // for --explain of a user who holds nothing
+				d, explanation := o.decideFor(set, res, ep)
 				if !d.Allowed {
 					continue
 				}
@@ -82,12 +78,11 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 					reasons = []string{}
 				}
 				out.Users = append(out.Users, whoCanUser{User: ep.Spec.User, Namespace: ep.Namespace, Name: ep.Name, Access: d.Access, Reasons: reasons})
-				explanations[ep.Spec.User] = explanation
 			}
 			if o.output == "json" {
 				err = writeIndented(cmd.OutOrStdout(), out)
 			} else {
-				err = o.printWhoCan(cmd, out, explanations)
+				err = o.printWhoCan(cmd, out)
 			}
 			if err != nil {
 				return err
@@ -114,11 +109,6 @@ func tenantUsers(eps []accessv1.EffectivePermission, tenant string) []*accessv1.
 	return out
 }
 
-func hasTenant(res *engine.Result, tenant string) bool {
-	_, ok := res.Tenant(tenant)
-	return ok
-}
-
 // question is the question in words, e.g. "may edit deals owned by
 // jim@northwind.example" or "hold capability billing.access".
 func (o *checkOptions) question() string {
@@ -142,7 +132,9 @@ func (o *checkOptions) question() string {
 	return b.String()
 }
 
-func (o *checkOptions) printWhoCan(cmd *cobra.Command, out whoCanJSON, explanations map[string][]string) error {
+// printWhoCan prints the users allowed; with --explain their reasons are
+// check --explain's whole path, one line each.
+func (o *checkOptions) printWhoCan(cmd *cobra.Command, out whoCanJSON) error {
 	p := &printer{w: cmd.OutOrStdout()}
 	p.printf("%d of %s of %s %s\n", len(out.Users), plural(out.Of, "user", "users"), out.Tenant, out.Question)
 	if p.err != nil {
@@ -157,7 +149,7 @@ func (o *checkOptions) printWhoCan(cmd *cobra.Command, out whoCanJSON, explanati
 		}
 		if o.explain {
 			tp.printf("  %s\n", u.User)
-			for _, line := range explanations[u.User] {
+			for _, line := range u.Reasons {
 				tp.printf("      %s\n", line)
 			}
 			continue
