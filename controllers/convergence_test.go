@@ -1,14 +1,10 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 var testNow = time.Now
@@ -41,7 +38,7 @@ func TestScenariosConverge(t *testing.T) {
 				objs := set.Objects()
 				order := r.Perm(len(objs))
 				for _, tn := range set.Snapshot.Tenants {
-					createNamespace(t, tn.NamespaceOrDefault())
+					testenv.CreateNamespace(t, k8s, tn.NamespaceOrDefault())
 				}
 				var accepted []manifest.Object
 				for _, i := range order {
@@ -57,12 +54,12 @@ func TestScenariosConverge(t *testing.T) {
 					}
 				}
 				want := expected(t, accepted)
-				eventually(t, 20*time.Second, "converge to accessctl render", func() (bool, string) {
-					return sameEPs(t, want, namespaces(set))
+				testenv.Eventually(t, 20*time.Second, "converge to accessctl render", func() (bool, string) {
+					return testenv.SameEPs(t, k8s, want, namespaces(set))
 				})
 				deleteAll(t, accepted)
-				eventually(t, 20*time.Second, "EffectivePermissions removed with their tenant", func() (bool, string) {
-					return sameEPs(t, nil, namespaces(set))
+				testenv.Eventually(t, 20*time.Second, "EffectivePermissions removed with their tenant", func() (bool, string) {
+					return testenv.SameEPs(t, k8s, nil, namespaces(set))
 				})
 			}
 		})
@@ -88,46 +85,6 @@ func namespaces(set *manifest.Set) []string {
 		}
 	}
 	return out
-}
-
-// sameEPs compares the cluster's EPs in the namespaces with want: names and
-// spec bytes.
-func sameEPs(t *testing.T, want []accessv1.EffectivePermission, nss []string) (bool, string) {
-	seen := map[string]bool{}
-	var have []accessv1.EffectivePermission
-	for _, ns := range nss {
-		if seen[ns] {
-			continue
-		}
-		seen[ns] = true
-		var l accessv1.EffectivePermissionList
-		if err := k8s.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		have = append(have, l.Items...)
-	}
-	if len(have) != len(want) {
-		var h, w []string
-		for _, ep := range have {
-			h = append(h, ep.Namespace+"/"+ep.Name)
-		}
-		for _, ep := range want {
-			w = append(w, ep.Namespace+"/"+ep.Name)
-		}
-		return false, "have " + strconv.Itoa(len(have)) + " EffectivePermissions " + strings.Join(h, ",") + ", want " + strconv.Itoa(len(want)) + " " + strings.Join(w, ",")
-	}
-	byName := map[string][]byte{}
-	for _, ep := range have {
-		b, _ := json.Marshal(ep.Spec)
-		byName[ep.Namespace+"/"+ep.Name] = b
-	}
-	for _, ep := range want {
-		b, _ := json.Marshal(ep.Spec)
-		if !bytes.Equal(byName[ep.Namespace+"/"+ep.Name], b) {
-			return false, ep.Namespace + "/" + ep.Name + " differs"
-		}
-	}
-	return true, ""
 }
 
 func deleteAll(t *testing.T, objs []manifest.Object) {

@@ -15,6 +15,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // TestLifecycle runs the partners scenario through the changes people make
@@ -29,15 +30,15 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tn := range set.Snapshot.Tenants {
-		createNamespace(t, tn.NamespaceOrDefault())
+		testenv.CreateNamespace(t, k8s, tn.NamespaceOrDefault())
 	}
 	for _, o := range set.Objects() {
 		if err := k8s.Create(ctx, o.Resource.DeepCopyObject().(client.Object)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 20*time.Second, "converge", func() (bool, string) {
-		return sameEPs(t, expected(t, set.Objects()), namespaces(set))
+	testenv.Eventually(t, 20*time.Second, "converge", func() (bool, string) {
+		return testenv.SameEPs(t, k8s, expected(t, set.Objects()), namespaces(set))
 	})
 
 	t.Run("an EffectivePermission edited by hand is reverted", func(t *testing.T) {
@@ -47,7 +48,7 @@ func TestLifecycle(t *testing.T) {
 		if err := k8s.Update(ctx, ep); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "revert", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "revert", func() (bool, string) {
 			got := getEP(t, "rita")
 			return len(got.Spec.Capabilities) == len(want.Capabilities), "capabilities still " + strings.Join(got.Spec.Capabilities, ",")
 		})
@@ -61,7 +62,7 @@ func TestLifecycle(t *testing.T) {
 		if err := k8s.Update(ctx, ep); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "status restored", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "status restored", func() (bool, string) {
 			got := getEP(t, "rita")
 			return got.Status.ObservedGeneration == got.Generation && len(got.Status.Conditions) > 0,
 				fmt.Sprintf("generation %d, status %+v", got.Generation, got.Status)
@@ -74,14 +75,14 @@ func TestLifecycle(t *testing.T) {
 			&accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: accessv1.CEORole}},
 			&accessv1.PermissionSet{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: accessv1.PartnerAdminPermissionSet}},
 		} {
-			eventually(t, 10*time.Second, "built-in "+obj.GetName()+" exists", func() (bool, string) {
+			testenv.Eventually(t, 10*time.Second, "built-in "+obj.GetName()+" exists", func() (bool, string) {
 				return k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj) == nil, "missing"
 			})
 			uid := obj.GetUID()
 			if err := k8s.Delete(ctx, obj); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 10*time.Second, "built-in "+obj.GetName()+" recreated", func() (bool, string) {
+			testenv.Eventually(t, 10*time.Second, "built-in "+obj.GetName()+" recreated", func() (bool, string) {
 				err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 				return err == nil && obj.GetUID() != uid, "not yet"
 			})
@@ -91,14 +92,14 @@ func TestLifecycle(t *testing.T) {
 	t.Run("edited built-ins are reverted", func(t *testing.T) {
 		var ps accessv1.PermissionSet
 		key := client.ObjectKey{Namespace: "acme", Name: accessv1.PartnerAdminPermissionSet}
-		eventually(t, 10*time.Second, "built-in exists", func() (bool, string) { return k8s.Get(ctx, key, &ps) == nil, "missing" })
+		testenv.Eventually(t, 10*time.Second, "built-in exists", func() (bool, string) { return k8s.Get(ctx, key, &ps) == nil, "missing" })
 		want := ps.Spec.DeepCopy()
 		ps.Spec.Capabilities = append(ps.Spec.Capabilities, "payments.instruments")
 		ps.Spec.Description = "edited by hand"
 		if err := k8s.Update(ctx, &ps); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "revert", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "revert", func() (bool, string) {
 			if err := k8s.Get(ctx, key, &ps); err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +112,7 @@ func TestLifecycle(t *testing.T) {
 		if err := k8s.Delete(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "EP deleted", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "EP deleted", func() (bool, string) {
 			return !hasEP("acme", "rita"), "acme/rita still there"
 		})
 	})
@@ -125,7 +126,7 @@ func TestLifecycle(t *testing.T) {
 		if err := k8s.Update(ctx, &dave); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "dave's and frank's grants gone", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "dave's and frank's grants gone", func() (bool, string) {
 			// frank's only client access was granted by dave.
 			return !hasEP("acme", "agency-x.dave") && !hasEP("acme", "agency-x.frank"), "still there"
 		})
@@ -141,20 +142,20 @@ func TestLifecycle(t *testing.T) {
 		if err := k8s.Update(ctx, &pa); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
+		testenv.Eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
 			bob := getEP(t, "bob") // a Member too: keeps its own grants, loses the partner ones
 			return !hasEP("acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
 		})
 		if late := time.Since(expires); late > 8*time.Second {
 			t.Errorf("grants ended %s after expiresAt", late)
 		}
-		eventually(t, 10*time.Second, "phase Expired", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "phase Expired", func() (bool, string) {
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(&pa), &pa); err != nil {
 				t.Fatal(err)
 			}
 			return pa.Status.Phase == accessv1.PhaseExpired, "phase " + string(pa.Status.Phase)
 		})
-		eventually(t, 10*time.Second, "a Warning Event says the access expired", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "a Warning Event says the access expired", func() (bool, string) {
 			var evs eventsv1.EventList
 			if err := k8s.List(ctx, &evs, client.InNamespace("acme")); err != nil {
 				t.Fatal(err)
@@ -169,13 +170,13 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("objects in a namespace no Tenant claims are reported", func(t *testing.T) {
-		createNamespace(t, "orphans")
+		testenv.CreateNamespace(t, k8s, "orphans")
 		m := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "orphans", Name: "olga"},
 			Spec: accessv1.MemberSpec{Email: "olga@orphans.example", AccountRole: accessv1.AccountRoleSuperAdmin}}
 		if err := k8s.Create(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "NoTenant reported", func() (bool, string) {
+		testenv.Eventually(t, 10*time.Second, "NoTenant reported", func() (bool, string) {
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // TestScale is the `make bench` scale run (set ACCESS_CONTROLLER_SCALE=1):
@@ -31,6 +33,7 @@ func TestScale(t *testing.T) {
 		t.Skip("set ACCESS_CONTROLLER_SCALE=1 (make bench) to run the scale run")
 	}
 	warmUp(t)
+	t.Run("requests", requestCosts)
 	for _, members := range []int{1000, 5000} {
 		t.Run(fmt.Sprintf("members=%d", members), func(t *testing.T) {
 			tenants := members / 500
@@ -40,7 +43,7 @@ func TestScale(t *testing.T) {
 			createParallel(t, all)
 			start := time.Now()
 			m := startManager(t, time.Now)
-			eventually(t, 10*time.Minute, "cold converge", func() (bool, string) {
+			testenv.Eventually(t, 10*time.Minute, "cold converge", func() (bool, string) {
 				n := m.writes.created.Load()
 				return n == int64(members), fmt.Sprintf("%d of %d EffectivePermissions", n, members)
 			})
@@ -50,7 +53,7 @@ func TestScale(t *testing.T) {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			m.stop()
+			m.stop(t)
 			for _, o := range all {
 				if got := countEPs(t, o.Tenants[0].Name); got != 500 {
 					t.Errorf("%s has %d EffectivePermissions, want 500", o.Tenants[0].Name, got)
@@ -61,11 +64,13 @@ func TestScale(t *testing.T) {
 			// must write for these tenants, sent directly.
 			floor := writeFloor(t, scaleTenants(t, fmt.Sprintf("floor-%d", members), tenants))
 
-			t.Logf("SCALE members=%d tenants=%d: ConfigMaps baseline %.2fs (%.0f/s); floor (EPs + Member statuses sent directly) %.2fs (%.2fx baseline); controller: all EPs written %.2fs (%.2fx baseline), settled (EPs + every status) %.2fs (%.2fx baseline, %.2fx floor); writes: EP creates %d, other EP writes %d, statuses %d, events %d; heap in use %d MiB, sys %d MiB",
+			t.Logf("SCALE members=%d tenants=%d: ConfigMaps baseline %.2fs (%.0f/s); floor (EPs + Member statuses sent directly) %.2fs (%.2fx baseline): EP creates %.2fs (%.2fx), Member statuses %.2fs (%.2fx); controller: all EPs written %.2fs (%.2fx baseline), settled (EPs + every status) %.2fs (%.2fx baseline, %.2fx floor); writes: EP creates %d, other EP writes %d, statuses %d, events %d; heap in use %d MiB, sys %d MiB",
 				members, tenants, baseline.Seconds(), float64(members)/baseline.Seconds(),
-				floor.Seconds(), floor.Seconds()/baseline.Seconds(),
+				floor.total().Seconds(), floor.total().Seconds()/baseline.Seconds(),
+				floor.eps.Seconds(), floor.eps.Seconds()/baseline.Seconds(),
+				floor.statuses.Seconds(), floor.statuses.Seconds()/baseline.Seconds(),
 				allEPs.Seconds(), allEPs.Seconds()/baseline.Seconds(),
-				settled.Seconds(), settled.Seconds()/baseline.Seconds(), settled.Seconds()/floor.Seconds(),
+				settled.Seconds(), settled.Seconds()/baseline.Seconds(), settled.Seconds()/floor.total().Seconds(),
 				total(writes, "POST"), total(writes, " effectivepermissions")-total(writes, "POST"),
 				total(writes, "/status"), total(writes, " events"),
 				ms.HeapInuse>>20, ms.Sys>>20)
@@ -84,52 +89,61 @@ func warmUp(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	m := startManager(t, time.Now)
 	time.Sleep(3 * time.Second)
-	m.stop()
+	m.stop(t)
 }
 
 func scaleTenants(t *testing.T, prefix string, n int) []fixture.Objects {
 	var all []fixture.Objects
 	for i := range n {
 		o := fixture.Tenant(fmt.Sprintf("%s-%d", prefix, i), 500, 50, int64(i+1))
-		createNamespace(t, o.Tenants[0].Name)
+		testenv.CreateNamespace(t, k8s, o.Tenants[0].Name)
 		all = append(all, o)
 	}
 	return all
 }
 
+// floorTimes are the two parts of the floor.
+type floorTimes struct{ eps, statuses time.Duration }
+
+func (f floorTimes) total() time.Duration { return f.eps + f.statuses }
+
 // writeFloor creates the tenants' inputs (untimed), then times the writes
-// the spec asks of any controller for them: every EffectivePermission
-// created with its status, and every Member's status patched, with 8
-// workers per tenant as the controller writes, tenants in parallel.
-func writeFloor(t *testing.T, all []fixture.Objects) time.Duration {
+// the spec asks of any controller for them, with 8 workers per tenant as the
+// controller writes, tenants in parallel: every EffectivePermission created
+// with its status, then every Member's status patched. The two parts are
+// timed apart: the Member statuses alone show the bound no design can pass.
+func writeFloor(t *testing.T, all []fixture.Objects) floorTimes {
 	createParallel(t, all)
 	ctx := context.Background()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, o := range all {
-		wg.Go(func() {
-			res := engine.Compute(snapshotOf(o), time.Now())
-			eps := res.EffectivePermissions
-			inParallel(len(eps), func(i int) {
-				ep := eps[i].DeepCopy()
-				ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)
-				if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
-					t.Error(err)
-				}
-			})
-			inParallel(len(o.Members), func(i int) {
-				orig := o.Members[i].DeepCopy()
-				orig.Generation = 1
-				m := orig.DeepCopy()
-				m.Status = controllers.MemberStatus(m, res)
-				if err := k8s.Status().Patch(ctx, m, client.MergeFrom(orig), client.FieldOwner(controllers.FieldOwner)); err != nil {
-					t.Error(err)
-				}
-			})
-		})
+	results := make([]*engine.Result, len(all))
+	perTenant := func(f func(o fixture.Objects, i int)) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for i, o := range all {
+			wg.Go(func() { f(o, i) })
+		}
+		wg.Wait()
+		return time.Since(start)
 	}
-	wg.Wait()
-	took := time.Since(start)
+	var took floorTimes
+	took.eps = perTenant(func(o fixture.Objects, i int) {
+		results[i] = engine.Compute(snapshotOf(o), time.Now())
+		eps := results[i].EffectivePermissions
+		inParallel(len(eps), func(j int) {
+			ep := eps[j].DeepCopy()
+			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)
+			if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
+				t.Error(err)
+			}
+		})
+	})
+	took.statuses = perTenant(func(o fixture.Objects, i int) {
+		inParallel(len(o.Members), func(j int) {
+			if err := patchMemberStatus(ctx, o.Members[j], results[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	})
 	// Leave nothing for the next manager to reconcile (envtest runs no
 	// namespace controller to clean up after a namespace delete).
 	for _, o := range all {
@@ -146,15 +160,109 @@ func writeFloor(t *testing.T, all []fixture.Objects) time.Duration {
 	return took
 }
 
+// patchMemberStatus writes the status the controller computes for a newly
+// created Member (generation 1), as a merge patch like the controller's.
+func patchMemberStatus(ctx context.Context, member accessv1.Member, res *engine.Result) error {
+	orig := member.DeepCopy()
+	orig.Generation = 1
+	m := orig.DeepCopy()
+	m.Status = controllers.MemberStatus(m, res)
+	return k8s.Status().Patch(ctx, m, client.MergeFrom(orig), client.FieldOwner(controllers.FieldOwner))
+}
+
+// requestCosts times each kind of write a converge makes, 1,000 of each
+// with 8 workers, against a ConfigMap create: what one request costs the API
+// server, whatever sends it.
+func requestCosts(t *testing.T) {
+	const n = 1000
+	ctx := context.Background()
+	o := fixture.Tenant("requests", n, 100, 1)
+	res := engine.Compute(snapshotOf(o), time.Now())
+	eps := res.EffectivePermissions
+	testenv.CreateNamespace(t, k8s, "requests-typical")
+	testenv.CreateNamespace(t, k8s, "requests-minimal")
+	testenv.CreateNamespace(t, k8s, "requests-cm")
+	epCreate := func(ns string, strip bool) func(i int) {
+		return func(i int) {
+			ep := eps[i].DeepCopy()
+			ep.Namespace = ns
+			if strip {
+				ep.Spec.CapabilitySources, ep.Spec.Subordinates, ep.Spec.Objects = nil, nil, nil
+			}
+			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)
+			if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	var cm time.Duration
+	for _, r := range []struct {
+		what string
+		f    func(i int)
+	}{
+		{"ConfigMap create (two keys)", func(i int) {
+			if err := k8s.Create(ctx, configMap("requests-cm", i)); err != nil {
+				t.Error(err)
+			}
+		}},
+		{"ConfigMap create holding an EffectivePermission's spec as JSON", func(i int) {
+			cm := configMap("requests-cm", n+i)
+			b, err := json.Marshal(eps[i].Spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm.Data = map[string]string{"spec": string(b)}
+			if err := k8s.Create(ctx, cm); err != nil {
+				t.Error(err)
+			}
+		}},
+		{"EffectivePermission create, fixture spec, with status", epCreate("requests-typical", false)},
+		{"EffectivePermission create, no capabilitySources/subordinates/objects, with status", epCreate("requests-minimal", true)},
+		{"Member create (the test's, untimed by the floor)", func(i int) {
+			m := o.Members[i].DeepCopy()
+			m.Namespace = "requests-typical"
+			if err := k8s.Create(ctx, m); err != nil {
+				t.Error(err)
+			}
+		}},
+		{"Member status merge patch", func(i int) {
+			m := o.Members[i]
+			m.Namespace = "requests-typical"
+			if err := patchMemberStatus(ctx, m, res); err != nil {
+				t.Error(err)
+			}
+		}},
+	} {
+		start := time.Now()
+		inParallel(n, r.f)
+		took := time.Since(start)
+		if cm == 0 {
+			cm = took
+		}
+		t.Logf("SCALE request %s: %d in %.2fs, %.0f/s, %.2fx a ConfigMap create", r.what, n, took.Seconds(), n/took.Seconds(), took.Seconds()/cm.Seconds())
+	}
+	// Leave nothing for the managers of the runs that follow.
+	for _, ns := range []string{"requests-typical", "requests-minimal"} {
+		for _, obj := range []client.Object{&accessv1.EffectivePermission{}, &accessv1.Member{}} {
+			if err := k8s.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+func configMap(ns string, i int) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("cm-%d", i)},
+		Data: map[string]string{"a": "1", "b": "2"}}
+}
+
 // createConfigMaps creates n ConfigMaps with 8 workers, as the controller
 // writes with 8, and returns how long it took.
 func createConfigMaps(t *testing.T, ns string, n int) time.Duration {
-	createNamespace(t, ns)
+	testenv.CreateNamespace(t, k8s, ns)
 	start := time.Now()
 	inParallel(n, func(i int) {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("cm-%d", i)},
-			Data: map[string]string{"a": "1", "b": "2"}}
-		if err := k8s.Create(context.Background(), cm); err != nil {
+		if err := k8s.Create(context.Background(), configMap(ns, i)); err != nil {
 			t.Error(err)
 		}
 	})

@@ -1,12 +1,10 @@
 package controllers_test
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -14,68 +12,37 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/controllers"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // The suite runs one real API server (etcd + kube-apiserver built by
 // `make controlplane` into bin/) for every test of the package.
 var (
-	testEnv *envtest.Environment
-	cfg     *rest.Config
-	k8s     client.Client // the tests' own client (admin), not counted
-	scheme  = runtime.NewScheme()
+	cfg    *rest.Config
+	k8s    client.Client // the tests' own client (admin), not counted
+	scheme = testenv.NewScheme()
 )
 
 func TestMain(m *testing.M) {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(accessv1.AddToScheme(scheme))
-	bin, _ := filepath.Abs("../bin")
-	if _, err := os.Stat(filepath.Join(bin, "kube-apiserver")); err != nil && os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		if os.Getenv("ACCESS_CONTROLLER_REQUIRE_ENVTEST") != "" {
-			fmt.Fprintf(os.Stderr, "envtest binaries missing in %s: run `make controlplane`\n", bin)
-			os.Exit(1)
-		}
-		fmt.Fprintf(os.Stderr, "SKIP controllers envtest suite: no kube-apiserver in %s (run `make controlplane`, or `make test` which does)\n", bin)
+	env, c, err := testenv.Start(testenv.Options{})
+	if errors.Is(err, testenv.ErrSkip) {
+		fmt.Fprintln(os.Stderr, "SKIP controllers envtest suite:", err)
 		os.Exit(0)
 	}
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: bin,
-	}
-	var err error
-	if cfg, err = testEnv.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cfg.QPS, cfg.Burst = -1, 0 // no client-side throttling in tests
+	cfg = c
 	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		fmt.Fprintf(os.Stderr, "client: %v\n", err)
 		os.Exit(1)
 	}
-	if os.Getenv("TEST_LOGS") != "" {
-		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-	} else {
-		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	}
 	code := m.Run()
-	if err := testEnv.Stop(); err != nil {
+	if err := env.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
 	}
 	os.Exit(code)
@@ -83,8 +50,7 @@ func TestMain(m *testing.M) {
 
 // manager is a running controller manager whose mutating requests are counted.
 type manager struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	*testenv.Manager
 	writes *writeCounter
 }
 
@@ -93,36 +59,20 @@ type manager struct {
 func startManager(t *testing.T, now func() time.Time) *manager {
 	t.Helper()
 	wc := &writeCounter{byKey: map[string]int{}}
-	mcfg := rest.CopyConfig(cfg)
-	mcfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return wc.wrap(rt) })
-	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// Several managers run one after another in this process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now, Wrap: wc.wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, now); err != nil {
-		t.Fatal(err)
-	}
-	m := &manager{cancel: cancel, done: make(chan struct{}), writes: wc}
-	go func() {
-		defer close(m.done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	t.Cleanup(m.stop)
+	m := &manager{Manager: mgr, writes: wc}
+	t.Cleanup(func() { m.stop(t) })
 	return m
 }
 
-func (m *manager) stop() {
-	m.cancel()
-	<-m.done
+func (m *manager) stop(t *testing.T) {
+	t.Helper()
+	if err := m.Stop(); err != nil {
+		t.Errorf("manager: %v", err)
+	}
 }
 
 // writeCounter counts mutating requests by "VERB resource[/subresource]".
@@ -221,22 +171,6 @@ func describe(m map[string]int) string {
 	return b.String()
 }
 
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s: %s", what, timeout, last)
-}
-
 // settle waits until the controller has written nothing for a quiet period.
 func settle(m *manager, quiet time.Duration) map[string]int {
 	all := map[string]int{}
@@ -249,13 +183,5 @@ func settle(m *manager, quiet time.Duration) map[string]int {
 		for k, v := range got {
 			all[k] += v
 		}
-	}
-}
-
-func createNamespace(t *testing.T, name string) {
-	t.Helper()
-	err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
 	}
 }

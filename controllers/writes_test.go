@@ -14,6 +14,7 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // TestWritesAreExact counts the controller's mutating requests: a cold
@@ -30,13 +31,13 @@ func TestWritesAreExact(t *testing.T) {
 	a := fixture.Tenant("writes-a", 300, 40, 11)
 	b := fixture.Tenant("writes-b", 60, 8, 12)
 	for _, o := range []fixture.Objects{a, b} {
-		createNamespace(t, o.Tenants[0].Name)
+		testenv.CreateNamespace(t, k8s, o.Tenants[0].Name)
 		createAll(t, o)
 	}
 
 	// Cold converge: every input is in the cache before the manager starts.
 	m := startManager(t, clock)
-	eventually(t, 60*time.Second, "cold converge", func() (bool, string) {
+	testenv.Eventually(t, 60*time.Second, "cold converge", func() (bool, string) {
 		return countEPs(t, "writes-a") == 300 && countEPs(t, "writes-b") == 60, "EffectivePermissions: " + strconv.Itoa(countEPs(t, "writes-a")) + " and " + strconv.Itoa(countEPs(t, "writes-b"))
 	})
 	cold := settle(m, 2*time.Second)
@@ -70,7 +71,7 @@ func TestWritesAreExact(t *testing.T) {
 	}
 
 	// Restart with unchanged inputs: nothing is written, specs nor statuses.
-	m.stop()
+	m.stop(t)
 	m = startManager(t, clock)
 	time.Sleep(3 * time.Second) // let it list, sync and reconcile every namespace
 	if restart := settle(m, 2*time.Second); len(restart) != 0 {
@@ -99,8 +100,8 @@ func TestWritesAreExact(t *testing.T) {
 	if changed == 0 {
 		t.Fatalf("re-parenting %s under %s changes no EffectivePermission: pick another role", role, newParent)
 	}
-	eventually(t, 30*time.Second, "converge after re-parenting", func() (bool, string) {
-		return sameEPs(t, after.EffectivePermissions, []string{"writes-a"})
+	testenv.Eventually(t, 30*time.Second, "converge after re-parenting", func() (bool, string) {
+		return testenv.SameEPs(t, k8s, after.EffectivePermissions, []string{"writes-a"})
 	})
 	moved := settle(m, 2*time.Second)
 	t.Logf("re-parenting %s under %s: %d EffectivePermissions change; writes: %s", role, newParent, changed, describe(moved))

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,20 +11,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // TestLive runs accessctl against a real API server where the controller
@@ -34,23 +26,10 @@ import (
 // EffectivePermission edited behind a stopped controller is reported as
 // drift.
 func TestLive(t *testing.T) {
-	bin, _ := filepath.Abs(filepath.Join("..", "..", "bin"))
-	if _, err := os.Stat(filepath.Join(bin, "kube-apiserver")); err != nil {
-		if os.Getenv("ACCESS_CONTROLLER_REQUIRE_ENVTEST") != "" {
-			t.Fatalf("envtest binaries missing in %s: run `make controlplane`", bin)
-		}
-		t.Skipf("no kube-apiserver in %s: run `make controlplane`", bin)
+	env, cfg, err := testenv.Start(testenv.Options{})
+	if errors.Is(err, testenv.ErrSkip) {
+		t.Skip(err)
 	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(accessv1.AddToScheme(scheme))
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: bin,
-	}
-	cfg, err := env.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,29 +46,22 @@ func TestLive(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	scheme := testenv.NewScheme()
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0", Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	if err := controllers.Setup(ctx, mgr, time.Now); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
+	stopManager := func() {
+		if err := mgr.Stop(); err != nil {
 			t.Errorf("manager: %v", err)
 		}
-	}()
-	stopManager := func() { stop(); <-done }
+	}
 	t.Cleanup(stopManager)
+	ctx := context.Background()
 
 	var dirs []string
 	for _, name := range scenarios(t) {

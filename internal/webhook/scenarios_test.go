@@ -1,9 +1,7 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -14,16 +12,15 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // rounds is how many random orders each shared scenario is applied in.
@@ -57,7 +54,7 @@ func TestScenariosInRandomOrders(t *testing.T) {
 		if invalid != (len(validate) > 0) {
 			t.Fatalf("%s: expect-invalid is %v but validate finds %d findings", dir, invalid, len(validate))
 		}
-		nss := scenarioNamespaces(set)
+		nss := scenarioNamespaces(t, set)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			clearNamespaces(t, nss)
 			nRefused, nReported := 0, 0
@@ -79,8 +76,8 @@ func TestScenariosInRandomOrders(t *testing.T) {
 					}
 				}
 				want := compute(t, accepted)
-				waitFor(t, 20*time.Second, fmt.Sprintf("round %d: converge to the render of the %d accepted objects", round, len(accepted)), func() (bool, string) {
-					return sameEPs(t, want.EffectivePermissions, nss)
+				testenv.Eventually(t, 20*time.Second, fmt.Sprintf("round %d: converge to the render of the %d accepted objects", round, len(accepted)), func() (bool, string) {
+					return testenv.SameEPs(t, k8s, want.EffectivePermissions, nss)
 				})
 				for _, f := range validate {
 					if slices.ContainsFunc(refusals, func(rf refusal) bool { return rf.says(f.Message) }) {
@@ -188,8 +185,8 @@ func causesOf(t *testing.T, o manifest.Object, err error) []string {
 func inCache(t *testing.T, obj client.Object) {
 	t.Helper()
 	probe := obj.DeepCopyObject().(client.Object)
-	waitFor(t, 10*time.Second, "the cache to hold "+obj.GetName(), func() (bool, string) {
-		err := mgrCache.Get(context.Background(), client.ObjectKeyFromObject(obj), probe)
+	testenv.Eventually(t, 10*time.Second, "the cache to hold "+obj.GetName(), func() (bool, string) {
+		err := mgr.Cache.Get(context.Background(), client.ObjectKeyFromObject(obj), probe)
 		return err == nil, fmt.Sprint(err)
 	})
 }
@@ -216,7 +213,7 @@ func reportedIn(t *testing.T, round int, f engine.Finding, accepted []manifest.O
 	o := accepted[i]
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(o.Resource.GetObjectKind().GroupVersionKind())
-	waitFor(t, 20*time.Second, fmt.Sprintf("round %d: %s reports %q", round, f.Object, f.Message), func() (bool, string) {
+	testenv.Eventually(t, 20*time.Second, fmt.Sprintf("round %d: %s reports %q", round, f.Object, f.Message), func() (bool, string) {
 		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: o.Ref.Namespace, Name: o.Ref.Name}, u); err != nil {
 			return false, err.Error()
 		}
@@ -232,7 +229,7 @@ func reportedIn(t *testing.T, round int, f engine.Finding, accepted []manifest.O
 	})
 }
 
-func scenarioNamespaces(set *manifest.Set) []string {
+func scenarioNamespaces(t *testing.T, set *manifest.Set) []string {
 	var out []string
 	add := func(ns string) {
 		if ns != "" && !slices.Contains(out, ns) {
@@ -246,40 +243,9 @@ func scenarioNamespaces(set *manifest.Set) []string {
 		add(o.Ref.Namespace)
 	}
 	for _, ns := range out {
-		createNamespace(ns)
+		testenv.CreateNamespace(t, k8s, ns)
 	}
 	return out
-}
-
-func createNamespace(ns string) {
-	_ = k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-}
-
-// sameEPs compares the EffectivePermissions in the namespaces with want:
-// names and spec bytes.
-func sameEPs(t *testing.T, want []accessv1.EffectivePermission, nss []string) (bool, string) {
-	t.Helper()
-	have := map[string][]byte{}
-	for _, ns := range nss {
-		var l accessv1.EffectivePermissionList
-		if err := k8s.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		for _, ep := range l.Items {
-			b, _ := json.Marshal(ep.Spec)
-			have[ep.Namespace+"/"+ep.Name] = b
-		}
-	}
-	if len(have) != len(want) {
-		return false, fmt.Sprintf("have %d EffectivePermissions, want %d", len(have), len(want))
-	}
-	for _, ep := range want {
-		b, _ := json.Marshal(ep.Spec)
-		if !bytes.Equal(have[ep.Namespace+"/"+ep.Name], b) {
-			return false, ep.Namespace + "/" + ep.Name + " differs"
-		}
-	}
-	return true, ""
 }
 
 // clearNamespaces deletes every object of ours in the namespaces, as one
@@ -299,15 +265,15 @@ func clearNamespaces(t *testing.T, nss []string) {
 			if err := k8s.Delete(ctx, tn); err != nil && !apierrors.IsNotFound(err) {
 				t.Fatalf("delete Tenant %s: %v", tn.Name, err)
 			}
-			waitFor(t, 10*time.Second, "the cache to drop Tenant "+tn.Name, func() (bool, string) {
-				err := mgrCache.Get(ctx, client.ObjectKeyFromObject(tn), &accessv1.Tenant{})
+			testenv.Eventually(t, 10*time.Second, "the cache to drop Tenant "+tn.Name, func() (bool, string) {
+				err := mgr.Cache.Get(ctx, client.ObjectKeyFromObject(tn), &accessv1.Tenant{})
 				return apierrors.IsNotFound(err), fmt.Sprint(err)
 			})
 		}
 	}
 	lists := []client.ObjectList{&accessv1.MemberList{}, &accessv1.RoleList{}, &accessv1.PermissionSetList{},
 		&accessv1.PartnerAccessList{}, &accessv1.VisibilityPolicyList{}, &accessv1.EffectivePermissionList{}}
-	waitFor(t, 30*time.Second, "the namespaces to empty", func() (bool, string) {
+	testenv.Eventually(t, 30*time.Second, "the namespaces to empty", func() (bool, string) {
 		left := 0
 		var last string
 		for _, ns := range nss {
@@ -333,20 +299,4 @@ func clearNamespaces(t *testing.T, nss []string) {
 		}
 		return left == 0, fmt.Sprintf("%d objects left; %s", left, last)
 	})
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: not within %s: %s", what, timeout, last)
 }

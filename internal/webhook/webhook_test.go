@@ -2,10 +2,9 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,23 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/controllers"
 	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
-	"github.com/tenancy-dev/access-controller/internal/webhook"
+	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
 // The suite runs one API server with the webhooks of config/webhook
@@ -38,40 +28,23 @@ import (
 var (
 	testEnv *envtest.Environment
 	k8s     client.Client
-	scheme  = runtime.NewScheme()
-	stopMgr context.CancelFunc
-	mgrDone chan struct{}
-	// mgrCache is the running manager's cache: what the webhooks judge by.
-	mgrCache client.Reader
+	scheme  = testenv.NewScheme()
+	mgr     *testenv.Manager // the running manager; its Cache is what the webhooks judge by
 )
 
 const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
 
 func TestMain(m *testing.M) {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(accessv1.AddToScheme(scheme))
-	bin, _ := filepath.Abs("../../bin")
-	if _, err := os.Stat(filepath.Join(bin, "kube-apiserver")); err != nil {
-		if os.Getenv("ACCESS_CONTROLLER_REQUIRE_ENVTEST") != "" {
-			fmt.Fprintf(os.Stderr, "envtest binaries missing in %s: run `make controlplane`\n", bin)
-			os.Exit(1)
-		}
-		fmt.Fprintf(os.Stderr, "SKIP webhook envtest suite: no kube-apiserver in %s\n", bin)
+	env, cfg, err := testenv.Start(testenv.Options{Webhooks: true})
+	if errors.Is(err, testenv.ErrSkip) {
+		fmt.Fprintln(os.Stderr, "SKIP webhook envtest suite:", err)
 		os.Exit(0)
 	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: bin,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join("..", "..", "config", "webhook")}},
-	}
-	cfg, err := testEnv.Start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cfg.QPS, cfg.Burst = -1, 0
+	testEnv = env
 	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -95,33 +68,9 @@ func startManager() error {
 	}
 	mcfg := user.Config()
 	mcfg.QPS, mcfg.Burst = -1, 0
-	wo := testEnv.WebhookInstallOptions
-	mgr, err := ctrl.NewManager(mcfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          crwebhook.NewServer(crwebhook.Options{Host: wo.LocalServingHost, Port: wo.LocalServingPort, CertDir: wo.LocalServingCertDir}),
-		// The webhook-down test starts a second manager in this process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
+	if mgr, err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &testEnv.WebhookInstallOptions}); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopMgr, mgrDone, mgrCache = cancel, make(chan struct{}), mgr.GetCache()
-	if err := controllers.Setup(ctx, mgr, time.Now); err != nil {
-		return err
-	}
-	if err := webhook.Setup(ctx, mgr, time.Now); err != nil {
-		return err
-	}
-	done := mgrDone
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	}()
 	// Ready when the webhook answers: a harmless dry-run create passes it.
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -135,10 +84,11 @@ func startManager() error {
 }
 
 func stopManager() {
-	if stopMgr != nil {
-		stopMgr()
-		<-mgrDone
-		stopMgr = nil
+	if mgr != nil {
+		if err := mgr.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+		mgr = nil
 	}
 }
 
