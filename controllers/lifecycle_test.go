@@ -9,8 +9,10 @@ import (
 	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -105,6 +107,54 @@ func TestLifecycle(t *testing.T) {
 			}
 			return len(ps.Spec.Capabilities) == len(want.Capabilities) && ps.Spec.Description == want.Description, "still " + strings.Join(ps.Spec.Capabilities, ",")
 		})
+	})
+
+	t.Run("an EffectivePermission says Degraded while an entry of its user is dropped", func(t *testing.T) {
+		degraded := func(ns, name string) *metav1.Condition {
+			var ep accessv1.EffectivePermission
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ep); err != nil {
+				t.Fatal(err)
+			}
+			if r := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionReady); r == nil || r.Status != metav1.ConditionTrue {
+				t.Errorf("%s/%s: Ready %+v, want True: the EffectivePermission is in force", ns, name, r)
+			}
+			return meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionDegraded)
+		}
+		for _, tc := range []struct {
+			ns, member, epNS, ep string
+			why                  string // in the Degraded message
+			drop, restore        func(*accessv1.Member)
+		}{
+			{"acme", "rita", "acme", "rita", "Member acme/rita: spec.permissionSets[1]: member \"rita\" names PermissionSet \"ghost\"",
+				func(m *accessv1.Member) { m.Spec.PermissionSets = append(m.Spec.PermissionSets, "ghost") },
+				func(m *accessv1.Member) { m.Spec.PermissionSets = m.Spec.PermissionSets[:len(m.Spec.PermissionSets)-1] }},
+			// Across namespaces: a partner's staff template, on the EP in the client.
+			{"agency-x", "frank", "acme", "agency-x.frank", "Member agency-x/frank: spec.clientAccess[0].permissionSets[1]",
+				func(m *accessv1.Member) {
+					m.Spec.ClientAccess[0].PermissionSets = append(m.Spec.ClientAccess[0].PermissionSets, "ghost")
+				},
+				func(m *accessv1.Member) {
+					ps := m.Spec.ClientAccess[0].PermissionSets
+					m.Spec.ClientAccess[0].PermissionSets = ps[:len(ps)-1]
+				}},
+		} {
+			before := getEPIn(t, tc.epNS, tc.ep)
+			updateMember(t, tc.ns, tc.member, tc.drop)
+			testenv.Eventually(t, 10*time.Second, tc.epNS+"/"+tc.ep+" Degraded", func() (bool, string) {
+				d := degraded(tc.epNS, tc.ep)
+				return d != nil && d.Status == metav1.ConditionTrue && d.Reason == accessv1.ReasonPermissionSetNotFound && strings.Contains(d.Message, tc.why),
+					fmt.Sprintf("Degraded %+v", d)
+			})
+			if after := getEPIn(t, tc.epNS, tc.ep); !apiequality.Semantic.DeepEqual(before.Spec, after.Spec) {
+				t.Errorf("%s/%s: a name that grants nothing changed the spec", tc.epNS, tc.ep)
+			}
+			updateMember(t, tc.ns, tc.member, tc.restore)
+			testenv.Eventually(t, 10*time.Second, tc.epNS+"/"+tc.ep+" no longer Degraded", func() (bool, string) {
+				d := degraded(tc.epNS, tc.ep)
+				return d != nil && d.Status == metav1.ConditionFalse, fmt.Sprintf("Degraded %+v", d)
+			})
+		}
+		statusCurrent(t, "acme")
 	})
 
 	t.Run("a deleted Member loses its EffectivePermission", func(t *testing.T) {
@@ -211,4 +261,30 @@ func condString(cs []metav1.Condition) string {
 		out += c.Type + "=" + string(c.Status) + "(" + c.Reason + ") "
 	}
 	return out
+}
+
+func getEPIn(t *testing.T, ns, name string) *accessv1.EffectivePermission {
+	t.Helper()
+	var ep accessv1.EffectivePermission
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &ep); err != nil {
+		t.Fatal(err)
+	}
+	return &ep
+}
+
+// updateMember changes a Member, retrying on the conflicts the controller's
+// status writes cause.
+func updateMember(t *testing.T, ns, name string, change func(*accessv1.Member)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var m accessv1.Member
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &m); err != nil {
+			return err
+		}
+		change(&m)
+		return k8s.Update(context.Background(), &m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -131,7 +131,7 @@ func writeFloor(t *testing.T, all []fixture.Objects) floorTimes {
 		eps := results[i].EffectivePermissions
 		inParallel(len(eps), func(j int) {
 			ep := eps[j].DeepCopy()
-			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)
+			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1, nil)
 			if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
 				t.Error(err)
 			}
@@ -189,7 +189,7 @@ func requestCosts(t *testing.T) {
 			if strip {
 				ep.Spec.CapabilitySources, ep.Spec.Subordinates, ep.Spec.Objects = nil, nil, nil
 			}
-			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)
+			ep.Status = controllers.EffectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1, nil)
 			if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
 				t.Error(err)
 			}

@@ -145,9 +145,28 @@ func conversions(from, to accessv1.VisibilityMode) []accessv1.VisibilityConversi
 // metadata.generation to the previous one plus one (1 on create), and every
 // such write of ours carries its status, so generation is the one the write
 // produces.
-func effectivePermissionStatus(old accessv1.EffectivePermissionStatus, generation int64) accessv1.EffectivePermissionStatus {
+//
+// Ready is True: the EP is the engine's answer for the current inputs and in
+// force. Degraded is True when part of what the user's own entries would
+// give was dropped (engine.Result.Dropped); its message names each object,
+// field and reason, since they are other objects than the EP itself.
+func effectivePermissionStatus(old accessv1.EffectivePermissionStatus, generation int64, dropped []engine.Finding) accessv1.EffectivePermissionStatus {
 	st := *old.DeepCopy()
 	st.ObservedGeneration = generation
-	setConditions(&st.Conditions, generation, nil, "computed from the current inputs")
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: accessv1.ReasonReady, Message: "computed from the current inputs", ObservedGeneration: generation})
+	degraded := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
+		Message: "nothing was dropped", ObservedGeneration: generation}
+	if len(dropped) > 0 {
+		parts := make([]string, 0, len(dropped))
+		for _, f := range dropped {
+			parts = append(parts, f.String())
+		}
+		degraded.Status, degraded.Reason, degraded.Message = metav1.ConditionTrue, dropped[0].Reason, parts[0]
+		if len(parts) > 1 {
+			degraded.Message = fmt.Sprintf("%d inputs dropped: %s", len(parts), strings.Join(parts, "; "))
+		}
+	}
+	meta.SetStatusCondition(&st.Conditions, degraded)
 	return st
 }

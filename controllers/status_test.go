@@ -41,6 +41,44 @@ func TestSetConditions(t *testing.T) {
 	}
 }
 
+func TestEffectivePermissionStatus(t *testing.T) {
+	missingSet := engine.Finding{Object: engine.ObjectRef{Kind: "Member", Namespace: "acme", Name: "stan"}, Field: "spec.permissionSets[1]",
+		Reason: accessv1.ReasonPermissionSetNotFound, Message: "create it"}
+	badEntry := engine.Finding{Object: engine.ObjectRef{Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}, Field: "spec.partnerAdmins[0].email",
+		Reason: accessv1.ReasonPartnerAdminInvalid, Message: "name an active Employee"}
+	for _, tc := range []struct {
+		name            string
+		dropped         []engine.Finding
+		degraded        metav1.ConditionStatus
+		reason, message string
+	}{
+		{"nothing dropped", nil, metav1.ConditionFalse, "AsExpected", "nothing was dropped"},
+		{"one input dropped: named with its object", []engine.Finding{missingSet}, metav1.ConditionTrue, accessv1.ReasonPermissionSetNotFound,
+			"Member acme/stan: spec.permissionSets[1]: create it"},
+		{"several: the first reason, every input", []engine.Finding{missingSet, badEntry}, metav1.ConditionTrue, accessv1.ReasonPermissionSetNotFound,
+			"2 inputs dropped: Member acme/stan: spec.permissionSets[1]: create it; PartnerAccess acme/agency-x: spec.partnerAdmins[0].email: name an active Employee"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 4, tc.dropped)
+			r, d := find(st.Conditions, accessv1.ConditionReady), find(st.Conditions, accessv1.ConditionDegraded)
+			if st.ObservedGeneration != 4 || r.Status != metav1.ConditionTrue || r.ObservedGeneration != 4 {
+				t.Errorf("observedGeneration %d, Ready %+v: want 4 and True (the EP is in force)", st.ObservedGeneration, r)
+			}
+			if d.Status != tc.degraded || d.Reason != tc.reason || d.Message != tc.message || d.ObservedGeneration != 4 {
+				t.Errorf("Degraded = %+v, want %s %s %q", d, tc.degraded, tc.reason, tc.message)
+			}
+			// Recomputed with the same inputs, the status is unchanged (no write).
+			if again := effectivePermissionStatus(st, 4, tc.dropped); !cmp.Equal(again, st) {
+				t.Errorf("an unchanged result changed the status:\n%s", cmp.Diff(st, again))
+			}
+			// Fixed: Degraded turns False.
+			if fixed := find(effectivePermissionStatus(st, 5, nil).Conditions, accessv1.ConditionDegraded); fixed.Status != metav1.ConditionFalse {
+				t.Errorf("with nothing dropped any more, Degraded = %+v", fixed)
+			}
+		})
+	}
+}
+
 // TestConditionsStable: setting the same result again changes nothing, so a
 // resync writes no status (a hot loop otherwise, knative/serving#1181).
 func TestConditionsStable(t *testing.T) {

@@ -108,6 +108,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return ctrl.Result{}, nil
 	}
 	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
+	for i := range writes {
+		if d := writes[i].desired; d != nil {
+			writes[i].dropped = res.Dropped(d.Namespace, d.Name)
+		}
+	}
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
 	// hold back the others: failures are returned together.
@@ -252,12 +257,13 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	}
 	for i := range eps.Items {
 		obj := &eps.Items[i]
-		if apiequality.Semantic.DeepEqual(obj.Status, effectivePermissionStatus(obj.Status, obj.Generation)) {
+		dropped := res.Dropped(obj.Namespace, obj.Name)
+		if apiequality.Semantic.DeepEqual(obj.Status, effectivePermissionStatus(obj.Status, obj.Generation, dropped)) {
 			continue
 		}
 		jobs = append(jobs, func() error {
 			return r.patchEPStatus(ctx, obj, func(st *accessv1.EffectivePermissionStatus, generation int64) {
-				*st = effectivePermissionStatus(*st, generation)
+				*st = effectivePermissionStatus(*st, generation, dropped)
 			})
 		})
 	}

@@ -32,6 +32,7 @@ type epWrite struct {
 	kind    writeKind
 	desired *accessv1.EffectivePermission // nil for deletes
 	current *accessv1.EffectivePermission // nil for creates
+	dropped []engine.Finding              // what its status reports as Degraded
 }
 
 // writeKind orders writes: revocations before grants (invariants.md).
@@ -189,10 +190,10 @@ func apply(ctx context.Context, c client.Client, w epWrite) error {
 		// server about 1.6x less than an apply of the same object.
 		ep := &accessv1.EffectivePermission{TypeMeta: w.desired.TypeMeta, ObjectMeta: metav1.ObjectMeta{
 			Name: w.desired.Name, Namespace: w.desired.Namespace, Labels: w.desired.Labels, OwnerReferences: w.desired.OwnerReferences,
-		}, Spec: w.desired.Spec, Status: effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1)}
+		}, Spec: w.desired.Spec, Status: effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1, w.dropped)}
 		return c.Create(ctx, ep, client.FieldOwner(FieldOwner))
 	}
-	status := effectivePermissionStatus(w.current.Status, w.current.Generation+1)
+	status := effectivePermissionStatus(w.current.Status, w.current.Generation+1, w.dropped)
 	return replaceSpec(ctx, c, w.current.DeepCopy(), w.desired.Spec, &status, w.desired.Labels, w.desired.OwnerReferences)
 }
 

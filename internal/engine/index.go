@@ -86,6 +86,29 @@ type world struct {
 	// pending holds the Refused findings that objects yet to arrive could
 	// clear (admission accepts and reports them, see Admit).
 	pending map[Finding]bool
+	// dropped holds, per person in a tenant, the findings that dropped part
+	// of what the person's own entries would give there: their Member's
+	// missing role or PermissionSets, their partner admin entry, their
+	// clientAccess entries and templates. Keyed by tenant name and
+	// lowercase e-mail; the person's EffectivePermission says Degraded.
+	dropped map[personKey][]Finding
+}
+
+// personKey is one person (lowercase e-mail) in one tenant (by name).
+type personKey struct{ tenant, email string }
+
+// dropLast records that the finding added last dropped part of what email
+// would hold in tenant.
+func (w *world) dropLast(tenant, email string) {
+	w.drop(tenant, email, w.fs[len(w.fs)-1])
+}
+
+func (w *world) drop(tenant, email string, f Finding) {
+	if w.dropped == nil {
+		w.dropped = map[personKey][]Finding{}
+	}
+	k := personKey{tenant, strings.ToLower(email)}
+	w.dropped[k] = append(w.dropped[k], f)
 }
 
 // controllerOwned is the finding on an EffectivePermission written by
@@ -216,14 +239,15 @@ func index(s *Snapshot) *world {
 		t.policy.build(t, &w.fs)
 		ms := membersByTenant[t]
 		slices.SortFunc(ms, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
-		indexMembers(t, ms, &w.fs)
+		w.indexMembers(t, ms)
 	}
 	return w
 }
 
 // indexMembers resolves each member's e-mail, account role and role, and
 // reports what is wrong with them.
-func indexMembers(t *tenant, ms []*accessv1.Member, fs *findings) {
+func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
+	fs := &w.fs
 	for _, obj := range ms {
 		m := &member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
 			accountRole: obj.AccountRoleOrDefault(), declaredRole: obj.Spec.Role}
@@ -247,6 +271,7 @@ func indexMembers(t *tenant, ms []*accessv1.Member, fs *findings) {
 				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
 					"member %q has role %q, which does not exist in tenant %q; until it does, the member has no role (own records, All and Public paths only): create Role %q or fix spec.role",
 					obj.Name, obj.Spec.Role, t.name, obj.Spec.Role)
+				w.dropLast(t.name, m.email)
 			}
 		case accessv1.AccountRoleAdmin, accessv1.AccountRoleDeveloper:
 			if obj.Spec.Role != "" {
@@ -267,6 +292,7 @@ func indexMembers(t *tenant, ms []*accessv1.Member, fs *findings) {
 				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
 					"member %q names PermissionSet %q, which does not exist in tenant %q; it grants nothing until it does: create it or remove it from spec.permissionSets",
 					obj.Name, name, t.name)
+				w.dropLast(t.name, m.email)
 			}
 		}
 		t.members = append(t.members, m)

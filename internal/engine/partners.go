@@ -163,12 +163,14 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 				"PartnerAccess %q: partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
 				pa.Name, e.Email, e.MigratedFrom, c.name, i)
+			w.dropLast(c.name, e.Email)
 			w.pendLast() // the member may still arrive
 		case !strings.EqualFold(fromMember.obj.Spec.Email, e.Email):
 			ok = false
 			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 				"partner admin %s cannot migrate member %q (%s): only oneself can migrate from super admin to partner admin; the member's e-mail must equal the entry's",
 				e.Email, e.MigratedFrom, fromMember.obj.Spec.Email)
+			w.dropLast(c.name, e.Email)
 		default:
 			others := 0
 			for _, m := range c.members {
@@ -180,6 +182,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 				ok = false
 				fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 					"member %q cannot migrate to partner admin: tenant %q would have no other active SuperAdmin; make another member SuperAdmin first", e.MigratedFrom, c.name)
+				w.dropLast(c.name, e.Email)
 				w.pendLast() // another SuperAdmin may still arrive
 			}
 		}
@@ -191,6 +194,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 		ok = false
 		fs.add(Reported, c.name, ref, field+".email", accessv1.ReasonPartnerAdminInvalid,
 			"partner admin %s %s; this entry grants nothing: %s", e.Email, why, "name an active Employee of "+p.name+" who holds a partner seat")
+		w.dropLast(c.name, e.Email)
 	}
 	ms := p.byEmail[strings.ToLower(e.Email)]
 	var m *member
@@ -235,7 +239,7 @@ func (w *world) partnerGrants() {
 			c.person(g.member.email).add(g.partner, g.member.name(), p, true)
 		}
 	}
-	neverReported := map[*accessv1.PermissionSet]bool{}
+	neverReported := map[*accessv1.PermissionSet]*Finding{}
 	for _, p := range w.tenants {
 		for _, s := range p.members {
 			for i, ca := range s.obj.Spec.ClientAccess {
@@ -245,7 +249,7 @@ func (w *world) partnerGrants() {
 	}
 }
 
-func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAccess, neverReported map[*accessv1.PermissionSet]bool) {
+func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAccess, neverReported map[*accessv1.PermissionSet]*Finding) {
 	fs := &w.fs
 	ref := refOf("Member", p.ns, s.name())
 	field := fieldIndex("spec.clientAccess", i)
@@ -257,21 +261,24 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		if !ok {
 			fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
 				"member %q's client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing: create it in namespace %q or remove it from the entry", s.name(), ca.Tenant, name, p.name, p.ns)
+			w.dropLast(ca.Tenant, s.email)
 			continue
 		}
 		sets = append(sets, ps)
-		if !neverReported[ps] {
+		if _, seen := neverReported[ps]; !seen {
 			var never []string
 			for _, c := range ps.Spec.Capabilities {
 				if slices.Contains(neverGrantedToPartners, c) {
 					never = append(never, c)
 				}
 			}
+			neverReported[ps] = nil
 			if len(never) > 0 {
-				neverReported[ps] = true
 				fs.add(Reported, p.name, refOf("PermissionSet", p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
 					"PermissionSet %q is used as a partner template but holds %s, which partner people never get; they are stripped: remove them from the set",
 					ps.Name, strings.Join(never, ", "))
+				f := (*fs)[len(*fs)-1]
+				neverReported[ps] = &f
 			}
 		}
 	}
@@ -284,6 +291,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
 			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)
+		w.dropLast(ca.Tenant, s.email)
 		return
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
@@ -292,6 +300,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
 			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
 			s.name(), ca.Tenant, orNone(ca.GrantedBy), p.name, ca.Tenant)
+		w.dropLast(ca.Tenant, s.email)
 		return
 	}
 	ceiling := admin.caps()
@@ -315,6 +324,12 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Refused, p.name, ref, field+".permissionSets", accessv1.ReasonDelegationExceeded,
 			"member %q's client access to %q grants %s, which partner admin %s does not hold there; a partner admin delegates only what it holds: remove them from the templates or grant from an admin who holds them",
 			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
+		w.dropLast(ca.Tenant, s.email)
+	}
+	for _, ps := range sets {
+		if f := neverReported[ps]; f != nil {
+			w.drop(ca.Tenant, s.email, *f)
+		}
 	}
 	c.person(s.email).add(p.name, s.name(), pt, false)
 	w.reached(p, s, ca.Tenant, accessv1.UserRolePartnerStaff, "")

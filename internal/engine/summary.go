@@ -39,6 +39,7 @@ type summaries struct {
 	access   map[ObjectRef]PartnerAccessSummary
 	sources  map[ObjectRef][]ObjectRef // EP ref → the objects it is computed from (for owner references)
 	findings map[ObjectRef][]Finding   // by object
+	dropped  map[ObjectRef][]Finding   // EP ref → what was dropped of its user's entries
 	reach    map[ObjectRef][]accessv1.ClientReach
 	tenantOf map[string]string // namespace → Tenant name
 }
@@ -83,6 +84,17 @@ func (r *Result) Sources(namespace, name string) []ObjectRef {
 	return r.sum.sources[refOf("EffectivePermission", namespace, name)]
 }
 
+// Dropped returns the findings that dropped part of what an
+// EffectivePermission's user would hold in its tenant through their own
+// entries: their Member's missing role or PermissionSets, their partner
+// admin entry in a PartnerAccess, their clientAccess entries and the
+// capabilities stripped from their templates. Sorted; nil when nothing was.
+// Problems of shared objects (a sharing rule naming a missing role) are
+// reported on those objects only.
+func (r *Result) Dropped(namespace, name string) []Finding {
+	return r.sum.dropped[refOf("EffectivePermission", namespace, name)]
+}
+
 // summarize fills the summaries once everything is computed.
 func (w *world) summarize(res *Result) {
 	s := &res.sum
@@ -93,6 +105,16 @@ func (w *world) summarize(res *Result) {
 	}
 	for _, f := range res.Findings {
 		s.findings[f.Object] = append(s.findings[f.Object], f)
+	}
+	s.dropped = map[ObjectRef][]Finding{}
+	for k, fs := range w.dropped {
+		if ep := res.Lookup(k.tenant, k.email); ep != nil {
+			ref := refOf("EffectivePermission", ep.Namespace, ep.Name)
+			s.dropped[ref] = append(s.dropped[ref], fs...)
+		}
+	}
+	for ref, fs := range s.dropped {
+		s.dropped[ref] = slices.Compact(findings(fs).sorted())
 	}
 	s.reach = map[ObjectRef][]accessv1.ClientReach{}
 	for ref, rs := range w.reach {
