@@ -32,7 +32,13 @@ type indexedRule struct {
 	hidden []string
 }
 
-func (r *indexedRule) appliesTo(typ string) bool { return slices.Contains(r.types, typ) }
+// appliesTo says whether the rule's objectTypes name typ. In rules "*" is
+// not special (semantics.md §6): it names no type, so a rule never applies
+// to the EffectivePermission's "*" entry, which answers for every type with
+// no entry of its own.
+func (r *indexedRule) appliesTo(typ string) bool {
+	return typ != accessv1.AllTypes && slices.Contains(r.types, typ)
+}
 
 func (p *policy) build(t *tenant, fs *findings) {
 	p.mode, p.hierarchy = accessv1.ModeRoleHierarchy, true
@@ -120,6 +126,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 		fs.add(Refused, t.name, ref, "spec.departmentDefault", accessv1.ReasonDepartmentOpen,
 			"Department mode with no departmentRules and no explicit departmentDefault would open every record to every member; set departmentDefault (for example None) or add departmentRules")
 	}
+	delete(named, accessv1.AllTypes) // the "*" entry is always there, once
 	p.named = slices.Sorted(maps.Keys(named))
 }
 
@@ -267,7 +274,10 @@ func (t *tenant) departmentGrants(v viewer, typ string) []accessv1.RecordGrant {
 	}
 	for _, email := range slices.Sorted(maps.Keys(users)) {
 		owner := t.single(email)
-		if owner == nil || (!owner.usable && owner.active) { // unknown, duplicate, or broken: no department
+		if owner == nil || (!owner.usable && owner.active) || owner.role == "" {
+			// Unknown, duplicate or broken, or with no role (Admin,
+			// Developer, dangling role): no department, so no rule
+			// matches and departmentDefault applies (semantics.md §6).
 			continue
 		}
 		var last *indexedRule

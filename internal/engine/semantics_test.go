@@ -575,6 +575,9 @@ func TestSection2RecordAccess(t *testing.T) {
 		deny("§6 `*` is not special in a sharing rule's role", e("jim"), view, rec("contacts", e("sue")), None),
 		// decided: "`*` is not special" in sharing rules covers objectTypes too (only PermissionSets give "*" a meaning).
 		deny("§6 `*` is not special in a sharing rule's objectTypes", e("ivy"), view, rec("deals", e("sue")), None),
+		// ... so it names no type: a viewer with view on every type gets no share on a type nobody names.
+		deny("§6 `*` in a sharing rule's objectTypes does not reach an unnamed type", e("iva"), view, rec("widgets", e("sue")), None).
+			with(et.MakeMember(acme, "iva").Role("sales-intern").Sets("star-view")),
 
 		allow("§1/§2.3 a viewer whose actions come only from '*' still gets a type's sharing rule", e("wes"), view, rec("deals", e("mike")), R),
 		allow("§1/§2.2 a viewer whose actions come only from '*' still gets a type's exempt path", e("wes"), view, rec("forms", e("sue")), R),
@@ -817,6 +820,14 @@ func TestSection3Department(t *testing.T) {
 		allow("§6 departmentDefault absent while rules exist means ReadWrite", e("e1"), edit, recV("deals", e("s1"), Public), RW).on(rulesOnly),
 		deny("§6 departmentDefault absent: the rules still apply", e("e1"), view, recV(cards, e("x1"), Public), None).on(rulesOnly),
 		deny("§6 `*` is not special in department rules", e("e1"), view, recV("tasks", e("s1"), Public), None),
+		deny("§6 `*` in a department rule's objectTypes names no type (default None applies)", e("e1"), edit, recV("widgets", e("s1"), Public), None).
+			with(deptPolicy().DeptRule(types("*"), et.RoleSubject("sales"), et.RoleSubject("engineering"), RW)),
+		deny("§6 a Developer owner has no department: a rule naming the user does not match (default None)", e("e1"), edit, recV("deals", e("dev"), Public), None).
+			with(deptPolicy().DeptRule(types("deals"), et.UserSubject(e("dev")), et.RoleSubject("engineering"), RW)),
+		deny("§6 an owner with a dangling role has no department: a rule naming the user does not match", e("e1"), edit, recV("deals", e("dan"), Public), None).
+			with(deptPolicy().DeptRule(types("deals"), et.UserSubject(e("dan")), et.RoleSubject("engineering"), RW)),
+		deny("§6 an Admin owner has no department: a rule naming the user does not match", e("e1"), edit, recV("deals", e("adm"), Public), None).
+			with(deptPolicy().DeptRule(types("deals"), et.UserSubject(e("adm")), et.RoleSubject("engineering"), RW)),
 		allow("§6 department rule side naming role and user: both match", e("e1"), view, recV("quotes", e("s1"), Public), R),
 		deny("§6 department rule side naming role and user: owner in the role but not the user", e("e1"), view, recV("quotes", e("s2"), Public), None),
 		allow("§6 department rule `to` naming role and user: both match", e("e1"), view, recV("orders", e("s1"), Public), R),
@@ -1378,4 +1389,18 @@ func TestScenarios(t *testing.T) {
 			deny("scenario: partner admin only a Member in its own tenant", a("dave"), view, rec("deals", a("bob")), None).in(agency),
 		})
 	})
+}
+
+// api.md: one objects entry per type. A policy whose rules name "*" adds no
+// second "*" entry.
+func TestOneStarEntry(t *testing.T) {
+	res := et.Compute(hierarchyWorld(), et.MakeMember(acme, "iva").Role("sales-intern").Sets("star-view"))
+	for _, ep := range res.EffectivePermissions {
+		seen := map[string]int{}
+		for _, o := range ep.Spec.Objects {
+			if seen[o.Type]++; seen[o.Type] == 2 {
+				t.Errorf("%s/%s has two %q entries", ep.Namespace, ep.Name, o.Type)
+			}
+		}
+	}
 }

@@ -190,10 +190,12 @@ func (p *Permissions) ownerInGroup(rec *Record) bool {
 }
 
 // effective is the record's effective visibility in PermissionGroup mode:
-// the stated one when set and allowed, else the type's default.
+// the stated one when it is one of the four and allowed (an empty allowed
+// list allows the four), else the type's default (semantics.md §3: a record
+// that states none, or one not allowed, takes the default).
 func (e *entry) effective(v accessv1.Visibility) vis {
-	if v != "" && (len(e.visAllowed) == 0 || slices.Contains(e.visAllowed, v)) {
-		return parseVis(v)
+	if stated := parseVis(v); stated != visNone && stated != visInvalid && (len(e.visAllowed) == 0 || slices.Contains(e.visAllowed, v)) {
+		return stated
 	}
 	return e.visDefault
 }
