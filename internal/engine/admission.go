@@ -63,7 +63,9 @@ type Change struct {
 //     whose member or other SuperAdmin is not applied yet), and then it is
 //     accepted and reported, so GitOps tools may apply in any order;
 //   - an update or delete is refused for a Refused finding it introduces on
-//     another object: it would break an invariant that holds now;
+//     another object: it would break an invariant that holds now; except a
+//     partner staff delegation it makes exceed its admin, which only narrows
+//     (revocation always takes effect): accepted and reported;
 //   - a create is refused for a new Refused finding on another object only
 //     when nothing may clear it (a second Tenant for a namespace, one role
 //     over the limit); a delegation or migration elsewhere that it makes
@@ -114,8 +116,8 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	}
 	var out []Finding
 	for _, f := range ra.Findings {
-		if had[keyOf(f)] {
-			continue
+		if had[keyOf(f)] && !(f.Reason == accessv1.ReasonRoleLimitExceeded && moreRoles(rb, ra, f.Object.Name)) {
+			continue // an existing problem left as it was, or made smaller
 		}
 		if f.Severity == Refused && refuses(ch, target, f, ra.pending[f]) {
 			if t, ok := ch.New.(*accessv1.Tenant); ok && f.Reason == accessv1.ReasonDuplicateTenant && f.Object != target {
@@ -144,15 +146,29 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	return out
 }
 
+// moreRoles says whether a tenant has more custom Roles after a change than
+// before: a tenant already over its limit still takes no further Role.
+func moreRoles(rb, ra *Result, tenant string) bool {
+	before, _ := rb.Tenant(tenant)
+	after, _ := ra.Tenant(tenant)
+	return after.Roles > before.Roles
+}
+
 // refuses applies the first three rules of Admit to one new Refused finding.
 func refuses(ch Change, target ObjectRef, f Finding, pending bool) bool {
 	switch {
 	case f.Object == target:
 		return !pending
+	case f.Reason == accessv1.ReasonDelegationExceeded:
+		// A staff delegation that now exceeds its admin only narrows: the
+		// intersection is granted and the Member says Degraded. Refusing it
+		// would block a client's revocation (narrowing billingAccess,
+		// removing an admin) on objects the client cannot edit.
+		return false
 	case ch.Operation != Create:
 		return true
 	default:
-		return f.Reason != accessv1.ReasonDelegationExceeded && f.Reason != accessv1.ReasonMigrationInvalid
+		return f.Reason != accessv1.ReasonMigrationInvalid
 	}
 }
 

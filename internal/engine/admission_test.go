@@ -28,6 +28,7 @@ func admitWorld(extra ...any) *engine.Snapshot {
 		MakeMember("agency-y", "dora").Role("ceo").Seat(),
 		MakePermissionSet("agency-y", "money").Caps("billing.access", "reports.access"),
 		MakePermissionSet("agency-y", "reports").Caps("reports.access"),
+		MakePermissionSet("agency-y", "danger").Caps("payments.instruments", "reports.access"),
 		MakeTenant("initech"),
 		MakeMember("initech", "peter").SuperAdmin(),
 		MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example"),
@@ -144,6 +145,9 @@ func TestAdmit(t *testing.T) {
 			`Tenant acme: spec.limits.roles: tenant "acme" has 4 custom roles, more than its limit of 3`},
 		{"a limit below the roles there are", w, onUpdate(MakeTenant("acme").RoleLimit(3).Obj(), tighter), accessv1.ReasonRoleLimitExceeded, "more than its limit of 2"},
 		{"a role within the limit", Snap(w, Delete("Role", "acme", "unused")), onCreate(MakeRole("acme", "third").Obj()), "", ""},
+		{"one more role when the tenant is already over its limit", Snap(w, MakeRole("acme", "fourth")), onCreate(MakeRole("acme", "fifth").Obj()), accessv1.ReasonRoleLimitExceeded,
+			`tenant "acme" has 5 custom roles, more than its limit of 3`},
+		{"delete a role when the tenant is over its limit", Snap(w, MakeRole("acme", "fourth")), onDelete(MakeRole("acme", "fourth").Obj()), "", ""},
 
 		// 9: migration
 		{"migrate someone else", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("dora@agency-y.example", "bob", false).Obj()),
@@ -159,7 +163,14 @@ func TestAdmit(t *testing.T) {
 			`member "finn"'s client access to "initech" grants billing.access, which partner admin dora@agency-y.example does not hold there`},
 		{"delegate what the admin holds", w, onCreate(finn("reports")), "", ""},
 		{"a PartnerAccess that makes a delegation exceed (reported on the member)", Snap(w, finn("money"), Delete("PartnerAccess", "initech", "agency-y")), onCreate(plainPA), "", ""},
-		{"narrow the admin under a delegation in force", withBilling, onUpdate(billingPA, plainPA), accessv1.ReasonDelegationExceeded, "Member agency-y/finn: spec.clientAccess[0].permissionSets"},
+		// Revocation always takes effect (spec principle 3): the client narrows
+		// its admin; the staff delegation then exceeds and only the
+		// intersection is granted (reported on the Member, Degraded).
+		{"narrow the admin under a delegation in force", withBilling, onUpdate(billingPA, plainPA), "", ""},
+		{"remove the admin under a delegation in force", withBilling, onUpdate(billingPA, MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Obj()), "", ""},
+		// 11: never-granted capabilities are stripped and reported on the
+		// template, not a delegation beyond the admin.
+		{"a staff template holding a never-granted capability", w, onCreate(finn("danger")), "", ""},
 		{"delegate billing from a billing admin", withBilling, onUpdate(finn("money"), finn("money", "reports")), "", ""},
 
 		// 14: one Tenant per namespace

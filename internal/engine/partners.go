@@ -310,9 +310,13 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		src := setSource(ps, fmt.Sprintf("clientAccess: %s/%s permissionSet %s, granted by %s", p.name, s.name(), ps.Name, admin.member.email))
 		var kept []string
 		for _, c := range src.caps {
-			if slices.Contains(ceiling, c) {
+			switch {
+			case slices.Contains(ceiling, c):
 				kept = append(kept, c)
-			} else if !slices.Contains(excess, c) {
+			case slices.Contains(neverGrantedToPartners, c):
+				// Stripped from everyone and reported on the set
+				// (invariant 11), not a delegation beyond the admin.
+			case !slices.Contains(excess, c):
 				excess = append(excess, c)
 			}
 		}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
@@ -241,6 +243,34 @@ func TestRefusedRows(t *testing.T) {
 		finn := MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", "money").Obj()
 		refused(t, "beyond the admin", k8s.Create(ctx, finn), `grants billing.access, which partner admin dora@agency-y.example does not hold there`)
 		allowed(t, "within", k8s.Create(ctx, MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", "reports").Obj()))
+	})
+
+	// Revocation always takes effect: the client narrows its admin although
+	// a staff delegation then exceeds; only the intersection is granted and
+	// finn's EffectivePermission says what was dropped.
+	t.Run("10 a client narrows its partner admin under a delegation in force", func(t *testing.T) {
+		setBilling := func(on bool) error {
+			pa := get(t, MakePartnerAccess("initech", "agency-y").Obj())
+			pa.Spec.PartnerAdmins[0].BillingAccess = on
+			return update(pa)
+		}
+		allowed(t, "give the admin billing", setBilling(true))
+		settled()
+		finn := get(t, MakeMember("agency-y", "finn").Obj())
+		finn.Spec.ClientAccess[0].PermissionSets = []string{"money"}
+		allowed(t, "delegate billing", update(finn))
+		settled()
+		allowed(t, "take billing back from the admin", setBilling(false))
+		testenv.Eventually(t, 20*time.Second, "finn's billing gone, Degraded", func() (bool, string) {
+			var ep accessv1.EffectivePermission
+			if err := k8s.Get(ctx, client.ObjectKey{Namespace: "initech", Name: "agency-y.finn"}, &ep); err != nil {
+				return false, err.Error()
+			}
+			d := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionDegraded)
+			return !slices.Contains(ep.Spec.Capabilities, "billing.access") && slices.Contains(ep.Spec.Capabilities, "reports.access") &&
+					d != nil && d.Status == metav1.ConditionTrue && d.Reason == accessv1.ReasonDelegationExceeded,
+				fmt.Sprintf("capabilities %v, Degraded %+v", ep.Spec.Capabilities, d)
+		})
 	})
 
 	t.Run("14 one Tenant per namespace", func(t *testing.T) {
