@@ -116,7 +116,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	}
 	var out []Finding
 	for _, f := range ra.Findings {
-		if had[keyOf(f)] && !(f.Reason == accessv1.ReasonRoleLimitExceeded && moreRoles(rb, ra, f.Object.Name)) {
+		if had[keyOf(f)] && !grewOverLimit(f, rb, ra) {
 			continue // an existing problem left as it was, or made smaller
 		}
 		if f.Severity == Refused && refuses(ch, target, f, ra.pending[f]) {
@@ -146,11 +146,15 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	return out
 }
 
-// moreRoles says whether a tenant has more custom Roles after a change than
-// before: a tenant already over its limit still takes no further Role.
-func moreRoles(rb, ra *Result, tenant string) bool {
-	before, _ := rb.Tenant(tenant)
-	after, _ := ra.Tenant(tenant)
+// grewOverLimit says whether f is a role-limit finding of a tenant that has
+// more custom Roles after the change than before: a tenant already over its
+// limit still takes no further Role.
+func grewOverLimit(f Finding, rb, ra *Result) bool {
+	if f.Reason != accessv1.ReasonRoleLimitExceeded {
+		return false
+	}
+	before, _ := rb.Tenant(f.Object.Name)
+	after, _ := ra.Tenant(f.Object.Name)
 	return after.Roles > before.Roles
 }
 
