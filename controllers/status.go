@@ -93,6 +93,7 @@ func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 func permissionSetStatus(ps *accessv1.PermissionSet, res *engine.Result) accessv1.PermissionSetStatus {
 	st := *ps.Status.DeepCopy()
 	st.ObservedGeneration = ps.Generation
+	st.Members = res.PermissionSetUsers(ps.Namespace, ps.Name)
 	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PermissionSet", Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
 	return st
 }

@@ -214,6 +214,7 @@ type EffectivePermissionStatus struct {
 // +kubebuilder:resource:categories=tenancy,shortName=eperm
 // +kubebuilder:selectablefield:JSONPath=`.spec.user`
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
+// +kubebuilder:printcolumn:name="Active",type=boolean,JSONPath=`.spec.active`
 // +kubebuilder:printcolumn:name="Account role",type=string,JSONPath=`.spec.accountRole`
 // +kubebuilder:printcolumn:name="Role",type=string,JSONPath=`.spec.role`
 // +kubebuilder:printcolumn:name="Partner",type=string,JSONPath=`.spec.partner`

@@ -69,9 +69,12 @@ type ObjectActions struct {
 type PermissionSetStatus struct {
 	CommonStatus `json:",inline"`
 
-	// members is the number of Members (and partner staff entries) using the set.
+	// members is how many use the set: Members naming it in
+	// spec.permissionSets, partner staff clientAccess entries naming it as a
+	// template, and for the built-in partner-admin the partner admins
+	// holding it in this tenant.
 	// +optional
-	Members int32 `json:"members,omitempty"`
+	Members int32 `json:"members"`
 }
 
 // PermissionSet is a named bundle of functional permissions ("system

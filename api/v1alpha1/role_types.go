@@ -53,15 +53,15 @@ type RoleStatus struct {
 
 	// depth is the role's distance from ceo (ceo is 0).
 	// +optional
-	Depth int32 `json:"depth,omitempty"`
+	Depth int32 `json:"depth"`
 
 	// members is the number of Members holding this role.
 	// +optional
-	Members int32 `json:"members,omitempty"`
+	Members int32 `json:"members"`
 
 	// subordinateRoles is the number of roles below this one in the tree.
 	// +optional
-	SubordinateRoles int32 `json:"subordinateRoles,omitempty"`
+	SubordinateRoles int32 `json:"subordinateRoles"`
 }
 
 // Role is a node of a tenant's role tree: a position (CEO > manager > staff),

@@ -36,6 +36,7 @@ type PartnerAccessSummary struct {
 type summaries struct {
 	tenants  map[string]TenantSummary  // by Tenant name
 	roles    map[ObjectRef]RoleSummary // Role refs
+	setUsers map[ObjectRef]int32       // PermissionSet refs → Members and staff entries using it
 	access   map[ObjectRef]PartnerAccessSummary
 	sources  map[ObjectRef][]ObjectRef // EP ref → the objects it is computed from (for owner references)
 	findings map[ObjectRef][]Finding   // by object
@@ -55,6 +56,14 @@ func (r *Result) Tenant(name string) (TenantSummary, bool) {
 func (r *Result) TenantOfNamespace(ns string) (string, bool) {
 	t, ok := r.sum.tenantOf[ns]
 	return t, ok
+}
+
+// PermissionSetUsers returns how many use a PermissionSet (the built-in
+// partner-admin included): the tenant's Members naming it in
+// spec.permissionSets, its partner staff's clientAccess entries naming it
+// as a template, and, for partner-admin, the partner admins holding it here.
+func (r *Result) PermissionSetUsers(namespace, name string) int32 {
+	return r.sum.setUsers[refOf("PermissionSet", namespace, name)]
 }
 
 // Role returns a Role's summary (the built-in ceo included).
@@ -99,7 +108,7 @@ func (r *Result) Dropped(namespace, name string) []Finding {
 func (w *world) summarize(res *Result) {
 	s := &res.sum
 	s.tenants, s.roles, s.access = map[string]TenantSummary{}, map[ObjectRef]RoleSummary{}, map[ObjectRef]PartnerAccessSummary{}
-	s.findings, s.tenantOf = map[ObjectRef][]Finding{}, map[string]string{}
+	s.findings, s.tenantOf, s.setUsers = map[ObjectRef][]Finding{}, map[string]string{}, map[ObjectRef]int32{}
 	if s.sources == nil {
 		s.sources = map[ObjectRef][]ObjectRef{}
 	}
@@ -143,6 +152,23 @@ func (w *world) summarize(res *Result) {
 			}
 		}
 		s.tenants[t.name] = sum
+		for _, m := range t.members {
+			for _, name := range sortedCopy(m.obj.Spec.PermissionSets) {
+				if _, ok := t.sets[name]; ok {
+					s.setUsers[refOf("PermissionSet", t.ns, name)]++
+				}
+			}
+			for _, ca := range m.obj.Spec.ClientAccess {
+				for _, name := range sortedCopy(ca.PermissionSets) {
+					if _, ok := t.sets[name]; ok {
+						s.setUsers[refOf("PermissionSet", t.ns, name)]++
+					}
+				}
+			}
+		}
+		if n := len(t.admins); n > 0 {
+			s.setUsers[refOf("PermissionSet", t.ns, accessv1.PartnerAdminPermissionSet)] += int32(n)
+		}
 		counts := map[string]int32{}
 		for name, node := range t.roles.nodes {
 			s.roles[refOf("Role", t.ns, name)] = RoleSummary{Depth: node.depth, Members: members[name],
