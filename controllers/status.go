@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -66,10 +67,10 @@ func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus 
 	sum, ok := res.Tenant(t.Name)
 	fs := res.FindingsFor(engine.ObjectRef{Kind: "Tenant", Name: t.Name})
 	if ok {
-		st.Members, st.ActiveSuperAdmins, st.Roles = sum.Members, sum.ActiveSuperAdmins, sum.Roles
+		st.Members, st.ActiveSuperAdmins, st.Roles = ptr.To(sum.Members), ptr.To(sum.ActiveSuperAdmins), ptr.To(sum.Roles)
 		st.PartnerAccess, st.Clients = sum.PartnerAccess, sum.Clients
 	}
-	setConditions(&st.Conditions, t.Generation, fs, fmt.Sprintf("%d members, %d active super admins", st.Members, st.ActiveSuperAdmins))
+	setConditions(&st.Conditions, t.Generation, fs, fmt.Sprintf("%d members, %d active super admins", ptr.Deref(st.Members, 0), ptr.Deref(st.ActiveSuperAdmins, 0)))
 	return st
 }
 
@@ -85,7 +86,7 @@ func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 	st := *r.Status.DeepCopy()
 	st.ObservedGeneration = r.Generation
 	sum := res.Role(r.Namespace, r.Name)
-	st.Depth, st.Members, st.SubordinateRoles = sum.Depth, sum.Members, sum.SubordinateRoles
+	st.Depth, st.Members, st.SubordinateRoles = ptr.To(sum.Depth), ptr.To(sum.Members), ptr.To(sum.SubordinateRoles)
 	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Role", Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
 	return st
 }
@@ -93,7 +94,7 @@ func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 func permissionSetStatus(ps *accessv1.PermissionSet, res *engine.Result) accessv1.PermissionSetStatus {
 	st := *ps.Status.DeepCopy()
 	st.ObservedGeneration = ps.Generation
-	st.Members = res.PermissionSetUsers(ps.Namespace, ps.Name)
+	st.Members = ptr.To(res.PermissionSetUsers(ps.Namespace, ps.Name))
 	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PermissionSet", Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
 	return st
 }
@@ -102,12 +103,12 @@ func partnerAccessStatus(pa *accessv1.PartnerAccess, res *engine.Result) accessv
 	st := *pa.Status.DeepCopy()
 	st.ObservedGeneration = pa.Generation
 	sum := res.PartnerAccess(pa.Namespace, pa.Name)
-	st.Phase, st.PartnerAdmins, st.Staff = sum.Phase, sum.PartnerAdmins, sum.Staff
+	st.Phase, st.PartnerAdmins, st.Staff = sum.Phase, sum.PartnerAdmins, ptr.To(sum.Staff)
 	if st.Phase == "" {
 		st.Phase = accessv1.PhasePending // no Tenant claims the namespace yet
 	}
 	setConditions(&st.Conditions, pa.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PartnerAccess", Namespace: pa.Namespace, Name: pa.Name}),
-		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), st.Staff))
+		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), sum.Staff))
 	return st
 }
 

@@ -117,7 +117,7 @@ type PartnerAccessStatus struct {
 
 	// staff is the number of the partner's staff who reach this tenant.
 	// +optional
-	Staff int32 `json:"staff"`
+	Staff *int32 `json:"staff,omitempty"`
 }
 
 // PartnerAccess, in a client tenant's namespace, is the client's consent that

@@ -74,7 +74,7 @@ type PermissionSetStatus struct {
 	// template, and for the built-in partner-admin the partner admins
 	// holding it in this tenant.
 	// +optional
-	Members int32 `json:"members"`
+	Members *int32 `json:"members,omitempty"`
 }
 
 // PermissionSet is a named bundle of functional permissions ("system

@@ -53,15 +53,15 @@ type RoleStatus struct {
 
 	// depth is the role's distance from ceo (ceo is 0).
 	// +optional
-	Depth int32 `json:"depth"`
+	Depth *int32 `json:"depth,omitempty"`
 
 	// members is the number of Members holding this role.
 	// +optional
-	Members int32 `json:"members"`
+	Members *int32 `json:"members,omitempty"`
 
 	// subordinateRoles is the number of roles below this one in the tree.
 	// +optional
-	SubordinateRoles int32 `json:"subordinateRoles"`
+	SubordinateRoles *int32 `json:"subordinateRoles,omitempty"`
 }
 
 // Role is a node of a tenant's role tree: a position (CEO > manager > staff),

@@ -77,16 +77,16 @@ type TenantStatus struct {
 
 	// members is the number of Members in the tenant's namespace.
 	// +optional
-	Members int32 `json:"members"`
+	Members *int32 `json:"members,omitempty"`
 
 	// activeSuperAdmins is the number of active SuperAdmin Members. A tenant
 	// must keep at least one.
 	// +optional
-	ActiveSuperAdmins int32 `json:"activeSuperAdmins"`
+	ActiveSuperAdmins *int32 `json:"activeSuperAdmins,omitempty"`
 
 	// roles is the number of custom Roles (the built-in ceo not counted).
 	// +optional
-	Roles int32 `json:"roles"`
+	Roles *int32 `json:"roles,omitempty"`
 
 	// partnerAccess lists the partner tenants with active access here, sorted.
 	// +optional
