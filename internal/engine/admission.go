@@ -137,7 +137,10 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		return boolRank(a.Object != target) - boolRank(b.Object != target)
 	})
-	if !ch.TenantGone && ch.By != TheCluster {
+	// Only a tenant going away lifts these: the garbage collector deleting a
+	// Member or Role whose owner someone set and deleted is held to them too
+	// (otherwise an ownerReference would be a way round them).
+	if !ch.TenantGone {
 		out = append(out, lastSuperAdmin(ch, target, rb, ra)...)
 		if ch.Operation == Delete && target.Kind == "Role" {
 			out = append(out, roleInUse(target, ra, had)...)

@@ -183,6 +183,9 @@ func TestAdmit(t *testing.T) {
 		{"delete an EffectivePermission", w, onDelete(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},
 		{"the controller writes one", w, by(engine.TheController, onCreate(ep)), "", ""},
 		{"the garbage collector deletes one", w, by(engine.TheCluster, onDelete(ep)), "", ""},
+		{"the garbage collector is held to the last SuperAdmin too", w, by(engine.TheCluster, onDelete(member(w, "acme", "carol"))), accessv1.ReasonLastSuperAdmin, `cannot delete member "carol"`},
+		{"the garbage collector is held to a Role in use too", w, by(engine.TheCluster, onDelete(acmeRole(w, "sales"))), accessv1.ReasonRoleInUse, `cannot delete role "sales"`},
+		{"the namespace going away lifts both", w, by(engine.TheCluster, gone(onDelete(member(w, "acme", "carol")))), "", ""},
 		{"the garbage collector cannot write one", w, by(engine.TheCluster, onCreate(ep)), accessv1.ReasonControllerOwned, ""},
 
 		// 17: the built-in partner-admin set
