@@ -40,13 +40,14 @@ func finn(sets ...string) *accessv1.Member {
 	return MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", sets...).Obj()
 }
 
-func member(s *engine.Snapshot, ns, name string) *accessv1.Member {
+// acmeMember returns a copy of the Member of acme named name.
+func acmeMember(s *engine.Snapshot, name string) *accessv1.Member {
 	for i := range s.Members {
-		if s.Members[i].Namespace == ns && s.Members[i].Name == name {
+		if s.Members[i].Namespace == "acme" && s.Members[i].Name == name {
 			return s.Members[i].DeepCopy()
 		}
 	}
-	panic("no member " + ns + "/" + name)
+	panic("no member acme/" + name)
 }
 
 // acmeRole returns a copy of the Role of acme named name.
@@ -73,7 +74,7 @@ func gone(c engine.Change) engine.Change                   { c.TenantGone = true
 func TestAdmit(t *testing.T) {
 	w := admitWorld()
 	two := admitWorld(MakeMember("acme", "erin").SuperAdmin())
-	carol := member(w, "acme", "carol")
+	carol := acmeMember(w, "carol")
 	demoted := carol.DeepCopy()
 	demoted.Spec.AccountRole = accessv1.AccountRoleStandard
 	demoted.Spec.Role = "sales"
@@ -155,7 +156,7 @@ func TestAdmit(t *testing.T) {
 		{"migrate oneself while another SuperAdmin remains", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("bob@agency-y.example", "bob", false).Obj()), "", ""},
 		{"migrate from a member not applied yet (reported)", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("zed@agency-y.example", "zed", false).Obj()), "", ""},
 		{"migrate the only SuperAdmin before another is applied (reported)", w, onCreate(MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin("carol@acme.example", "carol", false).Obj()), "", ""},
-		{"demote the SuperAdmin a migration leaves in charge", migrating(two, "carol@acme.example", "carol"), onUpdate(member(two, "acme", "erin"), MakeMember("acme", "erin").Role("sales").Obj()),
+		{"demote the SuperAdmin a migration leaves in charge", migrating(two, "carol@acme.example", "carol"), onUpdate(acmeMember(two, "erin"), MakeMember("acme", "erin").Role("sales").Obj()),
 			accessv1.ReasonMigrationInvalid, `PartnerAccess acme/agency-y: spec.partnerAdmins[0].migratedFrom: member "carol" cannot migrate to partner admin`},
 
 		// 10: delegation
@@ -183,9 +184,9 @@ func TestAdmit(t *testing.T) {
 		{"delete an EffectivePermission", w, onDelete(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},
 		{"the controller writes one", w, by(engine.TheController, onCreate(ep)), "", ""},
 		{"the garbage collector deletes one", w, by(engine.TheCluster, onDelete(ep)), "", ""},
-		{"the garbage collector is held to the last SuperAdmin too", w, by(engine.TheCluster, onDelete(member(w, "acme", "carol"))), accessv1.ReasonLastSuperAdmin, `cannot delete member "carol"`},
+		{"the garbage collector is held to the last SuperAdmin too", w, by(engine.TheCluster, onDelete(acmeMember(w, "carol"))), accessv1.ReasonLastSuperAdmin, `cannot delete member "carol"`},
 		{"the garbage collector is held to a Role in use too", w, by(engine.TheCluster, onDelete(acmeRole(w, "sales"))), accessv1.ReasonRoleInUse, `cannot delete role "sales"`},
-		{"the namespace going away lifts both", w, by(engine.TheCluster, gone(onDelete(member(w, "acme", "carol")))), "", ""},
+		{"the namespace going away lifts both", w, by(engine.TheCluster, gone(onDelete(acmeMember(w, "carol")))), "", ""},
 		{"the garbage collector cannot write one", w, by(engine.TheCluster, onCreate(ep)), accessv1.ReasonControllerOwned, ""},
 
 		// 17: the built-in partner-admin set
@@ -195,7 +196,7 @@ func TestAdmit(t *testing.T) {
 
 		// Ratcheting: an update that leaves an existing problem as it is.
 		{"edit a member of a tenant that already has a duplicate", Snap(w, MakeMember("acme", "dup").Email("dan@acme.example").Role("sales")),
-			onUpdate(member(w, "acme", "carol"), MakeMember("acme", "carol").SuperAdmin().Sets("reports").Obj()), "", ""},
+			onUpdate(acmeMember(w, "carol"), MakeMember("acme", "carol").SuperAdmin().Sets("reports").Obj()), "", ""},
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for _, tc := range cases {
