@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,6 +29,11 @@ type checkOptions struct {
 	explain      bool
 	output       string
 }
+
+var (
+	emailRE = regexp.MustCompile(accessv1.EmailPattern)
+	typeRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
 
 // recordFlags are the flags that describe a record; they need --action.
 var recordFlags = []string{"type", "owner", "visibility", "groups", "field"}
@@ -106,6 +112,9 @@ func (o *checkOptions) validate(cmd *cobra.Command) error {
 	if o.tenant != "" && o.user == "" {
 		return usagef("--user is required")
 	}
+	if o.user != "" && !emailRE.MatchString(o.user) {
+		return usagef("--user %q: not an e-mail address; write it as name@example.com", o.user)
+	}
 	return o.validateQuestion(cmd)
 }
 
@@ -137,11 +146,24 @@ func (o *checkOptions) validateQuestion(cmd *cobra.Command) error {
 	if o.typ == "" {
 		return usagef("--action needs --type, the record's object type (e.g. deals)")
 	}
+	if !typeRE.MatchString(o.typ) {
+		return usagef("--type %q: an object type is a lowercase DNS label (e.g. deals, business-cards)", o.typ)
+	}
+	if o.owner != "" && !emailRE.MatchString(o.owner) {
+		return usagef("--owner %q: not an e-mail address; write it as name@example.com", o.owner)
+	}
 	if o.visibility != "" && !slices.Contains(visibilities, accessv1.Visibility(o.visibility)) {
 		return usagef("--visibility %q: want Public, Group, OwnerAndGroups or Private", o.visibility)
 	}
 	if flags.Changed("field") && o.field == "" {
 		return usagef("--field must not be empty")
+	}
+	if o.owner == "" {
+		for _, name := range []string{"visibility", "groups", "field"} {
+			if flags.Changed(name) {
+				return usagef("--%s describes a record: give its --owner too (without --owner, check answers the functional decision for the type)", name)
+			}
+		}
 	}
 	return nil
 }

@@ -98,8 +98,9 @@ func newRootCmd() *cobra.Command {
 		Long: `accessctl answers, from YAML manifests alone, what the access-controller would:
 which inputs break an invariant (validate), which EffectivePermissions it would
 write (render), whether one user may do one thing (check), who may (who-can),
-and who gains or loses access between two trees (diff). It runs the
-same engine as the controller, so the offline answer is the cluster's answer.
+who gains or loses access between two trees (diff), and which clients a partner
+agency's people reach (reach). It runs the same engine as the controller, so
+the offline answer is the cluster's answer.
 
 Reviewing a pull request that changes the manifests (base branch in ../base):
 

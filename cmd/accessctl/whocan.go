@@ -58,7 +58,9 @@ nobody may, 2 on a usage or input error (an unknown tenant among them).`,
 			}
 			users := tenantUsers(o.effectivePermissions(res), o.tenant)
 			if _, ok := res.Tenant(o.tenant); !ok && len(users) == 0 {
-				return usagef("--tenant %q: no such Tenant in the manifests", o.tenant)
+				// As check denies an unknown tenant (semantics.md §6):
+				// nobody may, exit 1; the note says why.
+				(&printer{w: cmd.ErrOrStderr()}).printf("note: no Tenant %q here, so nobody may\n", o.tenant)
 			}
 			out := whoCanJSON{Tenant: o.tenant, Question: o.question(), Users: []whoCanUser{}, Of: len(users)}
 			for _, ep := range users {
