@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
@@ -103,6 +105,10 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 
 	before := current.without(target)
 	after := current.without(target)
+	if t := standIn(current, target); t != nil && ch.Operation != Delete {
+		before.Add(t)
+		after.Add(t.DeepCopy())
+	}
 	if ch.Old != nil && !isBuiltIn(target) { // the engine has its own built-ins
 		before.Add(ch.Old)
 	}
@@ -147,6 +153,27 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 		}
 	}
 	return out
+}
+
+// standIn returns a Tenant that claims the target's namespace for the
+// judgement when no Tenant does yet, so that what is wrong within a
+// namespace (a duplicate e-mail, a role cycle) is refused whichever arrives
+// first, the Tenant or the objects: otherwise the objects would pass
+// unjudged and the Tenant be refused for them later. It is named after the
+// namespace, as most Tenants are (so its messages are validate's); nil when
+// the namespace is claimed, or a Tenant of that name claims another. Deletes
+// are not judged this way: what is left of a tenant being torn down must go.
+func standIn(current *Snapshot, target ObjectRef) *accessv1.Tenant {
+	ns := target.Namespace
+	if ns == "" {
+		return nil
+	}
+	for i := range current.Tenants {
+		if t := &current.Tenants[i]; t.NamespaceOrDefault() == ns || t.Name == ns {
+			return nil
+		}
+	}
+	return &accessv1.Tenant{TypeMeta: metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "Tenant"}, ObjectMeta: metav1.ObjectMeta{Name: ns}}
 }
 
 // grewOverLimit says whether f is a role-limit finding of a tenant that has

@@ -125,6 +125,14 @@ func TestAdmit(t *testing.T) {
 		{"a member with a new e-mail", w, onCreate(MakeMember("acme", "eve").Role("sales").Obj()), "", ""},
 		{"the same e-mail in another tenant", w, onCreate(MakeMember("initech", "carol").Email("carol@acme.example").Role("ceo").Obj()), "", ""},
 
+		// 3/4 before the Tenant: judged as if it claimed the namespace, so
+		// the outcome does not depend on the order objects arrive in.
+		{"a duplicate e-mail before the Tenant", Snap(w, Delete("Tenant", "", "acme")), onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()),
+			accessv1.ReasonDuplicateEmail, `e-mail carol@acme.example is used by members "carol" and "carol2" of tenant "acme"`},
+		{"a role cycle before the Tenant", Snap(w, Delete("Tenant", "", "acme")), onUpdate(acmeRole(w, "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
+		{"a valid member before the Tenant", Snap(w, Delete("Tenant", "", "acme")), onCreate(MakeMember("acme", "eve").Role("sales").Obj()), "", ""},
+		{"deletes before the Tenant are not judged", Snap(w, Delete("Tenant", "", "acme")), onDelete(acmeRole(w, "sales")), "", ""},
+
 		// 4: one tree under ceo
 		{"a reportsTo that closes a cycle", w, onUpdate(acmeRole(w, "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
 		{"a reportsTo that moves a branch", w, onUpdate(acmeRole(w, "sales-jr"), jrUnderCEO), "", ""},
