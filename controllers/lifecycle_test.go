@@ -237,6 +237,24 @@ func TestLifecycle(t *testing.T) {
 			t.Error("an object in a namespace no Tenant claims was granted an EffectivePermission")
 		}
 	})
+
+	// Refused at admission (not installed in this suite); if it slips in,
+	// the second Tenant's own status says why it computes nothing.
+	t.Run("a second Tenant claiming a namespace says so", func(t *testing.T) {
+		second := &accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "zz-acme"}, Spec: accessv1.TenantSpec{Namespace: "acme"}}
+		if err := k8s.Create(ctx, second); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(ctx, second) })
+		testenv.Eventually(t, 10*time.Second, "DuplicateTenantNamespace on zz-acme", func() (bool, string) {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(second), second); err != nil {
+				t.Fatal(err)
+			}
+			c := meta.FindStatusCondition(second.Status.Conditions, accessv1.ConditionReady)
+			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == accessv1.ReasonDuplicateTenant && second.Status.Members == nil,
+				"conditions: " + condString(second.Status.Conditions)
+		})
+	})
 }
 
 // getEP reads an EffectivePermission of the acme tenant.

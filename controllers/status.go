@@ -2,7 +2,9 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,16 +114,43 @@ func partnerAccessStatus(pa *accessv1.PartnerAccess, res *engine.Result) accessv
 	return st
 }
 
-func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result) accessv1.VisibilityPolicyStatus {
+// maxModeChanges is how many mode switches a VisibilityPolicy's status
+// keeps (the CRD's MaxItems); the oldest go first.
+const maxModeChanges = 32
+
+func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result, now time.Time) accessv1.VisibilityPolicyStatus {
 	st := *p.Status.DeepCopy()
 	st.ObservedGeneration = p.Generation
 	mode := p.ModeOrDefault()
 	if st.Mode != "" && st.Mode != mode {
-		st.ModeChanges = append(st.ModeChanges, accessv1.ModeChange{From: st.Mode, To: mode, Generation: p.Generation, Conversions: conversions(st.Mode, mode)})
+		st.ModeChanges = append(st.ModeChanges, accessv1.ModeChange{From: st.Mode, To: mode, Generation: p.Generation,
+			ObservedAt: &metav1.Time{Time: now.UTC().Truncate(time.Second)}, Conversions: conversions(lastVisibilityMode(st), mode)})
+		if n := len(st.ModeChanges); n > maxModeChanges {
+			st.ModeChanges = slices.Clone(st.ModeChanges[n-maxModeChanges:])
+		}
 	}
 	st.Mode = mode
 	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: "VisibilityPolicy", Namespace: p.Namespace, Name: p.Name}), "the policy is in force")
 	return st
+}
+
+// lastVisibilityMode is the last mode whose records carry a visibility
+// (PermissionGroup or Department) in force before a switch from st.Mode:
+// the stored values were written under it, even when a RoleHierarchy spell
+// came in between.
+func lastVisibilityMode(st accessv1.VisibilityPolicyStatus) accessv1.VisibilityMode {
+	uses := func(m accessv1.VisibilityMode) bool {
+		return m == accessv1.ModePermissionGroup || m == accessv1.ModeDepartment
+	}
+	if uses(st.Mode) {
+		return st.Mode
+	}
+	for i := len(st.ModeChanges) - 1; i >= 0; i-- {
+		if c := st.ModeChanges[i]; uses(c.From) {
+			return c.From
+		}
+	}
+	return st.Mode
 }
 
 // conversions is Hot Profile's table of how stored record visibilities read

@@ -97,23 +97,45 @@ func TestModeChanges(t *testing.T) {
 		Spec: accessv1.VisibilityPolicySpec{Mode: accessv1.ModeDepartment}}
 	p.Status.Mode = accessv1.ModePermissionGroup
 	res := engine.Compute(&engine.Snapshot{}, time.Now())
-	st := visibilityPolicyStatus(p, res)
-	want := []accessv1.ModeChange{{From: accessv1.ModePermissionGroup, To: accessv1.ModeDepartment, Generation: 2, Conversions: []accessv1.VisibilityConversion{
+	at := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	st := visibilityPolicyStatus(p, res, at)
+	want := []accessv1.ModeChange{{From: accessv1.ModePermissionGroup, To: accessv1.ModeDepartment, Generation: 2, ObservedAt: &metav1.Time{Time: at}, Conversions: []accessv1.VisibilityConversion{
 		{From: "Public", To: "Public"}, {From: "Group", To: "Public"}, {From: "OwnerAndGroups", To: "Public"}, {From: "Private", To: "Private"}}}}
 	if diff := cmp.Diff(want, st.ModeChanges); diff != "" {
 		t.Errorf("PermissionGroup → Department (-want +got):\n%s", diff)
 	}
 	p.Status = st
-	if again := visibilityPolicyStatus(p, res); len(again.ModeChanges) != 1 {
+	if again := visibilityPolicyStatus(p, res, at); len(again.ModeChanges) != 1 {
 		t.Errorf("an unchanged mode recorded another change: %+v", again.ModeChanges)
 	}
 	p.Spec.Mode, p.Generation = accessv1.ModePermissionGroup, 3
-	back := visibilityPolicyStatus(p, res)
+	back := visibilityPolicyStatus(p, res, at)
 	if diff := cmp.Diff([]accessv1.VisibilityConversion{{From: "Public", To: "Group"}, {From: "Private", To: "Private"}}, back.ModeChanges[1].Conversions); diff != "" {
 		t.Errorf("Department → PermissionGroup (-want +got):\n%s", diff)
 	}
+	// Department → RoleHierarchy → PermissionGroup: the stored values were
+	// written in Department mode, so that table applies.
+	p.Status = back
+	p.Spec.Mode, p.Generation = accessv1.ModeRoleHierarchy, 4
+	p.Status = visibilityPolicyStatus(p, res, at)
+	if c := p.Status.ModeChanges[2]; c.From != accessv1.ModePermissionGroup || c.To != accessv1.ModeRoleHierarchy || len(c.Conversions) != 0 {
+		t.Errorf("PermissionGroup → RoleHierarchy: %+v, want no conversions (RoleHierarchy reads no visibility)", c)
+	}
+	p.Spec.Mode, p.Generation = accessv1.ModeDepartment, 5
+	p.Status = visibilityPolicyStatus(p, res, at)
+	if diff := cmp.Diff(want[0].Conversions, p.Status.ModeChanges[3].Conversions); diff != "" {
+		t.Errorf("PermissionGroup → RoleHierarchy → Department converts as PermissionGroup → Department (-want +got):\n%s", diff)
+	}
+	// The history keeps the newest switches.
+	for g := int64(6); g < 6+2*maxModeChanges; g++ {
+		p.Spec.Mode, p.Generation = []accessv1.VisibilityMode{accessv1.ModePermissionGroup, accessv1.ModeDepartment}[g%2], g
+		p.Status = visibilityPolicyStatus(p, res, at)
+	}
+	if n, last := len(p.Status.ModeChanges), p.Status.ModeChanges[len(p.Status.ModeChanges)-1]; n != maxModeChanges || last.Generation != 5+2*maxModeChanges {
+		t.Errorf("after many switches: %d kept, the last of generation %d; want %d and %d", n, last.Generation, maxModeChanges, 5+2*maxModeChanges)
+	}
 	first := &accessv1.VisibilityPolicy{Spec: accessv1.VisibilityPolicySpec{Mode: accessv1.ModeDepartment}}
-	if st := visibilityPolicyStatus(first, res); len(st.ModeChanges) != 0 || st.Mode != accessv1.ModeDepartment {
+	if st := visibilityPolicyStatus(first, res, at); len(st.ModeChanges) != 0 || st.Mode != accessv1.ModeDepartment {
 		t.Errorf("a new policy recorded a change: %+v", st)
 	}
 }

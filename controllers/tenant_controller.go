@@ -140,7 +140,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if len(writes) > 0 {
 		log.V(1).Info("Wrote EffectivePermissions", "writes", len(writes), "desired", len(desired))
 	}
-	if err := r.writeStatuses(ctx, ns, res); err != nil {
+	if err := r.writeStatuses(ctx, ns, res, now); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: nextExpiry(snap, ns, now)}, nil
@@ -187,17 +187,21 @@ func nextExpiry(snap *engine.Snapshot, ns string, now time.Time) time.Duration {
 // writeStatuses patches the status of each object of the namespace whose
 // computed status differs from the stored one; an unchanged result writes
 // nothing.
-func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result) error {
+func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result, now time.Time) error {
 	in := client.InNamespace(ns)
 	var jobs []func() error
-	if name, ok := res.TenantOfNamespace(ns); ok {
-		var t accessv1.Tenant
-		if err := r.Get(ctx, types.NamespacedName{Name: name}, &t); err == nil {
-			obj := &t
-			jobs = append(jobs, func() error {
-				return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
-			})
-		}
+	// Every Tenant claiming the namespace: the one that holds it, and any
+	// other that claims it too (refused at admission; if one slips in, its
+	// status says why it computes nothing).
+	var tenants accessv1.TenantList
+	if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: ns}); err != nil {
+		return err
+	}
+	for i := range tenants.Items {
+		obj := &tenants.Items[i]
+		jobs = append(jobs, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
+		})
 	}
 	var members accessv1.MemberList
 	if err := r.List(ctx, &members, in); err != nil {
@@ -246,7 +250,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	for i := range policies.Items {
 		obj := &policies.Items[i]
 		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
+			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res, now) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
 		})
 	}
 	// An EffectivePermission's status travels with its spec; it is written

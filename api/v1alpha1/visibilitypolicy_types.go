@@ -224,8 +224,10 @@ type VisibilityPolicyStatus struct {
 	// +optional
 	Mode VisibilityMode `json:"mode,omitempty"`
 
-	// modeChanges lists each mode switch, oldest first.
+	// modeChanges lists each mode switch, oldest first; the 32 newest are
+	// kept.
 	// +optional
+	// +kubebuilder:validation:MaxItems=32
 	ModeChanges []ModeChange `json:"modeChanges,omitempty"`
 }
 
