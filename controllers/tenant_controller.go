@@ -250,7 +250,10 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	for i := range policies.Items {
 		obj := &policies.Items[i]
 		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.VisibilityPolicy); o.Status = visibilityPolicyStatus(o, res, now) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
+			return r.patch(ctx, obj, func(x client.Object) {
+				o := x.(*accessv1.VisibilityPolicy)
+				o.Status = visibilityPolicyStatus(o, res, now)
+			}, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
 		})
 	}
 	// An EffectivePermission's status travels with its spec; it is written
