@@ -155,6 +155,10 @@ func decodeObject(file, label string, line int, j []byte) (Object, error) {
 	ref := engine.ObjectRef{Kind: kind, Namespace: res.GetNamespace(), Name: res.GetName()}
 	if clusterScoped(kind) {
 		ref.Namespace = ""
+	} else if ref.Namespace == "" {
+		// kubectl would take the context's namespace; offline there is none,
+		// and guessing would put the object in another tenant.
+		return fail("metadata.namespace is required: write the namespace of its tenant")
 	}
 	return Object{Resource: res, Ref: ref, File: file, Line: line}, nil
 }

@@ -121,6 +121,10 @@ func TestDecode(t *testing.T) {
 		in:      head + "kind: Role\nmetadata: {namespace: acme}\n",
 		wantErr: `f.yaml: document 1 (line 1): Role: metadata.name is required`,
 	}, {
+		name:    "missing namespace",
+		in:      head + "kind: Member\nmetadata: {name: x}\nspec: {email: x@acme.example}\n",
+		wantErr: `f.yaml: Member x: metadata.namespace is required: write the namespace of its tenant`,
+	}, {
 		name:    "List with an unknown field",
 		in:      "apiVersion: v1\nkind: List\nitemz: []\n",
 		wantErr: `f.yaml: List document 1 (line 1): unknown field "itemz"`,
