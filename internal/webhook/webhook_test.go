@@ -208,6 +208,21 @@ func TestRefusedRows(t *testing.T) {
 		refused(t, "standard without role", k8s.Create(ctx, MakeMember("acme", "norole").Obj()), "must have a role")
 	})
 
+	t.Run("2 no role for Admin and Developer (CEL)", func(t *testing.T) {
+		refused(t, "admin with a role", k8s.Create(ctx, MakeMember("acme", "adm").Admin().Role("sales").Obj()), "must not have a role")
+		allowed(t, "admin without one", k8s.Create(ctx, MakeMember("acme", "adm").Admin().Obj()))
+	})
+
+	t.Run("12 Department mode needs rules or an explicit default (CEL)", func(t *testing.T) {
+		refused(t, "Department, no rules, no default", k8s.Create(ctx, MakePolicy("initech").Mode(accessv1.ModeDepartment).Obj()),
+			"would open every record to every member")
+		allowed(t, "Department with departmentDefault None", k8s.Create(ctx, MakePolicy("initech").Mode(accessv1.ModeDepartment).DeptDefault(accessv1.AccessNone).Obj()))
+	})
+
+	t.Run("13 one VisibilityPolicy named default (CEL)", func(t *testing.T) {
+		refused(t, "another name", k8s.Create(ctx, MakePolicy("acme").Name("second").Obj()), "must be named default, not second")
+	})
+
 	t.Run("4 one tree", func(t *testing.T) {
 		sales := get(t, MakeRole("acme", "sales").Obj())
 		sales.Spec.ReportsTo = "sales-jr"
