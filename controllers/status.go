@@ -53,14 +53,29 @@ func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Find
 
 // summarize joins findings as "field: message" sentences.
 func summarize(fs []engine.Finding) string {
-	parts := make([]string, 0, len(fs))
-	for _, f := range fs {
-		parts = append(parts, f.Field+": "+f.Message)
+	return joinFindings(fs, "problems", func(f engine.Finding) string { return f.Field + ": " + f.Message })
+}
+
+// maxListed is how many findings a condition message lists; the rest are
+// counted. A condition message holds at most 32768 characters, and an
+// EffectivePermission's status travels with its spec, so a message too long
+// would fail the write of the spec too (a revocation among them).
+const maxListed = 10
+
+// joinFindings writes one finding as it is, several as "N what: a; b; ...",
+// listing the first maxListed and counting the others.
+func joinFindings(fs []engine.Finding, what string, line func(engine.Finding) string) string {
+	if len(fs) == 1 {
+		return line(fs[0])
 	}
-	if len(parts) == 1 {
-		return parts[0]
+	parts := make([]string, 0, min(len(fs), maxListed)+1)
+	for _, f := range fs[:min(len(fs), maxListed)] {
+		parts = append(parts, line(f))
 	}
-	return fmt.Sprintf("%d problems: %s", len(parts), strings.Join(parts, "; "))
+	if len(fs) > maxListed {
+		parts = append(parts, fmt.Sprintf("and %d more", len(fs)-maxListed))
+	}
+	return fmt.Sprintf("%d %s: %s", len(fs), what, strings.Join(parts, "; "))
 }
 
 func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus {
@@ -68,6 +83,7 @@ func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus 
 	st.ObservedGeneration = t.Generation
 	sum, ok := res.Tenant(t.Name)
 	fs := res.FindingsFor(engine.ObjectRef{Kind: "Tenant", Name: t.Name})
+	st.Members, st.ActiveSuperAdmins, st.Roles, st.PartnerAccess, st.Clients = nil, nil, nil, nil, nil // a Tenant that computes nothing counts nothing
 	if ok {
 		st.Members, st.ActiveSuperAdmins, st.Roles = ptr.To(sum.Members), ptr.To(sum.ActiveSuperAdmins), ptr.To(sum.Roles)
 		st.PartnerAccess, st.Clients = sum.PartnerAccess, sum.Clients
@@ -87,8 +103,15 @@ func memberStatus(m *accessv1.Member, res *engine.Result) accessv1.MemberStatus 
 func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 	st := *r.Status.DeepCopy()
 	st.ObservedGeneration = r.Generation
-	sum := res.Role(r.Namespace, r.Name)
-	st.Depth, st.Members, st.SubordinateRoles = ptr.To(sum.Depth), ptr.To(sum.Members), ptr.To(sum.SubordinateRoles)
+	// Counts the engine did not compute (no Tenant claims the namespace;
+	// no depth outside the tree) are absent, not 0 nor left as they were.
+	st.Depth, st.Members, st.SubordinateRoles = nil, nil, nil
+	if sum, ok := res.Role(r.Namespace, r.Name); ok {
+		st.Members, st.SubordinateRoles = ptr.To(sum.Members), ptr.To(sum.SubordinateRoles)
+		if sum.InTree {
+			st.Depth = ptr.To(sum.Depth)
+		}
+	}
 	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Role", Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
 	return st
 }
@@ -189,14 +212,8 @@ func effectivePermissionStatus(old accessv1.EffectivePermissionStatus, generatio
 	degraded := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
 		Message: "nothing was dropped", ObservedGeneration: generation}
 	if len(dropped) > 0 {
-		parts := make([]string, 0, len(dropped))
-		for _, f := range dropped {
-			parts = append(parts, f.String())
-		}
-		degraded.Status, degraded.Reason, degraded.Message = metav1.ConditionTrue, dropped[0].Reason, parts[0]
-		if len(parts) > 1 {
-			degraded.Message = fmt.Sprintf("%d inputs dropped: %s", len(parts), strings.Join(parts, "; "))
-		}
+		degraded.Status, degraded.Reason = metav1.ConditionTrue, dropped[0].Reason
+		degraded.Message = joinFindings(dropped, "inputs dropped", engine.Finding.String)
 	}
 	meta.SetStatusCondition(&st.Conditions, degraded)
 	return st

@@ -1,12 +1,14 @@
 package controllers
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -57,6 +59,8 @@ func TestEffectivePermissionStatus(t *testing.T) {
 			"Member acme/stan: spec.permissionSets[1]: create it"},
 		{"several: the first reason, every input", []engine.Finding{missingSet, badEntry}, metav1.ConditionTrue, accessv1.ReasonPermissionSetNotFound,
 			"2 inputs dropped: Member acme/stan: spec.permissionSets[1]: create it; PartnerAccess acme/agency-x: spec.partnerAdmins[0].email: name an active Employee"},
+		{"many: the first ten, the rest counted", slices.Repeat([]engine.Finding{missingSet}, 300), metav1.ConditionTrue, accessv1.ReasonPermissionSetNotFound,
+			"300 inputs dropped: " + strings.Repeat("Member acme/stan: spec.permissionSets[1]: create it; ", 10) + "and 290 more"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 4, tc.dropped)
@@ -105,8 +109,10 @@ func TestModeChanges(t *testing.T) {
 		t.Errorf("PermissionGroup → Department (-want +got):\n%s", diff)
 	}
 	p.Status = st
-	if again := visibilityPolicyStatus(p, res, at); len(again.ModeChanges) != 1 {
-		t.Errorf("an unchanged mode recorded another change: %+v", again.ModeChanges)
+	// Recomputed later with the mode unchanged, the status is the same:
+	// nothing re-stamped (every resync would write otherwise).
+	if again := visibilityPolicyStatus(p, res, at.Add(time.Hour)); !cmp.Equal(again, st) {
+		t.Errorf("an unchanged mode changed the status:\n%s", cmp.Diff(st, again))
 	}
 	p.Spec.Mode, p.Generation = accessv1.ModePermissionGroup, 3
 	back := visibilityPolicyStatus(p, res, at)
@@ -158,4 +164,31 @@ func find(conds []metav1.Condition, typ string) metav1.Condition {
 		}
 	}
 	return metav1.Condition{}
+}
+
+// Counts the engine did not compute are absent, never 0 nor what they were.
+func TestUncomputedCounts(t *testing.T) {
+	five := ptr.To(int32(5))
+	held := accessv1.TenantStatus{Members: five, ActiveSuperAdmins: five, Roles: five, PartnerAccess: []string{"p"}}
+	winner := accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "a"}, Spec: accessv1.TenantSpec{Namespace: "x"}}
+	loser := accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "b"}, Spec: accessv1.TenantSpec{Namespace: "x"}, Status: held}
+	orphan := accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "x", Name: "orphan"}, Spec: accessv1.RoleSpec{ReportsTo: "ghost"},
+		Status: accessv1.RoleStatus{Depth: five}}
+	elsewhere := accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "unclaimed", Name: "r"}, Status: accessv1.RoleStatus{Depth: five, Members: five}}
+	res := engine.Compute(&engine.Snapshot{Tenants: []accessv1.Tenant{winner, loser}, Roles: []accessv1.Role{orphan, elsewhere}}, time.Now())
+
+	if st := tenantStatus(&loser, res); st.Members != nil || st.ActiveSuperAdmins != nil || st.Roles != nil || st.PartnerAccess != nil {
+		t.Errorf("a Tenant that lost its namespace kept counts: %+v", st)
+	} else if r := find(st.Conditions, accessv1.ConditionReady); r.Reason != accessv1.ReasonDuplicateTenant {
+		t.Errorf("its Ready = %+v, want %s", r, accessv1.ReasonDuplicateTenant)
+	}
+	if st := roleStatus(&orphan, res); st.Depth != nil || st.Members == nil || *st.Members != 0 {
+		t.Errorf("a role outside the tree: depth %v members %v; want no depth and 0 members", st.Depth, st.Members)
+	}
+	if st := roleStatus(&elsewhere, res); st.Depth != nil || st.Members != nil || st.SubordinateRoles != nil {
+		t.Errorf("a role no Tenant claims kept counts: %+v", st)
+	}
+	if st := roleStatus(&orphan, res); !cmp.Equal(roleStatus(&accessv1.Role{ObjectMeta: orphan.ObjectMeta, Spec: orphan.Spec, Status: st}, res), st) {
+		t.Error("a recomputed role status changed")
+	}
 }

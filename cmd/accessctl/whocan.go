@@ -36,7 +36,7 @@ func newWhoCanCmd() *cobra.Command {
 the partner people working in it — and lists those who are allowed, each with
 the path that allows it (--explain: the whole path check --explain prints).
 The record is described as for check. It exits 0 when someone may, 1 when
-nobody may, 2 on a usage or input error (an unknown tenant among them).`,
+nobody may (in an unknown tenant too, with a note), 2 on a usage or input error.`,
 		Example: `  # Who may edit a deal Jim owns?
   accessctl who-can -f testdata/scenarios/role-hierarchy --tenant northwind \
     --action edit --type deals --owner jim@northwind.example

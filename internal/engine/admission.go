@@ -105,9 +105,11 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 
 	before := current.without(target)
 	after := current.without(target)
+	stoodIn := false
 	if t := standIn(current, target); t != nil && ch.Operation != Delete {
 		before.Add(t)
 		after.Add(t.DeepCopy())
+		stoodIn = true
 	}
 	if ch.Old != nil && !isBuiltIn(target) { // the engine has its own built-ins
 		before.Add(ch.Old)
@@ -146,7 +148,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	// Only a tenant going away lifts these: the garbage collector deleting a
 	// Member or Role whose owner someone set and deleted is held to them too
 	// (otherwise an ownerReference would be a way round them).
-	if !ch.TenantGone {
+	if !ch.TenantGone && !stoodIn { // a stand-in is no living tenant to keep a SuperAdmin for
 		out = append(out, lastSuperAdmin(ch, target, rb, ra)...)
 		if ch.Operation == Delete && target.Kind == "Role" {
 			out = append(out, roleInUse(target, ra, had)...)
@@ -193,11 +195,13 @@ func refuses(ch Change, target ObjectRef, f Finding, pending bool) bool {
 	switch {
 	case f.Object == target:
 		return !pending
-	case f.Reason == accessv1.ReasonDelegationExceeded:
-		// A staff delegation that now exceeds its admin only narrows: the
-		// intersection is granted and the Member says Degraded. Refusing it
-		// would block a client's revocation (narrowing billingAccess,
-		// removing an admin) on objects the client cannot edit.
+	case f.Reason == accessv1.ReasonDelegationExceeded && f.Object.Namespace != target.Namespace:
+		// A client's change (narrowing its admin's billingAccess, removing
+		// the admin) that makes a partner's staff delegation exceed only
+		// narrows: the intersection is granted and the Member says
+		// Degraded. Refusing it would hold a revocation up on objects the
+		// client cannot edit. The partner's own changes (a template
+		// widened) are still refused.
 		return false
 	case ch.Operation != Create:
 		return true

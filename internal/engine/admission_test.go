@@ -132,6 +132,10 @@ func TestAdmit(t *testing.T) {
 		{"a role cycle before the Tenant", Snap(w, Delete("Tenant", "", "acme")), onUpdate(acmeRole(w, "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
 		{"a valid member before the Tenant", Snap(w, Delete("Tenant", "", "acme")), onCreate(MakeMember("acme", "eve").Role("sales").Obj()), "", ""},
 		{"deletes before the Tenant are not judged", Snap(w, Delete("Tenant", "", "acme")), onDelete(acmeRole(w, "sales")), "", ""},
+		{"the last SuperAdmin may be deactivated before the Tenant exists", Snap(w, Delete("Tenant", "", "acme")),
+			onUpdate(acmeMember(w, "carol"), MakeMember("acme", "carol").SuperAdmin().Inactive().Obj()), "", ""},
+		{"a namespace whose name a Tenant of another namespace holds is not stood in for", Snap(w, Delete("Tenant", "", "acme"), MakeTenant("acme").Namespace("elsewhere")),
+			onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()), "", ""},
 
 		// 4: one tree under ceo
 		{"a reportsTo that closes a cycle", w, onUpdate(acmeRole(w, "sales"), salesUnderJr), accessv1.ReasonRoleCycle, "cycle"},
@@ -180,6 +184,11 @@ func TestAdmit(t *testing.T) {
 		// 11: never-granted capabilities are stripped and reported on the
 		// template, not a delegation beyond the admin.
 		{"a staff template holding a never-granted capability", w, onCreate(finn("danger")), "", ""},
+		// ... but the partner widening a template under a delegation in force
+		// is refused, as delegating it directly would be.
+		{"widen a template under a delegation in force", Snap(w, finn("reports")),
+			onUpdate(MakePermissionSet("agency-y", "reports").Caps("reports.access").Obj(), MakePermissionSet("agency-y", "reports").Caps("reports.access", "billing.access").Obj()),
+			accessv1.ReasonDelegationExceeded, "Member agency-y/finn: spec.clientAccess[0].permissionSets"},
 		{"delegate billing from a billing admin", withBilling, onUpdate(finn("money"), finn("money", "reports")), "", ""},
 
 		// 14: one Tenant per namespace

@@ -5,6 +5,7 @@ package engine_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,7 +32,7 @@ func TestDropped(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		overrides []any
-		ep        string // EffectivePermission name in acme
+		ep        string // EffectivePermission name in acme, or "tenant/name"
 		want      []drop
 	}{
 		{"a member naming a missing PermissionSet",
@@ -63,6 +64,20 @@ func TestDropped(t *testing.T) {
 		{"a migration from a member that does not exist, on the migrating member's own EP",
 			[]any{et.MakePartnerAccess(acme, agency).ApprovedBy(e("carol")).Admin(a("dave")).MigratedAdmin(a("bob"), "ghost", true)}, "bob",
 			[]drop{{"PartnerAccess acme/agency-x", "spec.partnerAdmins[1].migratedFrom", accessv1.ReasonMigrationInvalid}}},
+		{"a migration of someone else, on the EP of the entry's person",
+			[]any{et.MakePartnerAccess(acme, agency).ApprovedBy(e("carol")).Admin(a("dave")).MigratedAdmin(a("bob"), "carol", true)}, "bob",
+			[]drop{{"PartnerAccess acme/agency-x", "spec.partnerAdmins[1].migratedFrom", accessv1.ReasonMigrationInvalid}}},
+		{"staff with an entry for a client that declared the partner but whose access is not active",
+			[]any{frankWith(entry(acme, a("dave"), "campaign-editor"), entry("globex", a("dave"), "deals-viewer")),
+				et.MakeMember("globex", "frank").Email(a("frank")).Role("ceo"),
+				et.MakePartnerAccess("globex", agency).ApprovedBy("nobody@globex.example").Admin(a("dave"))},
+			"globex/frank",
+			[]drop{{"Member agency-x/frank", "spec.clientAccess[1].tenant", accessv1.ReasonNoPartnerAccess}}},
+		{"a partner cannot write into the status of a client that never declared it",
+			[]any{frankWith(entry(acme, a("dave"), "campaign-editor"), entry("globex", a("dave"), "deals-viewer", "ghost")),
+				et.MakeMember("globex", "frank").Email(a("frank")).Role("ceo")},
+			"globex/frank",
+			nil},
 		{"an entry for another client stays with that client: nothing dropped here",
 			[]any{frankWith(entry(acme, a("dave"), "campaign-editor"), entry("globex", a("dave"), "deals-viewer"))}, frankInAcme,
 			nil},
@@ -71,14 +86,18 @@ func TestDropped(t *testing.T) {
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ns, name, ok := strings.Cut(tc.ep, "/")
+			if !ok {
+				ns, name = acme, tc.ep
+			}
 			res := et.Compute(partnerWorld(), tc.overrides)
 			if !slices.ContainsFunc(res.EffectivePermissions, func(ep accessv1.EffectivePermission) bool {
-				return ep.Namespace == acme && ep.Name == tc.ep
+				return ep.Namespace == ns && ep.Name == name
 			}) {
-				t.Fatalf("no EffectivePermission acme/%s:\n%s", tc.ep, et.DescribeFindings(res))
+				t.Fatalf("no EffectivePermission %s/%s:\n%s", ns, name, et.DescribeFindings(res))
 			}
-			if diff := cmp.Diff(tc.want, dropsOf(res.Dropped(acme, tc.ep))); diff != "" {
-				t.Errorf("Dropped(acme, %s) (-want +got):\n%s\nall findings:\n%s", tc.ep, diff, et.DescribeFindings(res))
+			if diff := cmp.Diff(tc.want, dropsOf(res.Dropped(ns, name))); diff != "" {
+				t.Errorf("Dropped(%s, %s) (-want +got):\n%s\nall findings:\n%s", ns, name, diff, et.DescribeFindings(res))
 			}
 		})
 	}

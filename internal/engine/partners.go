@@ -253,6 +253,15 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	fs := &w.fs
 	ref := refOf("Member", p.ns, s.name())
 	field := fieldIndex("spec.clientAccess", i)
+	// dropHere records the finding added last on the person's
+	// EffectivePermission in the client, only if the client declared this
+	// partner (a PartnerAccess naming it): a partner cannot write into the
+	// status of a client that never let it in (spec principle 6).
+	dropHere := func() {
+		if c := w.byName[ca.Tenant]; c != nil && slices.ContainsFunc(c.pas, func(pa *accessv1.PartnerAccess) bool { return pa.Spec.Partner == p.name }) {
+			w.dropLast(ca.Tenant, s.email)
+		}
+	}
 	// Templates are checked first: a template with never-granted capabilities
 	// is reported whatever else is wrong.
 	var sets []*accessv1.PermissionSet
@@ -261,7 +270,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		if !ok {
 			fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
 				"member %q's client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing: create it in namespace %q or remove it from the entry", s.name(), ca.Tenant, name, p.name, p.ns)
-			w.dropLast(ca.Tenant, s.email)
+			dropHere()
 			continue
 		}
 		sets = append(sets, ps)
@@ -291,7 +300,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
 			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)
-		w.dropLast(ca.Tenant, s.email)
+		dropHere()
 		return
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
@@ -300,7 +309,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
 			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
 			s.name(), ca.Tenant, orNone(ca.GrantedBy), p.name, ca.Tenant)
-		w.dropLast(ca.Tenant, s.email)
+		dropHere()
 		return
 	}
 	ceiling := admin.caps()
@@ -328,7 +337,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 		fs.add(Refused, p.name, ref, field+".permissionSets", accessv1.ReasonDelegationExceeded,
 			"member %q's client access to %q grants %s, which partner admin %s does not hold there; a partner admin delegates only what it holds: remove them from the templates or grant from an admin who holds them",
 			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
-		w.dropLast(ca.Tenant, s.email)
+		dropHere()
 	}
 	for _, ps := range sets {
 		if f := neverReported[ps]; f != nil {

@@ -83,8 +83,20 @@ func (p *policy) build(t *tenant, fs *findings) {
 		}
 		return true
 	}
+	// "*" is not special in rules (semantics.md §6): it names no type. It
+	// is refused, so that nobody who meant "every type" is left without a
+	// word; the rule still applies to the types it names.
+	checkTypes := func(field, what string, types []string) {
+		for j, typ := range types {
+			if typ == accessv1.AllTypes {
+				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
+					"%s names object type \"*\", which in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for", field, what)
+			}
+		}
+	}
 	for i, r := range spec.SharingRules {
 		field := fieldIndex("spec.sharingRules", i)
+		checkTypes(field, "sharing", r.ObjectTypes)
 		okFrom, okTo := checkSubject(field+".from", r.From), checkSubject(field+".to", r.To)
 		if r.Access != accessv1.AccessRead && r.Access != accessv1.AccessReadWrite {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,
@@ -101,6 +113,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 	}
 	for i, r := range spec.DepartmentRules {
 		field := fieldIndex("spec.departmentRules", i)
+		checkTypes(field, "department", r.ObjectTypes)
 		okFrom, okTo := checkSubject(field+".from", r.From), checkSubject(field+".to", r.To)
 		if r.Access.Rank() == 0 && r.Access != accessv1.AccessNone {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,

@@ -19,6 +19,7 @@ type roleNode struct {
 	inCycle  bool
 	children []string
 	depth    int32
+	inTree   bool // reached from ceo through unbroken parents: depth means something
 
 	subordinates []accessv1.RoleEdge // lazily computed, read-only once set
 	subsDone     bool
@@ -98,7 +99,7 @@ func buildRoleTree(t *tenant, roles []*accessv1.Role, fs *findings) *roleTree {
 	var setDepth func(string, int32)
 	setDepth = func(n string, d int32) {
 		node := tr.nodes[n]
-		node.depth = d
+		node.depth, node.inTree = d, true
 		for _, c := range node.children {
 			setDepth(c, d+1)
 		}

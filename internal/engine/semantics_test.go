@@ -1404,3 +1404,19 @@ func TestOneStarEntry(t *testing.T) {
 		}
 	}
 }
+
+// "*" in a rule's objectTypes names no type (§6); it is refused with a word,
+// so that nobody who meant "every type" is left guessing.
+func TestStarInRuleObjectTypesIsRefused(t *testing.T) {
+	policy := et.MakePolicy(acme).
+		Share("everything", types("deals", "*"), et.RoleSubject("ceo"), et.RoleSubject("ceo"), R).
+		DeptRule(types("*"), et.RoleSubject("ceo"), et.RoleSubject("ceo"), R)
+	res := et.Compute(et.MakeTenant(acme), et.MakeMember(acme, "carol").SuperAdmin(), policy)
+	for _, field := range []string{"spec.sharingRules[0].objectTypes[1]", "spec.departmentRules[0].objectTypes[0]"} {
+		k := et.FindingKey{Kind: "VisibilityPolicy", Namespace: acme, Name: "default", Field: field, Reason: accessv1.ReasonInvalidValue, Severity: engine.Refused}
+		f, ok := et.FindFinding(res, k)
+		if !ok || !strings.Contains(f.Message, `which in a`) || !strings.Contains(f.Message, "list the types the rule is for") {
+			t.Errorf("no refusal of %s with a reason and a fix:\n%s", field, et.DescribeFindings(res))
+		}
+	}
+}

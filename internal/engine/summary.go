@@ -20,6 +20,9 @@ type TenantSummary struct {
 
 // RoleSummary is what a Role's status reports.
 type RoleSummary struct {
+	// InTree is false for a role whose chain of parents does not reach ceo
+	// (a missing parent, a cycle): it has no depth.
+	InTree           bool
 	Depth            int32
 	Members          int32
 	SubordinateRoles int32
@@ -66,9 +69,11 @@ func (r *Result) PermissionSetUsers(namespace, name string) int32 {
 	return r.sum.setUsers[refOf("PermissionSet", namespace, name)]
 }
 
-// Role returns a Role's summary (the built-in ceo included).
-func (r *Result) Role(namespace, name string) RoleSummary {
-	return r.sum.roles[refOf("Role", namespace, name)]
+// Role returns a Role's summary (the built-in ceo included), and false when
+// the engine computed none (no Tenant claims the namespace).
+func (r *Result) Role(namespace, name string) (RoleSummary, bool) {
+	s, ok := r.sum.roles[refOf("Role", namespace, name)]
+	return s, ok
 }
 
 // PartnerAccess returns a PartnerAccess's summary.
@@ -171,7 +176,7 @@ func (w *world) summarize(res *Result) {
 		}
 		counts := map[string]int32{}
 		for name, node := range t.roles.nodes {
-			s.roles[refOf("Role", t.ns, name)] = RoleSummary{Depth: node.depth, Members: members[name],
+			s.roles[refOf("Role", t.ns, name)] = RoleSummary{InTree: node.inTree, Depth: node.depth, Members: members[name],
 				SubordinateRoles: t.roles.descendants(name, counts)}
 		}
 		staff := map[string]int32{}

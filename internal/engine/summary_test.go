@@ -49,10 +49,10 @@ func TestSummaries(t *testing.T) {
 		{"tenant without a super admin", must(invalid.Tenant("rolesco")), engine.TenantSummary{Namespace: "rolesco", Members: 2}},
 		{"active PartnerAccess", partners.PartnerAccess("acme", "agency-x"), engine.PartnerAccessSummary{Phase: accessv1.PhaseActive,
 			PartnerAdmins: []string{"bob@agency-x.example", "dave@agency-x.example"}, Staff: 2}},
-		{"role depth, members (the deactivated one counts), subordinates", roles.Role("northwind", "sales-senior"), engine.RoleSummary{Depth: 2, Members: 3, SubordinateRoles: 1}},
-		{"ceo", roles.Role("northwind", "ceo"), engine.RoleSummary{Depth: 0, Members: 1, SubordinateRoles: 3}},
-		{"a role outside the tree counts the roles below it", withOrphan.Role("northwind", "orphan"), engine.RoleSummary{SubordinateRoles: 1}},
-		{"ceo does not count roles outside the tree", withOrphan.Role("northwind", "ceo"), engine.RoleSummary{Depth: 0, Members: 1, SubordinateRoles: 3}},
+		{"role depth, members (the deactivated one counts), subordinates", mustRole(roles.Role("northwind", "sales-senior")), engine.RoleSummary{InTree: true, Depth: 2, Members: 3, SubordinateRoles: 1}},
+		{"ceo", mustRole(roles.Role("northwind", "ceo")), engine.RoleSummary{InTree: true, Depth: 0, Members: 1, SubordinateRoles: 3}},
+		{"a role outside the tree counts the roles below it", mustRole(withOrphan.Role("northwind", "orphan")), engine.RoleSummary{SubordinateRoles: 1}},
+		{"ceo does not count roles outside the tree", mustRole(withOrphan.Role("northwind", "ceo")), engine.RoleSummary{InTree: true, Depth: 0, Members: 1, SubordinateRoles: 3}},
 		{"a member's EP comes from the Member", partners.Sources("acme", "carol"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "carol"}}},
 		{"a partner admin's EP comes from the PartnerAccess", partners.Sources("acme", "agency-x.dave"), []engine.ObjectRef{{Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
 		{"a member who is also a partner admin", partners.Sources("acme", "bob"), []engine.ObjectRef{{Kind: "Member", Namespace: "acme", Name: "bob"}, {Kind: "PartnerAccess", Namespace: "acme", Name: "agency-x"}}},
@@ -78,6 +78,13 @@ func TestSummaries(t *testing.T) {
 	if _, ok := partners.Tenant("nope"); ok {
 		t.Error("an unknown tenant has a summary")
 	}
+}
+
+func mustRole(s engine.RoleSummary, ok bool) engine.RoleSummary {
+	if !ok {
+		panic("no role summary")
+	}
+	return s
 }
 
 func must(s engine.TenantSummary, ok bool) engine.TenantSummary {
