@@ -12,7 +12,6 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -96,11 +95,10 @@ func TestLifecycle(t *testing.T) {
 		key := client.ObjectKey{Namespace: "acme", Name: accessv1.PartnerAdminPermissionSet}
 		testenv.Eventually(t, 10*time.Second, "built-in exists", func() (bool, string) { return k8s.Get(ctx, key, &ps) == nil, "missing" })
 		want := ps.Spec.DeepCopy()
-		ps.Spec.Capabilities = append(ps.Spec.Capabilities, "payments.instruments")
-		ps.Spec.Description = "edited by hand"
-		if err := k8s.Update(ctx, &ps); err != nil {
-			t.Fatal(err)
-		}
+		testenv.Update(t, k8s, &ps, func(ps *accessv1.PermissionSet) {
+			ps.Spec.Capabilities = append(ps.Spec.Capabilities, "payments.instruments")
+			ps.Spec.Description = "edited by hand"
+		})
 		testenv.Eventually(t, 10*time.Second, "revert", func() (bool, string) {
 			if err := k8s.Get(ctx, key, &ps); err != nil {
 				t.Fatal(err)
@@ -139,7 +137,7 @@ func TestLifecycle(t *testing.T) {
 				}},
 		} {
 			before := getEPIn(t, tc.epNS, tc.ep)
-			updateMember(t, tc.ns, tc.member, tc.drop)
+			testenv.Update(t, k8s, &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: tc.ns, Name: tc.member}}, tc.drop)
 			testenv.Eventually(t, 10*time.Second, tc.epNS+"/"+tc.ep+" Degraded", func() (bool, string) {
 				d := degraded(tc.epNS, tc.ep)
 				return d != nil && d.Status == metav1.ConditionTrue && d.Reason == accessv1.ReasonPermissionSetNotFound && strings.Contains(d.Message, tc.why),
@@ -148,7 +146,7 @@ func TestLifecycle(t *testing.T) {
 			if after := getEPIn(t, tc.epNS, tc.ep); !apiequality.Semantic.DeepEqual(before.Spec, after.Spec) {
 				t.Errorf("%s/%s: a name that grants nothing changed the spec", tc.epNS, tc.ep)
 			}
-			updateMember(t, tc.ns, tc.member, tc.restore)
+			testenv.Update(t, k8s, &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: tc.ns, Name: tc.member}}, tc.restore)
 			testenv.Eventually(t, 10*time.Second, tc.epNS+"/"+tc.ep+" no longer Degraded", func() (bool, string) {
 				d := degraded(tc.epNS, tc.ep)
 				return d != nil && d.Status == metav1.ConditionFalse, fmt.Sprintf("Degraded %+v", d)
@@ -168,14 +166,8 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("a deactivated partner employee loses every grant in every client", func(t *testing.T) {
-		var dave accessv1.Member
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "agency-x", Name: "dave"}, &dave); err != nil {
-			t.Fatal(err)
-		}
-		dave.Spec.Active = new(bool)
-		if err := k8s.Update(ctx, &dave); err != nil {
-			t.Fatal(err)
-		}
+		dave := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "agency-x", Name: "dave"}}
+		testenv.Update(t, k8s, dave, func(m *accessv1.Member) { m.Spec.Active = new(bool) })
 		testenv.Eventually(t, 10*time.Second, "dave's and frank's grants gone", func() (bool, string) {
 			// frank's only client access was granted by dave.
 			return !hasEP("acme", "agency-x.dave") && !hasEP("acme", "agency-x.frank"), "still there"
@@ -183,15 +175,9 @@ func TestLifecycle(t *testing.T) {
 	})
 
 	t.Run("an expired PartnerAccess grants nothing within seconds, phase Expired", func(t *testing.T) {
-		var pa accessv1.PartnerAccess
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "acme", Name: "agency-x"}, &pa); err != nil {
-			t.Fatal(err)
-		}
+		pa := accessv1.PartnerAccess{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "agency-x"}}
 		expires := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second)
-		pa.Spec.ExpiresAt = expires.Format(time.RFC3339)
-		if err := k8s.Update(ctx, &pa); err != nil {
-			t.Fatal(err)
-		}
+		testenv.Update(t, k8s, &pa, func(pa *accessv1.PartnerAccess) { pa.Spec.ExpiresAt = expires.Format(time.RFC3339) })
 		testenv.Eventually(t, 15*time.Second, "partner grants gone", func() (bool, string) {
 			bob := getEP(t, "bob") // a Member too: keeps its own grants, loses the partner ones
 			return !hasEP("acme", "agency-x.erin") && bob.Spec.Partner == "", "partner grants still in force"
@@ -288,21 +274,4 @@ func getEPIn(t *testing.T, ns, name string) *accessv1.EffectivePermission {
 		t.Fatal(err)
 	}
 	return &ep
-}
-
-// updateMember changes a Member, retrying on the conflicts the controller's
-// status writes cause.
-func updateMember(t *testing.T, ns, name string, change func(*accessv1.Member)) {
-	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var m accessv1.Member
-		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &m); err != nil {
-			return err
-		}
-		change(&m)
-		return k8s.Update(context.Background(), &m)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -23,7 +23,6 @@ import (
 // exactly the EffectivePermissions whose content changes, nothing in
 // another tenant.
 func TestWritesAreExact(t *testing.T) {
-	ctx := context.Background()
 	// A fixed clock, but not one earlier than the other tests' real time:
 	// a PartnerAccess another test let expire must stay expired here.
 	now := time.Now().UTC().Truncate(time.Second)
@@ -82,14 +81,8 @@ func TestWritesAreExact(t *testing.T) {
 	before := engine.Compute(snapshotOf(a), now)
 	role := pickRoleWithSubordinates(a)
 	newParent := pickOtherTopRole(a, role)
-	var r accessv1.Role
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "writes-a", Name: role}, &r); err != nil {
-		t.Fatal(err)
-	}
-	r.Spec.ReportsTo = newParent
-	if err := k8s.Update(ctx, &r); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "writes-a", Name: role}},
+		func(r *accessv1.Role) { r.Spec.ReportsTo = newParent })
 	for i := range a.Roles {
 		if a.Roles[i].Name == role {
 			a.Roles[i].Spec.ReportsTo = newParent

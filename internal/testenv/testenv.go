@@ -44,6 +44,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -252,6 +253,24 @@ func SameEPs(t testing.TB, c client.Reader, want []accessv1.EffectivePermission,
 	slices.Sort(extra)
 	return false, fmt.Sprintf("have %d EffectivePermissions, want %d; missing %v, differing %v, unexpected %v",
 		len(have), len(want), missing, differ, extra)
+}
+
+// Update reads obj afresh (by its namespace and name), applies change and
+// writes it, again while a concurrent write got there first (a controller's
+// status patch moves resourceVersion, never the spec a test changes).
+func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T)) {
+	t.Helper()
+	ctx := context.Background()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		change(obj)
+		return c.Update(ctx, obj)
+	})
+	if err != nil {
+		t.Fatalf("update %s: %v", client.ObjectKeyFromObject(obj), err)
+	}
 }
 
 // CreateNamespace creates a namespace unless it exists.
