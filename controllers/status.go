@@ -33,28 +33,36 @@ var partial = map[string]bool{
 func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Finding, readyMessage string) {
 	ready := metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionTrue, Reason: accessv1.ReasonReady,
 		Message: readyMessage, ObservedGeneration: generation}
-	degraded := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
-		Message: "nothing was dropped", ObservedGeneration: generation}
+	var dropped []engine.Finding
 	if len(fs) > 0 {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fs[0].Reason, summarize(fs)
-		var dropped []engine.Finding
 		for _, f := range fs {
 			if partial[f.Reason] {
 				dropped = append(dropped, f)
 			}
 		}
-		if len(dropped) > 0 {
-			degraded.Status, degraded.Reason, degraded.Message = metav1.ConditionTrue, dropped[0].Reason, summarize(dropped)
-		}
 	}
 	meta.SetStatusCondition(conds, ready)
-	meta.SetStatusCondition(conds, degraded)
+	meta.SetStatusCondition(conds, degradedCondition(generation, dropped, "problems", fieldLine))
+}
+
+// degradedCondition is Degraded for what was dropped: False when nothing
+// was, else True with the first reason and the findings as line writes
+// them ("N what: ...").
+func degradedCondition(generation int64, dropped []engine.Finding, what string, line func(engine.Finding) string) metav1.Condition {
+	c := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
+		Message: "nothing was dropped", ObservedGeneration: generation}
+	if len(dropped) > 0 {
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, dropped[0].Reason, joinFindings(dropped, what, line)
+	}
+	return c
 }
 
 // summarize joins findings as "field: message" sentences.
-func summarize(fs []engine.Finding) string {
-	return joinFindings(fs, "problems", func(f engine.Finding) string { return f.Field + ": " + f.Message })
-}
+func summarize(fs []engine.Finding) string { return joinFindings(fs, "problems", fieldLine) }
+
+// fieldLine writes a finding about the object itself: "field: message".
+func fieldLine(f engine.Finding) string { return f.Field + ": " + f.Message }
 
 // maxListed is how many findings a condition message lists; the rest are
 // counted. A condition message holds at most 32768 characters, and an
@@ -209,12 +217,6 @@ func effectivePermissionStatus(old accessv1.EffectivePermissionStatus, generatio
 	st.ObservedGeneration = generation
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionTrue,
 		Reason: accessv1.ReasonReady, Message: "computed from the current inputs", ObservedGeneration: generation})
-	degraded := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
-		Message: "nothing was dropped", ObservedGeneration: generation}
-	if len(dropped) > 0 {
-		degraded.Status, degraded.Reason = metav1.ConditionTrue, dropped[0].Reason
-		degraded.Message = joinFindings(dropped, "inputs dropped", engine.Finding.String)
-	}
-	meta.SetStatusCondition(&st.Conditions, degraded)
+	meta.SetStatusCondition(&st.Conditions, degradedCondition(generation, dropped, "inputs dropped", engine.Finding.String))
 	return st
 }
