@@ -30,10 +30,8 @@ type checkOptions struct {
 	output       string
 }
 
-var (
-	emailRE = regexp.MustCompile(accessv1.EmailPattern)
-	typeRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-)
+// typeRE is an object type name: a lowercase DNS label, as the CRDs' pattern.
+var typeRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // recordFlags are the flags that describe a record; they need --action.
 var recordFlags = []string{"type", "owner", "visibility", "groups", "field"}
@@ -112,7 +110,7 @@ func (o *checkOptions) validate(cmd *cobra.Command) error {
 	if o.tenant != "" && o.user == "" {
 		return usagef("--user is required")
 	}
-	if o.user != "" && !emailRE.MatchString(o.user) {
+	if o.user != "" && !engine.ValidEmail(o.user) {
 		return usagef("--user %q: not an e-mail address; write it as name@example.com", o.user)
 	}
 	return o.validateQuestion(cmd)
@@ -149,7 +147,7 @@ func (o *checkOptions) validateQuestion(cmd *cobra.Command) error {
 	if !typeRE.MatchString(o.typ) {
 		return usagef("--type %q: an object type is a lowercase DNS label (e.g. deals, business-cards)", o.typ)
 	}
-	if o.owner != "" && !emailRE.MatchString(o.owner) {
+	if o.owner != "" && !engine.ValidEmail(o.owner) {
 		return usagef("--owner %q: not an e-mail address; write it as name@example.com", o.owner)
 	}
 	if o.visibility != "" && !slices.Contains(visibilities, accessv1.Visibility(o.visibility)) {

@@ -12,6 +12,11 @@ import (
 
 var emailRE = regexp.MustCompile(accessv1.EmailPattern)
 
+// ValidEmail reports whether s is an e-mail address as Members and
+// PartnerAccess entries must write one (accessv1.EmailPattern, the CRDs' CEL
+// rule).
+func ValidEmail(s string) bool { return emailRE.MatchString(s) }
+
 // tenant is everything the engine knows about one tenant.
 type tenant struct {
 	name string
