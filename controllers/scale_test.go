@@ -147,12 +147,7 @@ func writeFloor(t *testing.T, all []fixture.Objects) floorTimes {
 	// Leave nothing for the next manager to reconcile (envtest runs no
 	// namespace controller to clean up after a namespace delete).
 	for _, o := range all {
-		ns := client.InNamespace(o.Tenants[0].Name)
-		for _, obj := range []client.Object{&accessv1.EffectivePermission{}, &accessv1.Member{}, &accessv1.Role{}, &accessv1.PermissionSet{}, &accessv1.PartnerAccess{}, &accessv1.VisibilityPolicy{}} {
-			if err := k8s.DeleteAllOf(ctx, obj, ns); err != nil {
-				t.Error(err)
-			}
-		}
+		emptyNamespace(t, o.Tenants[0].Name)
 		if err := k8s.Delete(ctx, o.Tenants[0].DeepCopy()); err != nil {
 			t.Error(err)
 		}
@@ -242,11 +237,16 @@ func requestCosts(t *testing.T) {
 		t.Logf("SCALE request %s: %d in %.2fs, %.0f/s, %.2fx a ConfigMap create", r.what, n, took.Seconds(), n/took.Seconds(), took.Seconds()/cm.Seconds())
 	}
 	// Leave nothing for the managers of the runs that follow.
-	for _, ns := range []string{"requests-typical", "requests-minimal"} {
-		for _, obj := range []client.Object{&accessv1.EffectivePermission{}, &accessv1.Member{}} {
-			if err := k8s.DeleteAllOf(ctx, obj, client.InNamespace(ns)); err != nil {
-				t.Error(err)
-			}
+	emptyNamespace(t, "requests-typical")
+	emptyNamespace(t, "requests-minimal")
+}
+
+// emptyNamespace deletes every object of our kinds in ns (envtest runs no
+// namespace controller to clean up after a namespace delete).
+func emptyNamespace(t *testing.T, ns string) {
+	for _, obj := range []client.Object{&accessv1.EffectivePermission{}, &accessv1.Member{}, &accessv1.Role{}, &accessv1.PermissionSet{}, &accessv1.PartnerAccess{}, &accessv1.VisibilityPolicy{}} {
+		if err := k8s.DeleteAllOf(context.Background(), obj, client.InNamespace(ns)); err != nil {
+			t.Error(err)
 		}
 	}
 }
