@@ -14,6 +14,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
 // BuiltinsReconciler keeps the built-in ceo Role and partner-admin
@@ -98,7 +99,7 @@ func (r *BuiltinsReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return nil
 		}
 		var tenants accessv1.TenantList
-		if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: o.GetNamespace()}); err != nil {
+		if err := r.List(ctx, &tenants, client.MatchingFields{gather.IndexTenantNamespace: o.GetNamespace()}); err != nil {
 			return nil
 		}
 		var out []reconcile.Request

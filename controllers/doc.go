@@ -2,7 +2,7 @@
 //
 // Two reconcilers, one concern each:
 //   - TenantReconciler: the unit of work is a tenant's namespace. It reads a
-//     snapshot from the cache (gather.go), calls the engine, and writes the
+//     snapshot from the cache (internal/gather), calls the engine, and writes the
 //     difference: EffectivePermissions (write.go) and every status
 //     (status.go). Nothing else decides access.
 //   - BuiltinsReconciler: keeps the built-in ceo Role and partner-admin

@@ -22,6 +22,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
 // TenantReconciler converges one tenant namespace: its EffectivePermissions
@@ -76,7 +77,7 @@ func (r *TenantReconciler) concurrency() int {
 func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
 	ns := req.Name
-	snap, err := Gather(ctx, r.Client, ns)
+	snap, err := gather.Gather(ctx, r.Client, ns)
 	if err != nil {
 		// Fail closed: keep every EffectivePermission as last written, say
 		// so on them, and retry with backoff until the inputs read again.
@@ -194,7 +195,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	// other that claims it too (refused at admission; if one slips in, its
 	// status says why it computes nothing).
 	var tenants accessv1.TenantList
-	if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: ns}); err != nil {
+	if err := r.List(ctx, &tenants, client.MatchingFields{gather.IndexTenantNamespace: ns}); err != nil {
 		return err
 	}
 	for i := range tenants.Items {
@@ -401,7 +402,7 @@ func (r *TenantReconciler) forTenant(ctx context.Context, o client.Object) []rec
 func (r *TenantReconciler) neighbours(ctx context.Context, o client.Object) []reconcile.Request {
 	ns := o.GetNamespace()
 	var tenants accessv1.TenantList
-	if err := r.List(ctx, &tenants, client.MatchingFields{indexTenantNamespace: ns}); err != nil || len(tenants.Items) == 0 {
+	if err := r.List(ctx, &tenants, client.MatchingFields{gather.IndexTenantNamespace: ns}); err != nil || len(tenants.Items) == 0 {
 		return []reconcile.Request{request(ns)}
 	}
 	return r.related(ctx, ns, tenants.Items[0].Name)
@@ -410,7 +411,7 @@ func (r *TenantReconciler) neighbours(ctx context.Context, o client.Object) []re
 func (r *TenantReconciler) related(ctx context.Context, ns, tenant string) []reconcile.Request {
 	out := map[string]bool{ns: true}
 	var clients accessv1.PartnerAccessList
-	if err := r.List(ctx, &clients, client.MatchingFields{indexPartner: tenant}); err == nil {
+	if err := r.List(ctx, &clients, client.MatchingFields{gather.IndexPartner: tenant}); err == nil {
 		for _, pa := range clients.Items {
 			out[pa.Namespace] = true
 		}

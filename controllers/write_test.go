@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
 func ep(name string, caps ...string) accessv1.EffectivePermission {
@@ -80,8 +81,8 @@ func TestInputsUnreadable(t *testing.T) {
 	var writes int
 	c := fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(tenant, &existing).
-		WithIndex(&accessv1.Tenant{}, indexTenantNamespace, func(o client.Object) []string { return []string{o.(*accessv1.Tenant).NamespaceOrDefault()} }).
-		WithIndex(&accessv1.PartnerAccess{}, indexPartner, func(o client.Object) []string { return []string{o.(*accessv1.PartnerAccess).Spec.Partner} }).
+		WithIndex(&accessv1.Tenant{}, gather.IndexTenantNamespace, func(o client.Object) []string { return []string{o.(*accessv1.Tenant).NamespaceOrDefault()} }).
+		WithIndex(&accessv1.PartnerAccess{}, gather.IndexPartner, func(o client.Object) []string { return []string{o.(*accessv1.PartnerAccess).Spec.Partner} }).
 		WithInterceptorFuncs(interceptor.Funcs{
 			List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
 				if _, ok := list.(*accessv1.PartnerAccessList); ok {

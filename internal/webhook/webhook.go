@@ -23,8 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
 // The webhooks: one per kind whose invariants need other objects (the
@@ -56,6 +56,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
 	review := &authenticationv1.SelfSubjectReview{}
 	if err := mgr.GetClient().Create(ctx, review); err != nil {
 		return fmt.Errorf("asking the API server who the controller is (SelfSubjectReview): %w", err)
+	}
+	if err := gather.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
 	a := &admitter{cache: mgr.GetClient(), live: mgr.GetAPIReader(), now: now, controller: review.Status.UserInfo.Username}
 	return register(mgr,
@@ -118,7 +121,7 @@ func (a *admitter) admit(ctx context.Context, op engine.Operation, old, obj clie
 	if obj != nil {
 		also = append(also, obj)
 	}
-	snap, err := controllers.Gather(ctx, a.cache, ns, also...)
+	snap, err := gather.Gather(ctx, a.cache, ns, also...)
 	if err != nil {
 		// Fail closed: what cannot be judged is not admitted.
 		return apierrors.NewServiceUnavailable(fmt.Sprintf("access-controller cannot read the tenant's inputs to judge this request (%v); try again", err))

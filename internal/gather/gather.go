@@ -1,4 +1,4 @@
-package controllers
+package gather
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func Gather(ctx context.Context, c client.Reader, ns string, also ...client.Obje
 		// Clients of this tenant as a partner: PartnerAccess naming it, and
 		// the clients its staff's clientAccess names.
 		var pas accessv1.PartnerAccessList
-		if err := c.List(ctx, &pas, client.MatchingFields{indexPartner: self}); err != nil {
+		if err := c.List(ctx, &pas, client.MatchingFields{IndexPartner: self}); err != nil {
 			return nil, err
 		}
 		for _, pa := range pas.Items {
