@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,6 +29,8 @@ func main() {
 	var leaderElect, webhooks bool
 	var webhookPort int
 	var webhookHost, webhookCertDir string
+	var cleanupUsers, claimNamespace string
+	var claimWait time.Duration
 	var qps float64
 	var burst int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
@@ -39,6 +42,12 @@ func main() {
 	flag.StringVar(&webhookHost, "webhook-host", "", "Address the admission webhooks bind to; empty means every interface.")
 	flag.IntVar(&webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
 	flag.StringVar(&webhookCertDir, "webhook-cert-dir", "", "Directory holding tls.crt and tls.key for the webhooks (default: controller-runtime's, /tmp/k8s-webhook-server/serving-certs).")
+	flag.StringVar(&cleanupUsers, "cleanup-users", strings.Join(admission.DefaultCleanupUsers, ","),
+		"Comma-separated user names of Kubernetes cleaning up (garbage collector, namespace controller): they may delete EffectivePermissions and remove their ownerReferences, and delete what a deleted tenant leaves.")
+	flag.StringVar(&claimNamespace, "claim-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the Leases that serialize each tenant's admission judgements across replicas (default: $POD_NAMESPACE; empty: each tenant's own namespace).")
+	flag.DurationVar(&claimWait, "claim-wait", 3*time.Second,
+		"How long a request waits for its tenant's admission claim before it is refused with a retryable Conflict (keep it under the webhooks' 5 s timeout).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -69,7 +78,10 @@ func main() {
 	}
 	ready := healthz.Ping
 	if webhooks {
-		if err := admission.Setup(context.Background(), mgr, time.Now); err != nil {
+		if err := admission.Setup(context.Background(), mgr, admission.Options{
+			Now: time.Now, CleanupUsers: splitList(cleanupUsers),
+			Claims: admission.ClaimOptions{Namespace: claimNamespace, Identity: os.Getenv("POD_NAME"), Wait: claimWait},
+		}); err != nil {
 			log.Error(err, "Unable to set up the admission webhooks")
 			os.Exit(1)
 		}
@@ -82,4 +94,15 @@ func main() {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	out := []string{}
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

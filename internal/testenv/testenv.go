@@ -127,6 +127,8 @@ type ManagerOptions struct {
 	Now func() time.Time
 	// Webhooks, when set, serves the webhooks where these options point.
 	Webhooks *envtest.WebhookInstallOptions
+	// Claims tune the webhooks' per-tenant claims.
+	Claims webhook.ClaimOptions
 	// Wrap wraps the manager's transport, e.g. to count its requests.
 	Wrap func(http.RoundTripper) http.RoundTripper
 }
@@ -171,7 +173,7 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 		return nil, err
 	}
 	if o.Webhooks != nil {
-		if err := webhook.Setup(ctx, mgr, o.Now); err != nil {
+		if err := webhook.Setup(ctx, mgr, webhook.Options{Now: o.Now, Claims: o.Claims}); err != nil {
 			cancel()
 			return nil, err
 		}

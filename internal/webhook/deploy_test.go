@@ -72,8 +72,8 @@ func TestDeployConfig(t *testing.T) {
 			convert(t, o, &want)
 		}
 	}
-	if len(vwc.Webhooks) != len(want.Webhooks) || len(vwc.Webhooks) != 6 {
-		t.Errorf("config/default has %d webhooks, config/webhook %d; want the 6 of internal/webhook", len(vwc.Webhooks), len(want.Webhooks))
+	if len(vwc.Webhooks) != len(want.Webhooks) || len(vwc.Webhooks) != 7 {
+		t.Errorf("config/default has %d webhooks, config/webhook %d; want the 7 of internal/webhook (six kinds, and the VisibilityPolicy status)", len(vwc.Webhooks), len(want.Webhooks))
 	}
 	if got, wantCA := vwc.Annotations["cert-manager.io/inject-ca-from"], cert.GetNamespace()+"/"+cert.GetName(); got != wantCA {
 		t.Errorf("inject-ca-from = %q, want the Certificate %q", got, wantCA)
