@@ -31,7 +31,9 @@ import (
 // blocks the tenant's changes until the Lease expires (its duration).
 
 // LeaseName is the name of the Lease that holds a tenant's admission claim.
-func LeaseName(tenantNamespace string) string { return "access-controller-admission." + tenantNamespace }
+func LeaseName(tenantNamespace string) string {
+	return "access-controller-admission." + tenantNamespace
+}
 
 // ClaimOptions tune the claims; zero values take the defaults.
 type ClaimOptions struct {

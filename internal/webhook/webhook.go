@@ -46,7 +46,6 @@ import (
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=selfsubjectreviews,verbs=create
 
-
 // DefaultCleanupUsers are the identities of Kubernetes cleaning up: the
 // garbage collector and the namespace controller of kube-controller-manager
 // (with its --use-service-account-credentials, the default of kubeadm and
