@@ -149,7 +149,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	// Member or Role whose owner someone set and deleted is held to them too
 	// (otherwise an ownerReference would be a way round them).
 	if !ch.TenantGone && !stoodIn { // a stand-in is no living tenant to keep a SuperAdmin for
-		out = append(out, lastSuperAdmin(ch, target, rb, ra)...)
+		out = append(out, lastSuperAdmin(current, ch, target, rb, ra)...)
 		if ch.Operation == Delete && target.Kind == "Role" {
 			out = append(out, roleInUse(target, ra, had)...)
 		}
@@ -212,7 +212,7 @@ func refuses(ch Change, target ObjectRef, f Finding, pending bool) bool {
 
 // lastSuperAdmin refuses a request that leaves a tenant that had an active
 // SuperAdmin with none.
-func lastSuperAdmin(ch Change, target ObjectRef, rb, ra *Result) []Finding {
+func lastSuperAdmin(current *Snapshot, ch Change, target ObjectRef, rb, ra *Result) []Finding {
 	m, ok := ch.Old.(*accessv1.Member)
 	if !ok {
 		return nil
@@ -233,9 +233,20 @@ func lastSuperAdmin(ch Change, target ObjectRef, rb, ra *Result) []Finding {
 	case !strings.EqualFold(n.Spec.Email, m.Spec.Email):
 		field = "spec.email"
 	}
+	// SuperAdmins being deleted count no more (semantics.md §6); say so,
+	// since a listing still shows them.
+	var leaving []string
+	for i := range current.Members {
+		o := &current.Members[i]
+		if o.Namespace == m.Namespace && o.Name != m.Name && o.DeletionTimestamp != nil && o.IsActive() && o.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin {
+			leaving = append(leaving, o.Name)
+		}
+	}
+	slices.Sort(leaving)
+	why := superAdminsLeaving(leaving)
 	return []Finding{refusal(target, field, accessv1.ReasonLastSuperAdmin,
-		"cannot %s member %q: %s is the last active SuperAdmin of tenant %q; make another member SuperAdmin first",
-		verb, m.Name, m.Spec.Email, tenant)}
+		"cannot %s member %q: %s is the last active SuperAdmin of tenant %q%s; make another member SuperAdmin first",
+		verb, m.Name, m.Spec.Email, tenant, why)}
 }
 
 func hasNoSuperAdmin(r *Result, tenant string) bool {

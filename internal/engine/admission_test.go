@@ -97,6 +97,13 @@ func TestAdmit(t *testing.T) {
 	plainPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj()
 	withBilling := admitWorld(billingPA, finn("money"))
 	ep := MakeEffectivePermission("acme", "carol").User("carol@acme.example").Obj()
+	carolLeaving := Terminating(carol.DeepCopy())
+	carolReleased := carolLeaving.DeepCopy()
+	carolReleased.Finalizers = nil
+	carolHeld := carol.DeepCopy()
+	carolHeld.Finalizers = []string{"orphan"}
+	paHeld := plainPA.DeepCopy()
+	paHeld.Finalizers = []string{"foregroundDeletion"}
 	migrating := func(world *engine.Snapshot, email, from string) *engine.Snapshot {
 		return Snap(world, MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin(email, from, false))
 	}
@@ -118,6 +125,25 @@ func TestAdmit(t *testing.T) {
 		{"delete the last SuperAdmin with its tenant", w, gone(onDelete(carol)), "", ""},
 		{"delete the tenant itself", w, onDelete(MakeTenant("acme").RoleLimit(3).Obj()), "", ""},
 		{"create a tenant without a SuperAdmin (reported)", Snap(), onCreate(MakeTenant("new").Obj()), "", ""},
+		// §6: a SuperAdmin being deleted is gone already.
+		{"delete a SuperAdmin while the other is being deleted", Snap(two, Terminating(MakeMember("acme", "erin").SuperAdmin())), onDelete(carol), accessv1.ReasonLastSuperAdmin,
+			`cannot delete member "carol": carol@acme.example is the last active SuperAdmin of tenant "acme" (SuperAdmin "erin" is being deleted and no longer counts); make another member SuperAdmin first`},
+		{"deactivate a SuperAdmin while the other is being deleted", Snap(two, Terminating(MakeMember("acme", "erin").SuperAdmin())), onUpdate(carol, deactivated), accessv1.ReasonLastSuperAdmin,
+			`(SuperAdmin "erin" is being deleted and no longer counts)`},
+		{"a delete request of a SuperAdmin already being deleted", Snap(w, carolLeaving), onDelete(carolLeaving), "", ""},
+		{"remove the finalizer of a SuperAdmin being deleted", Snap(w, carolLeaving), onUpdate(carolLeaving, carolReleased), "", ""},
+		{"the garbage collector removes the finalizer of a SuperAdmin being deleted", Snap(w, carolLeaving), by(engine.TheCluster, onUpdate(carolLeaving, carolReleased)), "", ""},
+		{"delete a role whose only member is being deleted", Snap(w, Terminating(MakeMember("acme", "ulla").Role("unused"))), onDelete(acmeRole(w, "unused")), "", ""},
+		{"delete a role with a member (control)", Snap(w, MakeMember("acme", "ulla").Role("unused")), onDelete(acmeRole(w, "unused")), accessv1.ReasonRoleInUse, `member "ulla"`},
+		{"a role whose only child is being deleted", Snap(w, Terminating(MakeRole("acme", "leaf").ReportsTo("unused"))), onDelete(acmeRole(w, "unused")), "", ""},
+		{"a Member joining a role being deleted (reported)", Snap(w, Terminating(MakeRole("acme", "leaving"))), onCreate(MakeMember("acme", "eve").Role("leaving").Obj()), "", ""},
+		{"a duplicate of an e-mail being deleted", Snap(w, carolLeaving), onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()), "", ""},
+		// Finalizers the garbage collector adds and removes on owners
+		// (orphan, foregroundDeletion): metadata-only updates of inputs are
+		// admitted for everyone.
+		{"add a finalizer to the last SuperAdmin", w, onUpdate(carol, carolHeld), "", ""},
+		{"the garbage collector removes the orphan finalizer", w, by(engine.TheCluster, onUpdate(carolHeld, carol)), "", ""},
+		{"the garbage collector adds foregroundDeletion to a PartnerAccess", w, by(engine.TheCluster, onUpdate(plainPA, paHeld)), "", ""},
 
 		// 3: unique e-mails
 		{"a second member with an e-mail in use", w, onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()),

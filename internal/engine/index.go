@@ -2,10 +2,13 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
@@ -97,6 +100,86 @@ type world struct {
 	// clientAccess entries and templates. Keyed by tenant name and
 	// lowercase e-mail; the person's EffectivePermission says Degraded.
 	dropped map[personKey][]Finding
+	// deleting holds the input objects being deleted (semantics.md §6:
+	// they count as gone), so that findings can say why something is
+	// missing; leaving maps the namespace of each Tenant being deleted to
+	// its name.
+	deleting map[ObjectRef]any
+	leaving  map[string]string
+}
+
+// beingDeleted reports whether the input object kind namespace/name is
+// being deleted.
+func (w *world) beingDeleted(kind, namespace, name string) bool {
+	_, ok := w.deleting[refOf(kind, namespace, name)]
+	return ok
+}
+
+// deletingMembers returns the Members of namespace ns being deleted for
+// which keep says true, sorted by name.
+func (w *world) deletingMembers(ns string, keep func(*accessv1.Member) bool) []*accessv1.Member {
+	var out []*accessv1.Member
+	for ref, o := range w.deleting {
+		if m, ok := o.(*accessv1.Member); ok && ref.Namespace == ns && keep(m) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// deletingMember returns a Member of namespace ns with this e-mail that is
+// being deleted, or nil.
+func (w *world) deletingMember(ns, email string) *accessv1.Member {
+	ms := w.deletingMembers(ns, func(m *accessv1.Member) bool { return strings.EqualFold(m.Spec.Email, email) })
+	if len(ms) == 0 {
+		return nil
+	}
+	return ms[0]
+}
+
+// deletingAccess returns the name of a PartnerAccess of namespace ns naming
+// partner that is being deleted (the first by name), or "".
+func (w *world) deletingAccess(ns, partner string) string {
+	name := ""
+	for ref, o := range w.deleting {
+		if pa, ok := o.(*accessv1.PartnerAccess); ok && ref.Namespace == ns && pa.Spec.Partner == partner && (name == "" || pa.Name < name) {
+			name = pa.Name
+		}
+	}
+	return name
+}
+
+// superAdminsLeaving says, for a message, that the SuperAdmins named (sorted)
+// are being deleted and count no more; "" for none.
+func superAdminsLeaving(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s %s %s being deleted and no longer %s)", plural(len(names), "SuperAdmin", "SuperAdmins"), quoteList(names),
+		plural(len(names), "is", "are"), plural(len(names), "counts", "count"))
+}
+
+// alive returns pointers to the objects that are not being deleted and
+// records the others in w.deleting: an object whose
+// metadata.deletionTimestamp is set, whatever finalizers hold it, counts as
+// gone from that moment (semantics.md §6: deletion is revocation). This is
+// the one place the engine reads deletionTimestamp, so that render, the
+// controller and admission agree.
+func alive[T any, P interface {
+	*T
+	metav1.Object
+}](w *world, kind string, objs []T) []*T {
+	out := make([]*T, 0, len(objs))
+	for i := range objs {
+		o := P(&objs[i])
+		if o.GetDeletionTimestamp() != nil {
+			w.deleting[refOf(kind, o.GetNamespace(), o.GetName())] = o
+			continue
+		}
+		out = append(out, &objs[i])
+	}
+	return out
 }
 
 // personKey is one person (lowercase e-mail) in one tenant (by name).
@@ -141,10 +224,15 @@ func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRol
 }
 
 func index(s *Snapshot) *world {
-	w := &world{byName: map[string]*tenant{}}
+	w := &world{byName: map[string]*tenant{}, deleting: map[ObjectRef]any{}, leaving: map[string]string{}}
 	byNS := map[string]*tenant{}
 
-	tenants := ptrs(s.Tenants)
+	for _, t := range s.Tenants {
+		if t.DeletionTimestamp != nil {
+			w.leaving[t.NamespaceOrDefault()] = t.Name
+		}
+	}
+	tenants := alive(w, "Tenant", s.Tenants)
 	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int { return cmp.Compare(a.Name, b.Name) })
 	for _, obj := range tenants {
 		ns := obj.NamespaceOrDefault()
@@ -168,6 +256,12 @@ func index(s *Snapshot) *world {
 		if t, ok := byNS[ns]; ok {
 			return t
 		}
+		if leaving, ok := w.leaving[ns]; ok {
+			w.fs.add(Reported, "", refOf(kind, ns, name), "metadata.namespace", accessv1.ReasonNoTenant,
+				"%s %s/%s is in namespace %q, whose Tenant %q is being deleted; it grants nothing (deletion is revocation): delete the object too, or create a Tenant with spec.namespace %q",
+				kind, ns, name, ns, leaving, ns)
+			return nil
+		}
 		w.fs.add(Reported, "", refOf(kind, ns, name), "metadata.namespace", accessv1.ReasonNoTenant,
 			"%s %s/%s is in namespace %q, which no Tenant claims; it grants nothing: create a Tenant with spec.namespace %q or move the object into a tenant's namespace",
 			kind, ns, name, ns, ns)
@@ -175,7 +269,7 @@ func index(s *Snapshot) *world {
 	}
 
 	rolesByTenant := map[*tenant][]*accessv1.Role{}
-	for _, r := range ptrs(s.Roles) {
+	for _, r := range alive(w, "Role", s.Roles) {
 		t := claim("Role", r.Namespace, r.Name)
 		if t == nil {
 			continue
@@ -191,7 +285,7 @@ func index(s *Snapshot) *world {
 		}
 		rolesByTenant[t] = append(rolesByTenant[t], r)
 	}
-	for _, ps := range ptrs(s.PermissionSets) {
+	for _, ps := range alive(w, "PermissionSet", s.PermissionSets) {
 		t := claim("PermissionSet", ps.Namespace, ps.Name)
 		if t == nil {
 			continue
@@ -204,12 +298,12 @@ func index(s *Snapshot) *world {
 		t.sets[ps.Name] = ps
 		checkPermissionSet(t, ps, &w.fs)
 	}
-	for _, pa := range ptrs(s.PartnerAccesses) {
+	for _, pa := range alive(w, "PartnerAccess", s.PartnerAccesses) {
 		if t := claim("PartnerAccess", pa.Namespace, pa.Name); t != nil {
 			t.pas = append(t.pas, pa)
 		}
 	}
-	for _, p := range ptrs(s.VisibilityPolicies) {
+	for _, p := range alive(w, "VisibilityPolicy", s.VisibilityPolicies) {
 		t := claim("VisibilityPolicy", p.Namespace, p.Name)
 		if t == nil {
 			continue
@@ -225,7 +319,7 @@ func index(s *Snapshot) *world {
 		w.fs = append(w.fs, controllerOwned(ep.Namespace, ep.Name))
 	}
 	membersByTenant := map[*tenant][]*accessv1.Member{}
-	for _, m := range ptrs(s.Members) {
+	for _, m := range alive(w, "Member", s.Members) {
 		if t := claim("Member", m.Namespace, m.Name); t != nil {
 			membersByTenant[t] = append(membersByTenant[t], m)
 		}
@@ -272,6 +366,11 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 			case obj.Spec.Role == "":
 			case t.roles.has(obj.Spec.Role):
 				m.role = obj.Spec.Role
+			case w.beingDeleted("Role", t.ns, obj.Spec.Role):
+				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
+					"member %q has role %q, which is being deleted in tenant %q; from now on the member has no role (own records, All and Public paths only): set spec.role to another Role",
+					obj.Name, obj.Spec.Role, t.name)
+				w.dropLast(t.name, m.email)
 			default:
 				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
 					"member %q has role %q, which does not exist in tenant %q; until it does, the member has no role (own records, All and Public paths only): create Role %q or fix spec.role",
@@ -293,7 +392,12 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 				"member %q has employment %q; it must be Employee or Contractor", obj.Name, e)
 		}
 		for i, name := range obj.Spec.PermissionSets {
-			if _, ok := t.sets[name]; !ok {
+			if _, ok := t.sets[name]; !ok && w.beingDeleted("PermissionSet", t.ns, name) {
+				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
+					"member %q names PermissionSet %q, which is being deleted in tenant %q; it grants nothing from now on: remove it from spec.permissionSets",
+					obj.Name, name, t.name)
+				w.dropLast(t.name, m.email)
+			} else if !ok {
 				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
 					"member %q names PermissionSet %q, which does not exist in tenant %q; it grants nothing until it does: create it or remove it from spec.permissionSets",
 					obj.Name, name, t.name)
@@ -326,8 +430,16 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 		}
 	}
 	if supers == 0 {
+		leaving := w.deletingMembers(t.ns, func(m *accessv1.Member) bool {
+			return m.IsActive() && m.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin
+		})
+		names := make([]string, len(leaving))
+		for i, m := range leaving {
+			names[i] = m.Name
+		}
+		why := superAdminsLeaving(names)
 		fs.add(Reported, t.name, refOf("Tenant", "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
-			"tenant %q has no active SuperAdmin; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name)
+			"tenant %q has no active SuperAdmin%s; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name, why)
 	}
 }
 

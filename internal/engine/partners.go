@@ -82,6 +82,10 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 	}
 	p := w.byName[spec.Partner]
 	switch {
+	case p == nil && w.beingDeleted("Tenant", "", spec.Partner):
+		demote(accessv1.PhasePending)
+		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonPartnerNotFound,
+			"PartnerAccess %q names partner %q, whose Tenant is being deleted; nothing is granted from now on (deletion is revocation): delete this PartnerAccess, or name another partner", pa.Name, spec.Partner)
 	case p == nil:
 		demote(accessv1.PhasePending)
 		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonPartnerNotFound,
@@ -92,7 +96,13 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 			"PartnerAccess %q names tenant %q, which is not a partner agency (no spec.partnerProgram); nothing is granted: give Tenant %q a spec.partnerProgram tier or name a partner", pa.Name, spec.Partner, spec.Partner)
 	}
 	approver := c.unique(spec.ApprovedBy)
-	if approver == nil || (approver.accountRole != accessv1.AccountRoleSuperAdmin && !c.memberHolds(approver, capabilityUsersManage)) {
+	switch {
+	case approver == nil && c.single(spec.ApprovedBy) == nil && w.deletingMember(c.ns, spec.ApprovedBy) != nil:
+		demote(accessv1.PhaseInvalid)
+		fs.add(Reported, c.name, ref, "spec.approvedBy", accessv1.ReasonApproverNotAuthorized,
+			"PartnerAccess %q was approved by %s, whose Member %q is being deleted from tenant %q; nothing is granted from now on: have a super admin (or a member with users.manage) approve it and set spec.approvedBy",
+			pa.Name, spec.ApprovedBy, w.deletingMember(c.ns, spec.ApprovedBy).Name, c.name)
+	case approver == nil || (approver.accountRole != accessv1.AccountRoleSuperAdmin && !c.memberHolds(approver, capabilityUsersManage)):
 		demote(accessv1.PhaseInvalid)
 		fs.add(Reported, c.name, ref, "spec.approvedBy", accessv1.ReasonApproverNotAuthorized,
 			"PartnerAccess %q was approved by %s, who is not an active SuperAdmin of tenant %q nor holds users.manage there; nothing is granted: have a super admin (or a member with users.manage) approve it and set spec.approvedBy",
@@ -138,6 +148,15 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 		}
 		c.admins[key] = g
 	}
+}
+
+// deletingAccessIn returns the name of client c's PartnerAccess for partner
+// that is being deleted, when c has no other PartnerAccess for it; "" else.
+func (w *world) deletingAccessIn(c *tenant, partner string) string {
+	if c == nil || slices.ContainsFunc(c.pas, func(pa *accessv1.PartnerAccess) bool { return pa.Spec.Partner == partner }) {
+		return ""
+	}
+	return w.deletingAccess(c.ns, partner)
 }
 
 // partnerAdminEntry validates one partnerAdmins entry (invariants 8 and 9).
@@ -199,6 +218,8 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 	ms := p.byEmail[strings.ToLower(e.Email)]
 	var m *member
 	switch {
+	case len(ms) == 0 && w.deletingMember(p.ns, e.Email) != nil:
+		bad(fmt.Sprintf("is being deleted from partner %q (Member %q)", p.name, w.deletingMember(p.ns, e.Email).Name))
 	case len(ms) == 0:
 		bad(fmt.Sprintf("is not a member of partner %q", p.name))
 	case len(ms) > 1:
@@ -297,6 +318,13 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	c := w.byName[ca.Tenant]
 	if c == nil || !c.activePartners[p.name] {
 		w.reached(p, s, ca.Tenant, "", "no active PartnerAccess for "+p.name+" there")
+		if name := w.deletingAccessIn(c, p.name); name != "" {
+			fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
+				"member %q has client access to %q, but %q's PartnerAccess %q for partner %q is being deleted; it grants nothing from now on (deletion is revocation): ask the client to grant a new one, or remove this entry",
+				s.name(), ca.Tenant, ca.Tenant, name, p.name)
+			dropHere()
+			return
+		}
 		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
 			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)

@@ -437,3 +437,22 @@ func (w *EffectivePermissionWrapper) Caps(names ...string) *EffectivePermissionW
 func (w *EffectivePermissionWrapper) Obj() *accessv1.EffectivePermission {
 	return &w.EffectivePermission
 }
+
+// ---------------------------------------------------------------- metadata
+
+// Terminating marks o (a wrapper or an API object) as being deleted:
+// metadata.deletionTimestamp set a minute before Now, and a finalizer that
+// holds it, as Kubernetes leaves an object whose finalizers have not run.
+func Terminating[T metav1.Object](o T) T {
+	ts := metav1.NewTime(Now.Add(-time.Minute))
+	o.SetDeletionTimestamp(&ts)
+	o.SetFinalizers(append(o.GetFinalizers(), "example.com/hold"))
+	return o
+}
+
+// CreatedAt sets metadata.creationTimestamp of o (a wrapper or an API
+// object).
+func CreatedAt[T metav1.Object](o T, at time.Time) T {
+	o.SetCreationTimestamp(metav1.NewTime(at))
+	return o
+}
