@@ -2,12 +2,14 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -284,12 +286,38 @@ func roleInUse(target ObjectRef, ra *Result, had map[findingKey]bool) []Finding 
 }
 
 // admitEffectivePermission: only the controller writes EffectivePermissions;
-// Kubernetes may delete them (garbage collection, namespace deletion).
+// Kubernetes may delete them (garbage collection, namespace deletion) and
+// tidy their ownership: an orphaning delete of an owner has the garbage
+// collector remove the dependents' ownerReferences, and it adds and removes
+// the orphan and foregroundDeletion finalizers. Such an update changes
+// nothing an application reads.
 func admitEffectivePermission(target ObjectRef, ch Change) []Finding {
-	if ch.By == TheController || (ch.By == TheCluster && ch.Operation == Delete) {
+	switch {
+	case ch.By == TheController:
+		return nil
+	case ch.By == TheCluster && ch.Operation == Delete:
+		return nil
+	case ch.By == TheCluster && ch.Operation == Update && ownershipOnly(ch.Old, ch.New):
 		return nil
 	}
 	return []Finding{controllerOwned(target.Namespace, target.Name)}
+}
+
+// ownershipOnly reports whether an update of an EffectivePermission changes
+// at most metadata.ownerReferences and metadata.finalizers (and what the API
+// server maintains itself, such as resourceVersion and managedFields): its
+// spec, status, labels and annotations stay as they are.
+func ownershipOnly(old, new any) bool {
+	o, ok := old.(*accessv1.EffectivePermission)
+	if !ok {
+		return false
+	}
+	n, ok := new.(*accessv1.EffectivePermission)
+	if !ok {
+		return false
+	}
+	return maps.Equal(o.Labels, n.Labels) && maps.Equal(o.Annotations, n.Annotations) &&
+		equality.Semantic.DeepEqual(o.Spec, n.Spec) && equality.Semantic.DeepEqual(o.Status, n.Status)
 }
 
 func refusal(obj ObjectRef, field, reason, format string, args ...any) Finding {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
@@ -97,11 +99,27 @@ func TestAdmit(t *testing.T) {
 	plainPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj()
 	withBilling := admitWorld(billingPA, finn("money"))
 	ep := MakeEffectivePermission("acme", "carol").User("carol@acme.example").Obj()
+	epOwned := ep.DeepCopy()
+	epOwned.OwnerReferences = []metav1.OwnerReference{{APIVersion: accessv1.GroupVersion.String(), Kind: "Member", Name: "carol", UID: "u-carol"}}
+	epFinalized := ep.DeepCopy()
+	epFinalized.Finalizers = []string{"foregroundDeletion"}
+	epBoth := epOwned.DeepCopy()
+	epBoth.Finalizers = []string{"orphan"}
+	epWidened := ep.DeepCopy()
+	epWidened.Spec.Capabilities = []string{"*"}
+	epLabelled := ep.DeepCopy()
+	epLabelled.Labels = map[string]string{"team": "platform"}
+	epAnnotated := ep.DeepCopy()
+	epAnnotated.Annotations = map[string]string{"note": "x"}
+	epStatus := ep.DeepCopy()
+	epStatus.Status.ObservedGeneration = 7
 	carolLeaving := Terminating(carol.DeepCopy())
 	carolReleased := carolLeaving.DeepCopy()
 	carolReleased.Finalizers = nil
 	carolHeld := carol.DeepCopy()
 	carolHeld.Finalizers = []string{"orphan"}
+	ceoHeld := ceo.DeepCopy()
+	ceoHeld.Finalizers = []string{"orphan"}
 	paHeld := plainPA.DeepCopy()
 	paHeld.Finalizers = []string{"foregroundDeletion"}
 	migrating := func(world *engine.Snapshot, email, from string) *engine.Snapshot {
@@ -144,6 +162,7 @@ func TestAdmit(t *testing.T) {
 		{"add a finalizer to the last SuperAdmin", w, onUpdate(carol, carolHeld), "", ""},
 		{"the garbage collector removes the orphan finalizer", w, by(engine.TheCluster, onUpdate(carolHeld, carol)), "", ""},
 		{"the garbage collector adds foregroundDeletion to a PartnerAccess", w, by(engine.TheCluster, onUpdate(plainPA, paHeld)), "", ""},
+		{"the garbage collector adds a finalizer to ceo", w, by(engine.TheCluster, onUpdate(ceo, ceoHeld)), "", ""},
 
 		// 3: unique e-mails
 		{"a second member with an e-mail in use", w, onCreate(MakeMember("acme", "carol2").Email("carol@acme.example").SuperAdmin().Obj()),
@@ -231,6 +250,20 @@ func TestAdmit(t *testing.T) {
 		{"the garbage collector is held to a Role in use too", w, by(engine.TheCluster, onDelete(acmeRole(w, "sales"))), accessv1.ReasonRoleInUse, `cannot delete role "sales"`},
 		{"the namespace going away lifts both", w, by(engine.TheCluster, gone(onDelete(acmeMember(w, "carol")))), "", ""},
 		{"the garbage collector cannot write one", w, by(engine.TheCluster, onCreate(ep)), accessv1.ReasonControllerOwned, ""},
+		// An orphaning delete of an owner: the garbage collector patches the
+		// dependents to remove their ownerReferences (and handles finalizers).
+		{"the garbage collector removes an owner reference", w, by(engine.TheCluster, onUpdate(epOwned, ep)), "", ""},
+		{"the garbage collector removes a finalizer", w, by(engine.TheCluster, onUpdate(epFinalized, ep)), "", ""},
+		{"the garbage collector adds foregroundDeletion", w, by(engine.TheCluster, onUpdate(ep, epFinalized)), "", ""},
+		{"the garbage collector removes owner references and finalizers at once", w, by(engine.TheCluster, onUpdate(epBoth, ep)), "", ""},
+		{"the garbage collector cannot change the spec", w, by(engine.TheCluster, onUpdate(ep, epWidened)), accessv1.ReasonControllerOwned, "is written only by access-controller"},
+		{"the garbage collector cannot change the spec with an owner reference", w, by(engine.TheCluster, onUpdate(epOwned, epWidened)), accessv1.ReasonControllerOwned, ""},
+		{"the garbage collector cannot change a label", w, by(engine.TheCluster, onUpdate(ep, epLabelled)), accessv1.ReasonControllerOwned, ""},
+		{"the garbage collector cannot change an annotation", w, by(engine.TheCluster, onUpdate(ep, epAnnotated)), accessv1.ReasonControllerOwned, ""},
+		{"the garbage collector cannot change the status", w, by(engine.TheCluster, onUpdate(ep, epStatus)), accessv1.ReasonControllerOwned, ""},
+		{"someone else cannot remove an owner reference", w, onUpdate(epOwned, ep), accessv1.ReasonControllerOwned, ""},
+		{"someone else cannot remove a finalizer", w, onUpdate(epFinalized, ep), accessv1.ReasonControllerOwned, ""},
+		{"the controller changes the spec", w, by(engine.TheController, onUpdate(ep, epWidened)), "", ""},
 
 		// 17: the built-in partner-admin set
 		{"widen partner-admin", w, onUpdate(pas, pasWider), accessv1.ReasonBuiltIn, "PermissionSet partner-admin is built in"},
