@@ -24,6 +24,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,6 +128,9 @@ type ManagerOptions struct {
 	Now func() time.Time
 	// Webhooks, when set, serves the webhooks where these options point.
 	Webhooks *envtest.WebhookInstallOptions
+	// NoControllers leaves the reconcilers out: a replica that only serves
+	// the webhooks.
+	NoControllers bool
 	// Claims tune the webhooks' per-tenant claims.
 	Claims webhook.ClaimOptions
 	// Wrap wraps the manager's transport, e.g. to count its requests.
@@ -161,16 +165,21 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	}
 	if w := o.Webhooks; w != nil {
-		opts.WebhookServer = crwebhook.NewServer(crwebhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir})
+		opts.WebhookServer = crwebhook.NewServer(crwebhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir,
+			// HTTP/1.1 only, as cmd/manager serves: the API server then opens
+			// a connection per concurrent request.
+			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}})
 	}
 	mgr, err := ctrl.NewManager(mcfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, o.Now); err != nil {
-		cancel()
-		return nil, err
+	if !o.NoControllers {
+		if err := controllers.Setup(ctx, mgr, o.Now); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
 	if o.Webhooks != nil {
 		if err := webhook.Setup(ctx, mgr, webhook.Options{Now: o.Now, Claims: o.Claims}); err != nil {
