@@ -24,6 +24,12 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // two equal.
 const EmailPattern = `^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`
 
+// TypeNamePattern is the regular expression an object type name matches: a
+// lowercase DNS label (deals, business-cards), at most 63 characters. The
+// same expression is written into the CRDs' rules and used by the engine; a
+// test keeps them equal.
+const TypeNamePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+
 // Action is an operation a user may perform on records of an object type.
 // +kubebuilder:validation:Enum=view;create;edit;delete;export;viewAll;modifyAll
 type Action string

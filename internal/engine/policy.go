@@ -3,11 +3,19 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
+
+var typeNameRE = regexp.MustCompile(accessv1.TypeNamePattern)
+
+// ValidTypeName reports whether s is an object type name as the API defines
+// one (accessv1.TypeNamePattern, at most 63 characters): deals,
+// business-cards. "*" is none: only a PermissionSet reads it as every type.
+func ValidTypeName(s string) bool { return len(s) <= 63 && typeNameRE.MatchString(s) }
 
 // policy is a tenant's VisibilityPolicy, indexed.
 type policy struct {
@@ -19,6 +27,24 @@ type policy struct {
 	department  []indexedRule
 	deptDefault accessv1.AccessLevel
 	named       []string // every type the policy names, sorted
+
+	// Malformed department rules narrow (semantics.md §6): noDept maps each
+	// type of a rule whose from or to names nothing to the first such rule;
+	// noDeptAll is the first rule whose objectTypes are not all type names
+	// (-1 when none), which takes department access from every type, since
+	// any of them may be the one it meant.
+	noDept    map[string]int
+	noDeptAll int
+}
+
+// noDepartment returns the malformed department rule that takes every
+// department path from typ, if any.
+func (p *policy) noDepartment(typ string) (int, bool) {
+	if p.noDeptAll >= 0 {
+		return p.noDeptAll, true
+	}
+	i, ok := p.noDept[typ]
+	return i, ok && typ != accessv1.AllTypes
 }
 
 // indexedRule is a sharing or department rule with its position.
@@ -43,6 +69,7 @@ func (r *indexedRule) appliesTo(typ string) bool {
 func (p *policy) build(t *tenant, fs *findings) {
 	p.mode, p.hierarchy = accessv1.ModeRoleHierarchy, true
 	p.types = map[string]*accessv1.ObjectTypePolicy{}
+	p.noDept, p.noDeptAll = map[string]int{}, -1
 	if p.obj == nil {
 		return
 	}
@@ -71,10 +98,10 @@ func (p *policy) build(t *tenant, fs *findings) {
 		p.types[ot.Name] = ot
 		named[ot.Name] = true
 	}
-	checkSubject := func(field string, s accessv1.Subject) bool {
+	checkSubject := func(field, until string, s accessv1.Subject) bool {
 		if s.Role == "" && s.User == "" {
 			fs.add(Refused, t.name, ref, field, accessv1.ReasonInvalidValue,
-				"%s must name a role or a user; the rule is ignored until it does", field)
+				"%s names nobody: set its role or user (a rule says whose records are shared with whom); %s", field, until)
 			return false
 		}
 		if s.Role != "" && !t.roles.has(s.Role) {
@@ -85,19 +112,30 @@ func (p *policy) build(t *tenant, fs *findings) {
 	}
 	// "*" is not special in rules (semantics.md §6): it names no type. It
 	// is refused, so that nobody who meant "every type" is left without a
-	// word; the rule still applies to the types it names.
-	checkTypes := func(field, what string, types []string) {
+	// word, as is anything else that is not a type name. A sharing rule
+	// still applies to the types it names (it only adds access); a
+	// department rule may take access away, so it narrows instead (below).
+	checkTypes := func(field, what, until string, types []string) bool {
+		ok := true
 		for j, typ := range types {
-			if typ == accessv1.AllTypes {
+			switch {
+			case typ == accessv1.AllTypes:
+				ok = false
 				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
-					"%s names object type \"*\", which in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for", field, what)
+					"%s names object type \"*\", which in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for%s", field, what, until)
+			case !ValidTypeName(typ):
+				ok = false
+				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
+					"%s names object type %q, which is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the type's name%s", field, typ, until)
 			}
 		}
+		return ok
 	}
 	for i, r := range spec.SharingRules {
 		field := fieldIndex("spec.sharingRules", i)
-		checkTypes(field, "sharing", r.ObjectTypes)
-		okFrom, okTo := checkSubject(field+".from", r.From), checkSubject(field+".to", r.To)
+		checkTypes(field, "sharing", "", r.ObjectTypes)
+		until := "until then the rule grants nothing"
+		okFrom, okTo := checkSubject(field+".from", until, r.From), checkSubject(field+".to", until, r.To)
 		if r.Access != accessv1.AccessRead && r.Access != accessv1.AccessReadWrite {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,
 				"sharing rule %q has access %q; it must be Read or ReadWrite; the rule is ignored until fixed", r.Name, r.Access)
@@ -107,31 +145,49 @@ func (p *policy) build(t *tenant, fs *findings) {
 			continue
 		}
 		for _, typ := range r.ObjectTypes {
-			named[typ] = true
+			if ValidTypeName(typ) { // an entry of the EP is for a type
+				named[typ] = true
+			}
 		}
 		p.sharing = append(p.sharing, indexedRule{index: i, name: r.Name, types: r.ObjectTypes, from: r.From, to: r.To, access: r.Access})
 	}
 	for i, r := range spec.DepartmentRules {
 		field := fieldIndex("spec.departmentRules", i)
-		checkTypes(field, "department", r.ObjectTypes)
-		okFrom, okTo := checkSubject(field+".from", r.From), checkSubject(field+".to", r.To)
+		okTypes := checkTypes(field, "department", "; until then no type has department access (None)", r.ObjectTypes)
+		until := "until then the rule's types have no department access (None)"
+		okFrom, okTo := checkSubject(field+".from", until, r.From), checkSubject(field+".to", until, r.To)
 		if r.Access.Rank() == 0 && r.Access != accessv1.AccessNone {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,
 				"department rule %d has access %q; it must be None, Read or ReadWrite; it reads as None until fixed", i, r.Access)
 		}
+		// A malformed rule never widens (semantics.md §6): what it was meant
+		// to restrict cannot be told, so its types get no department
+		// access at all — not the departmentDefault, not the same
+		// department's ReadWrite.
+		if !okTypes && p.noDeptAll < 0 {
+			p.noDeptAll = i
+		}
 		if !okFrom || !okTo {
+			for _, typ := range r.ObjectTypes {
+				if _, seen := p.noDept[typ]; !seen && ValidTypeName(typ) {
+					p.noDept[typ] = i
+					named[typ] = true
+				}
+			}
 			continue
 		}
 		for _, typ := range r.ObjectTypes {
-			named[typ] = true
+			if ValidTypeName(typ) { // an entry of the EP is for a type
+				named[typ] = true
+			}
 		}
 		p.department = append(p.department, indexedRule{index: i, types: r.ObjectTypes, from: r.From, to: r.To, access: accessOrNone(r.Access), hidden: r.HiddenFields})
 	}
 	switch {
 	case spec.DepartmentDefault != nil:
 		p.deptDefault = accessOrNone(*spec.DepartmentDefault)
-	case len(spec.DepartmentRules) > 0:
-		p.deptDefault = accessv1.AccessReadWrite // semantics.md §6: absent while rules exist
+	case len(p.department) > 0:
+		p.deptDefault = accessv1.AccessReadWrite // semantics.md §6: absent while (well-formed) rules exist
 	default:
 		p.deptDefault = accessv1.AccessNone // invariant 12: refused; fail closed if it slips in
 	}
@@ -258,6 +314,12 @@ func (t *tenant) departmentGrants(v viewer, typ string) []accessv1.RecordGrant {
 		return nil // a viewer with no department gets no department access
 	}
 	p := &t.policy
+	if i, ok := p.noDepartment(typ); ok {
+		// The one Department grant of the type, with neither role nor user:
+		// it answers for every owner, and it answers None.
+		return []accessv1.RecordGrant{{Scope: accessv1.ScopeDepartment, Access: accessv1.AccessNone,
+			Via: []string{fmt.Sprintf("departmentRule: %d (malformed: no department access until fixed)", i)}}}
+	}
 	var rules []*indexedRule
 	for i := range p.department {
 		r := &p.department[i]
