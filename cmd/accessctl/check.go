@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -29,9 +28,6 @@ type checkOptions struct {
 	explain      bool
 	output       string
 }
-
-// typeRE is an object type name: a lowercase DNS label, as the CRDs' pattern.
-var typeRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // recordFlags are the flags that describe a record; they need --action.
 var recordFlags = []string{"type", "owner", "visibility", "groups", "field"}
@@ -144,7 +140,7 @@ func (o *checkOptions) validateQuestion(cmd *cobra.Command) error {
 	if o.typ == "" {
 		return usagef("--action needs --type, the record's object type (e.g. deals)")
 	}
-	if !typeRE.MatchString(o.typ) {
+	if !check.ValidType(o.typ) {
 		return usagef("--type %q: an object type is a lowercase DNS label (e.g. deals, business-cards)", o.typ)
 	}
 	if o.owner != "" && !engine.ValidEmail(o.owner) {
@@ -218,11 +214,17 @@ func (o *checkOptions) decideFor(set *manifest.Set, res *engine.Result, ep *acce
 		d = p.Capability(o.capability)
 		return d, d.Reasons
 	}
-	action, rec := accessv1.Action(o.action), o.record()
-	if o.owner != "" {
-		owner := res.RecordOwner(o.tenant, o.owner)
-		rec.OwnerRole, rec.OwnerActive = owner.Role, owner.Active
+	action := accessv1.Action(o.action)
+	if o.owner == "" { // the functional question (semantics.md §6)
+		d = p.Functional(action, o.typ)
+		if o.explain {
+			explanation = p.ExplainFunctional(action, o.typ)
+		}
+		return d, explanation
 	}
+	rec := o.record()
+	owner := res.RecordOwner(o.tenant, o.owner)
+	rec.OwnerRole, rec.OwnerActive = owner.Role, owner.Active
 	d = p.Action(action, rec)
 	if o.explain {
 		explanation = p.Explain(action, rec)
@@ -261,8 +263,8 @@ func (o *checkOptions) print(w io.Writer, d check.Decision, explanation []string
 	return out.err
 }
 
-// record is the record the flags describe; its owner's role and membership
-// are filled from the engine's result.
+// record is the record the flags describe (with --owner); its owner's role
+// and membership are filled from the engine's result.
 func (o *checkOptions) record() check.Record {
 	var groups []string
 	for _, g := range o.groups {

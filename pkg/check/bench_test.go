@@ -59,11 +59,20 @@ func computeWorld(tb testing.TB, users, roles int) *world {
 	return w
 }
 
-// question is one Action call.
+// question is one Action call, or one Functional call about rec.Type.
 type question struct {
-	p      *check.Permissions
-	action accessv1.Action
-	rec    check.Record
+	p          *check.Permissions
+	action     accessv1.Action
+	rec        check.Record
+	functional bool
+}
+
+// ask asks q.
+func (q *question) ask() check.Decision {
+	if q.functional {
+		return q.p.Functional(q.action, q.rec.Type)
+	}
+	return q.p.Action(q.action, q.rec)
 }
 
 // numQuestions is a power of two, so the loop indexes with a mask.
@@ -72,8 +81,8 @@ const numQuestions = 4096
 // questions builds a deterministic mix of questions over real viewers,
 // owners and types: mostly view and edit; a quarter about the viewer's own
 // records, a tenth about records of its subordinates, the rest about anyone's;
-// mostly about types the viewer has an entry for; some functional-only
-// questions, a few records of non-members and of an unknown type.
+// mostly about types the viewer has an entry for; some functional questions,
+// a few records of non-members, with no owner and of an unknown type.
 func questions(w *world) []question {
 	rng := rand.New(rand.NewPCG(1, 2))
 	compiled := make([]*check.Permissions, len(w.eps))
@@ -106,7 +115,9 @@ func questions(w *world) []question {
 			}
 		}
 		switch n := rng.IntN(100); {
-		case n < 5: // functional only
+		case n < 3: // functional
+			q.functional = true
+		case n < 5: // a record with no owner
 		case n < 7: // someone who is not a member
 			q.rec.Owner = fmt.Sprintf("guest%d@elsewhere.example", i)
 		case n < 32:
@@ -139,16 +150,15 @@ func BenchmarkAction(b *testing.B) {
 			}
 			qs := questions(w)
 			allowed := 0
-			for _, q := range qs {
-				if q.p.Action(q.action, q.rec).Allowed {
+			for i := range qs {
+				if qs[i].ask().Allowed {
 					allowed++
 				}
 			}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				q := &qs[i&(numQuestions-1)]
-				sink = q.p.Action(q.action, q.rec)
+				sink = qs[i&(numQuestions-1)].ask()
 				i++
 			}
 			// After the loop: b.Loop's first call resets the timer, which
@@ -231,7 +241,8 @@ func epSizeStats(eps []accessv1.EffectivePermission) epStats {
 
 // TestRealEPs asks the question mix of the benchmarks against EPs the engine
 // computed from a small fixture tenant: no decision allocates, every one
-// says why, and a SuperAdmin may edit any record of any type.
+// says why, a record with no owner is a non-member's, and a SuperAdmin may
+// edit any record of any type.
 func TestRealEPs(t *testing.T) {
 	w := computeWorld(t, 300, 30)
 	if len(w.eps) == 0 {
@@ -240,17 +251,33 @@ func TestRealEPs(t *testing.T) {
 	st := epSizeStats(w.eps)
 	t.Logf("EP sizes: %+v", st)
 	qs := questions(w)
-	for i, q := range qs {
-		if d := q.p.Action(q.action, q.rec); len(d.Reasons) == 0 {
+	for i := range qs {
+		if d := qs[i].ask(); len(d.Reasons) == 0 {
 			t.Fatalf("question %d: no reasons: %+v", i, d)
 		}
 	}
 	if n := testing.AllocsPerRun(10, func() {
-		for _, q := range qs {
-			sink = q.p.Action(q.action, q.rec)
+		for i := range qs {
+			sink = qs[i].ask()
 		}
 	}); n != 0 {
 		t.Errorf("Action over real EPs allocates %v times per %d questions", n, len(qs))
+	}
+	// A record with no owner gets exactly what a non-member's record gets,
+	// from every EP the engine writes, and never more than the functional
+	// question allows.
+	for i := range qs {
+		q := &qs[i]
+		noOwner := check.Record{Type: q.rec.Type, Visibility: q.rec.Visibility, Field: q.rec.Field}
+		stranger := noOwner
+		stranger.Owner = "stranger@elsewhere.example"
+		d, s, f := q.p.Action(q.action, noOwner), q.p.Action(q.action, stranger), q.p.Functional(q.action, q.rec.Type)
+		if d.Allowed != s.Allowed || d.Access != s.Access {
+			t.Errorf("question %d: %s %s with no owner: %+v; a non-member's: %+v", i, q.action, q.rec.Type, d, s)
+		}
+		if d.Allowed && !f.Allowed {
+			t.Errorf("question %d: %s %s with no owner allowed, functionally denied: %+v", i, q.action, q.rec.Type, f)
+		}
 	}
 	super := w.result.Lookup(w.objs.Tenants[0].Name, "u1@bench.example")
 	if super == nil {
@@ -258,9 +285,10 @@ func TestRealEPs(t *testing.T) {
 	}
 	p := check.Compile(&super.Spec)
 	for _, typ := range fixture.ObjectTypes {
-		rec := check.Record{Type: typ, Owner: "u100@bench.example"}
-		if d := p.Action(accessv1.ActionEdit, rec); !d.Allowed || d.Access != accessv1.AccessReadWrite {
-			t.Errorf("SuperAdmin edit %s: %+v\n%q", typ, d, p.Explain(accessv1.ActionEdit, rec))
+		for _, rec := range []check.Record{{Type: typ, Owner: "u100@bench.example"}, {Type: typ}} {
+			if d := p.Action(accessv1.ActionEdit, rec); !d.Allowed || d.Access != accessv1.AccessReadWrite {
+				t.Errorf("SuperAdmin edit %+v: %+v\n%q", rec, d, p.Explain(accessv1.ActionEdit, rec))
+			}
 		}
 	}
 }

@@ -159,9 +159,11 @@ func TestAction(t *testing.T) {
 		{name: "Entry: a type's own entry replaces the * entry", spec: rh, action: view, rec: Record{Type: "contacts"}, access: none},
 		{name: "Functional: an action not in the entry is denied with access None", spec: rh, action: del, rec: owner("teresa@northwind.example", "sales-senior").typ("quotes"), access: none},
 
-		// Step 3.
-		{name: "Functional only: no owner is allowed with access None", spec: rh, action: edit, rec: Record{Type: "deals"}, allowed: true, access: none, reason: "permissionSet: sales-rep"},
-		{name: "Functional only: no owner, action not held", spec: rh, action: edit, rec: Record{Type: "reports"}, access: none},
+		// Step 3: a record with no owner is a non-member's record (the
+		// functional question is Functional's, TestFunctional).
+		{name: "No owner: a non-member's record, which no grant on deals reaches", spec: rh, action: edit, rec: Record{Type: "deals"}, access: none, reason: "no grant on deals reaches a record with no owner: it is read as a non-member's record"},
+		{name: "No owner: All reaches it", spec: rh, action: edit, rec: Record{Type: "tickets"}, allowed: true, access: rw, reason: "modifyAll: permissionSet: support-lead"},
+		{name: "No owner: action not held", spec: rh, action: edit, rec: Record{Type: "reports"}, access: none},
 
 		// Step 4: no view.
 		{name: "No view: access None even with grants", spec: rh, action: view, rec: owner("teresa@northwind.example", "sales-senior").typ("contacts"), access: none},
@@ -242,7 +244,7 @@ func TestAction(t *testing.T) {
 		{name: "Hidden fields: another path with less access does not unhide them", spec: dep, action: view, rec: owner("fay@acme.example", "finance").field("salary"), access: rw},
 		{name: "Hidden fields: the field is hidden for every action", spec: dep, action: edit, rec: owner("fay@acme.example", "finance").inactive().field("salary"), access: rw},
 		{name: "Hidden fields: only the applying Department grant hides", spec: dep, action: view, rec: owner("erin@acme.example", "marketing").field("email"), allowed: true, access: rw},
-		{name: "Hidden fields: a functional question ignores fields", spec: dep, action: view, rec: Record{Type: "deals", Field: "email"}, allowed: true, access: none},
+		{name: "Hidden fields: a record with no owner gets the department default, which hides nothing", spec: dep, action: view, rec: Record{Type: "deals", Field: "email"}, allowed: true, access: r, reason: "departmentDefault"},
 
 		// Scopes outside their mode are read by their own rule.
 		{name: "Robust: a Department grant in RoleHierarchy mode reads by its own rule", spec: modify(func(s *accessv1.EffectivePermissionSpec) {
@@ -381,7 +383,12 @@ func TestExplain(t *testing.T) {
 			[]string{"Department rule hides field email: Department marketing (Read) via departmentRule: 0"}},
 		{"most specific Department grant", dep, view, owner("mallory@acme.example", "marketing").inactive(),
 			[]string{"Department marketing (Read) via departmentRule: 0: the more specific Department user mallory@acme.example (None) via departmentRule: 2 applies instead"}},
-		{"functional", rh, edit, Record{Type: "deals"}, []string{"functional: edit on deals via permissionSet: sales-rep", "no owner given"}},
+		{"no owner", rh, edit, Record{Type: "deals"}, []string{"functional: edit on deals via permissionSet: sales-rep",
+			"no owner given: the record is read as a non-member's record",
+			"no path gives access to this record; edit needs ReadWrite",
+			"Own (ReadWrite) via owner: the record names no owner, so it is not the user's",
+			"Role sales-senior (ReadWrite) via peers: sales-senior: the record names no owner (a non-member's record)"}},
+		{"not a type name", rh, view, owner("teresa@northwind.example", "sales-senior").typ("Deals"), []string{`type "Deals" is not an object type name`}},
 		{"no functional", rh, del, Record{Type: "quotes"}, []string{"no functional permission: the user may not delete on quotes (actions: create, edit, view)"}},
 	}
 	for _, tc := range tests {
@@ -424,6 +431,9 @@ func TestNoAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = q.p.Action(q.act, q.rec) }); n != 0 {
 			t.Errorf("question %d: Action allocates %v times", i, n)
 		}
+		if n := testing.AllocsPerRun(100, func() { _ = q.p.Functional(q.act, q.rec.Type) }); n != 0 {
+			t.Errorf("question %d: Functional allocates %v times", i, n)
+		}
 	}
 	admin := Compile(&accessv1.EffectivePermissionSpec{Active: true, Capabilities: []string{"*"}, WithheldCapabilities: []string{"billing.access"}})
 	for _, c := range []struct {
@@ -446,6 +456,11 @@ func FuzzAction(f *testing.F) {
 	f.Add(uint8(2), "edit", "deals", "ERIN@acme.example", "marketing", true, "Private", "", "phone")
 	f.Add(uint8(0), "create", "contacts", "", "", false, "", "", "")
 	f.Add(uint8(0), "modifyAll", "tickets", "a", "b", false, "Bogus", ",", "x")
+	f.Add(uint8(0), "edit", "deals", "", "sales-junior", true, "", "", "")
+	f.Add(uint8(1), "view", "deals", "", "east", true, "Group", "", "")
+	f.Add(uint8(2), "edit", "deals", "", "sales", true, "Public", "", "")
+	f.Add(uint8(0), "view", "Deals", "teresa@northwind.example", "sales-senior", true, "", "", "")
+	f.Add(uint8(0), "view", "", "", "", false, "", "", "")
 	compiled := make([]*Permissions, len(fuzzSpecs))
 	for i, s := range fuzzSpecs {
 		compiled[i] = Compile(s)
@@ -466,6 +481,24 @@ func FuzzAction(f *testing.F) {
 		}
 		if d.Access != none && d.Access != r && d.Access != rw {
 			t.Fatalf("access %q is not a level", d.Access)
+		}
+		// A record with no owner never gets more than a record of a
+		// non-member (semantics.md §6), whatever role and membership the
+		// caller claims for it.
+		if rec.Owner == "" {
+			stranger := rec
+			stranger.Owner, stranger.OwnerRole, stranger.OwnerActive = "stranger@elsewhere.example", "", false
+			s := p.Action(a, stranger)
+			if (d.Allowed && !s.Allowed) || d.Access.Rank() > s.Access.Rank() {
+				t.Fatalf("no owner: %+v; a non-member's record: %+v", d, s)
+			}
+		}
+		// A type that is not a lowercase type name matches nothing.
+		if !typeNameRE.MatchString(typ) || len(typ) > 63 {
+			if d.Allowed || d.Access != none {
+				t.Fatalf("type %q is not a type name, got %+v", typ, d)
+			}
+			return
 		}
 		// The entry step 2 finds, by hand.
 		var e *accessv1.ObjectPermission
@@ -495,7 +528,7 @@ func FuzzAction(f *testing.F) {
 		if d.Access.Rank() > maxRank {
 			t.Fatalf("access %s above the entry's highest grant (%d)", d.Access, maxRank)
 		}
-		if d.Allowed && rec.Owner != "" && d.Access.Rank() < actionNeed[actionIndex(a)] {
+		if d.Allowed && d.Access.Rank() < actionNeed[actionIndex(a)] {
 			t.Fatalf("allowed %s with access %s", a, d.Access)
 		}
 	})

@@ -178,6 +178,8 @@ type entry struct {
 	needRW     [numActions][]string // "access Read ..., edit needs ReadWrite"
 	noView     []string
 	noGrant    []string
+	// noGrantNoOwner is noGrant for a record with no owner.
+	noGrantNoOwner []string
 
 	// PermissionGroup visibility of the type.
 	visDefault vis
@@ -334,6 +336,7 @@ func compileEntry(o *accessv1.ObjectPermission) *entry {
 	}
 	e.noView = []string{"no view on " + typ + ": the user sees no record of this type"}
 	e.noGrant = []string{"no grant on " + typ + " gives access to this record"}
+	e.noGrantNoOwner = []string{"no grant on " + typ + " reaches a record with no owner: it is read as a non-member's record"}
 
 	// PermissionGroup visibility: absent means default Group, all four allowed.
 	e.visDefault = visGroup

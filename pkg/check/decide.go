@@ -7,8 +7,9 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
-// Decide compiles spec and answers one action question. Prefer Compile when
-// asking more than one question of the same EffectivePermission.
+// Decide compiles spec and answers one record question, as Action does.
+// Prefer Compile when asking more than one question of the same
+// EffectivePermission.
 func Decide(spec *accessv1.EffectivePermissionSpec, action accessv1.Action, rec Record) Decision {
 	return Compile(spec).Action(action, rec)
 }
@@ -34,32 +35,34 @@ func (p *Permissions) Capability(name string) Decision {
 	return deny(reasonNotHeld)
 }
 
+// Functional decides the functional question: may the user perform action
+// on records of type typ at all (semantics.md §1), for instance to show an
+// "Edit" button or a menu entry? It looks at no record, so its Access is
+// always None; before acting on a record, ask Action about that record. A
+// typ that is not an object type name (see ValidType) is denied. It does not
+// allocate, except to name such a typ in the denial's reason.
+func (p *Permissions) Functional(action accessv1.Action, typ string) Decision {
+	e, ai, denied, ok := p.functional(action, typ)
+	if !ok {
+		return denied
+	}
+	return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: e.functional[ai]}
+}
+
 // Action decides whether the user may perform action on rec, following
-// docs/effectivepermission.md step by step. It does not allocate.
+// docs/effectivepermission.md step by step: the functional permission, then
+// the user's access to that record. It is always a question about a record:
+// one whose Owner is empty is a non-member's record (see Record.Owner). It
+// does not allocate, except to name a type that is not an object type name
+// in the denial's reason.
 func (p *Permissions) Action(action accessv1.Action, rec Record) Decision {
-	// 1. An inactive EP denies everything.
-	switch {
-	case p == nil:
-		return deny(reasonNilPermissions)
-	case !p.active:
-		return deny(p.inactive)
+	// 1-2. The EP is active and holds the functional permission.
+	e, ai, denied, ok := p.functional(action, rec.Type)
+	if !ok {
+		return denied
 	}
-	ai := actionIndex(action)
-	if ai < 0 {
-		return deny(reasonUnknownAction)
-	}
-	// 2. The functional permission.
-	e := p.entryFor(rec.Type)
-	if e == nil {
-		return deny(reasonNoEntry)
-	}
-	if !e.has(ai) {
-		return deny(e.noAction[ai])
-	}
-	// 3. No owner: the functional question only.
-	if rec.Owner == "" {
-		return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: e.functional[ai]}
-	}
+	// 3. A record with no owner is a non-member's record.
+	rec.readOwner()
 	// 4. Record access; without view there is none.
 	if !e.has(actView) {
 		if actionNeed[ai] == 0 {
@@ -80,10 +83,46 @@ func (p *Permissions) Action(action accessv1.Action, rec Record) Decision {
 		return Decision{Allowed: true, Access: access, Reasons: e.functional[ai]}
 	case m.rank >= need:
 		return Decision{Allowed: true, Access: access, Reasons: e.grants[m.best].via}
+	case m.rank == 0 && rec.Owner == "":
+		return Decision{Access: access, Reasons: e.noGrantNoOwner}
 	case m.rank == 0:
 		return Decision{Access: access, Reasons: e.noGrant}
 	default:
 		return Decision{Access: access, Reasons: e.needRW[ai]}
+	}
+}
+
+// functional is steps 1 and 2, shared by Functional and Action: the entry
+// for typ and the index of action when the user holds it there, else the
+// denial (ok false).
+func (p *Permissions) functional(action accessv1.Action, typ string) (e *entry, ai int, denied Decision, ok bool) {
+	switch {
+	case p == nil:
+		return nil, -1, deny(reasonNilPermissions), false
+	case !p.active:
+		return nil, -1, deny(p.inactive), false
+	}
+	if ai = actionIndex(action); ai < 0 {
+		return nil, -1, deny(reasonUnknownAction), false
+	}
+	if !ValidType(typ) {
+		return nil, -1, deny([]string{notATypeName(typ)}), false
+	}
+	if e = p.entryFor(typ); e == nil {
+		return nil, -1, deny(reasonNoEntry), false
+	}
+	if !e.has(ai) {
+		return nil, -1, deny(e.noAction[ai]), false
+	}
+	return e, ai, Decision{}, true
+}
+
+// readOwner reads a record whose Owner is empty as a non-member's record
+// (semantics.md §6): whatever role and membership the caller filled in, it
+// has neither.
+func (rec *Record) readOwner() {
+	if rec.Owner == "" {
+		rec.OwnerRole, rec.OwnerActive = "", false
 	}
 }
 

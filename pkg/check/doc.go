@@ -1,18 +1,36 @@
 // Package check decides one access question from one EffectivePermission:
-// may this user perform this action on this record, or use this capability?
-// It reads nothing but the EffectivePermission and the record, so
-// applications import it and enforce access locally.
+// may this user use this capability, perform this action on records of this
+// type at all, or perform it on this record? It reads nothing but the
+// EffectivePermission and the record, so applications import it and enforce
+// access locally.
 //
 // Compile an EffectivePermission once, then ask many questions:
 //
 //	p := check.Compile(&ep.Spec)
+//
+//	// The functional question: may she edit deals at all (show the button)?
+//	if p.Functional(accessv1.ActionEdit, "deals").Allowed { ... }
+//
+//	// The record question: may she edit this deal? Name its owner, always.
 //	d := p.Action(accessv1.ActionEdit, check.Record{Type: "deals", Owner: "bob@acme.example", OwnerRole: "sales-junior", OwnerActive: true})
 //	if d.Allowed { ... }
 //
-// Compile allocates; Action and Capability do not: every Reasons slice they
-// return is prepared by Compile and shared, so callers must not modify it.
-// Decide compiles and asks in one call; Explain (and ExplainCapability)
-// says in words which path decided a question, or why none applied, for
+//	// May she use a capability?
+//	if p.Capability("reports.access").Allowed { ... }
+//
+// The two questions are kept apart (semantics.md §6). Action is always about
+// a record: a Record whose Owner is empty is a non-member's record, which
+// only All, Public and department-default grants reach, so forgetting the
+// owner denies instead of falling back to the functional answer. Functional
+// looks at no record. Both deny a type that is not an object type name (a
+// lowercase DNS label such as deals, see ValidType): "Deals" does not fall
+// back to the "*" entry.
+//
+// Compile allocates; Action, Functional and Capability do not (except to
+// name a malformed type in a denial): every Reasons slice they return is
+// prepared by Compile and shared, so callers must not modify it. Decide
+// compiles and asks Action in one call; Explain, ExplainFunctional and ExplainCapability
+// say in words which path decided a question, or why none applied, for
 // `accessctl check --explain`.
 //
 // The algorithm is exactly the one of docs/effectivepermission.md. Where that
@@ -38,9 +56,10 @@
 //     first stands; an entry's all field is a summary and is not read (its
 //     All grants are);
 //   - when several grants give the deciding access, Reasons is the via of
-//     the first in the entry's order; create with an owner reports the
-//     record's access but is decided, and explained, by the functional
-//     permission alone; a hidden field's denial reports the record's access;
-//   - without an owner the question is functional only, so a field is not
-//     looked at.
+//     the first in the entry's order; create reports the record's
+//     access but is decided, and explained, by the functional permission
+//     alone; a hidden field's denial reports the record's access;
+//   - a Record with no owner is read as a non-member's record: its
+//     OwnerRole and OwnerActive are ignored, and a field is looked at as on
+//     any record.
 package check

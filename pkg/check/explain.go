@@ -13,27 +13,14 @@ import (
 // steps as Action (and always agrees with it) but allocates; it is meant for
 // `accessctl check --explain`, not for enforcement.
 func (p *Permissions) Explain(action accessv1.Action, rec Record) []string {
-	switch {
-	case p == nil:
-		return slices.Clone(reasonNilPermissions)
-	case !p.active:
-		return slices.Clone(p.inactive)
-	}
-	ai := actionIndex(action)
-	if ai < 0 {
-		return []string{fmt.Sprintf("unknown action %q: denied", action)}
-	}
-	e := p.entryFor(rec.Type)
-	if e == nil {
-		return []string{fmt.Sprintf("no functional permission: no entry for type %q and no \"*\" entry", rec.Type)}
+	e, ai, out, ok := p.explainFunctional(action, rec.Type)
+	if !ok {
+		return out
 	}
 	label := entryLabel(e, rec.Type)
-	if !e.has(ai) {
-		return []string{fmt.Sprintf("no functional permission: the user may not %s on %s (actions: %s)", action, label, joinActions(e.rawActions))}
-	}
-	out := []string{fmt.Sprintf("functional: %s on %s via %s", action, label, strings.Join(e.functional[ai], ", "))}
+	rec.readOwner()
 	if rec.Owner == "" {
-		return append(out, "no owner given: the question is functional only (access None)")
+		out = append(out, "no owner given: the record is read as a non-member's record, which only All, Public and department-default grants reach")
 	}
 	if !e.has(actView) {
 		out = append(out, fmt.Sprintf("no view on %s: access None", label))
@@ -82,6 +69,41 @@ func (p *Permissions) Explain(action accessv1.Action, rec Record) []string {
 		out = append(out, p.describe(&e.grants[i])+": "+p.why(e, i, &rec, &m))
 	}
 	return out
+}
+
+// ExplainFunctional is Explain for Functional(action, typ).
+func (p *Permissions) ExplainFunctional(action accessv1.Action, typ string) []string {
+	_, _, out, ok := p.explainFunctional(action, typ)
+	if ok {
+		out = append(out, "functional question: no record is looked at (access None)")
+	}
+	return out
+}
+
+// explainFunctional explains steps 1 and 2, as Permissions.functional
+// decides them: ok with the entry, the action's index and the line naming
+// the functional permission, else the lines of the denial.
+func (p *Permissions) explainFunctional(action accessv1.Action, typ string) (e *entry, ai int, out []string, ok bool) {
+	switch {
+	case p == nil:
+		return nil, -1, slices.Clone(reasonNilPermissions), false
+	case !p.active:
+		return nil, -1, slices.Clone(p.inactive), false
+	}
+	if ai = actionIndex(action); ai < 0 {
+		return nil, -1, []string{fmt.Sprintf("unknown action %q: denied", action)}, false
+	}
+	if !ValidType(typ) {
+		return nil, -1, []string{notATypeName(typ)}, false
+	}
+	if e = p.entryFor(typ); e == nil {
+		return nil, -1, []string{fmt.Sprintf("no functional permission: no entry for type %q and no \"*\" entry", typ)}, false
+	}
+	label := entryLabel(e, typ)
+	if !e.has(ai) {
+		return nil, -1, []string{fmt.Sprintf("no functional permission: the user may not %s on %s (actions: %s)", action, label, joinActions(e.rawActions))}, false
+	}
+	return e, ai, []string{fmt.Sprintf("functional: %s on %s via %s", action, label, strings.Join(e.functional[ai], ", "))}, true
 }
 
 // ExplainCapability is Explain for Capability(name).
@@ -175,10 +197,10 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 		}
 		return "applies"
 	}
-	notActive := fmt.Sprintf("the owner %s is not an active member", rec.Owner)
+	notActive := notMember(rec)
 	switch g.scope {
 	case scopeOwn:
-		return fmt.Sprintf("record owned by %s, not by the user", rec.Owner)
+		return notOwnedBy(rec, "the user")
 	case scopeRole:
 		switch {
 		case !rec.OwnerActive:
@@ -191,7 +213,7 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 		if !rec.OwnerActive {
 			return notActive
 		}
-		return fmt.Sprintf("record owned by %s, not by %s", rec.Owner, g.user)
+		return notOwnedBy(rec, g.user)
 	case scopeHierarchy:
 		switch {
 		case !rec.OwnerActive:
@@ -212,7 +234,7 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 		case departmentPrivate(rec.Visibility):
 			return fmt.Sprintf("the record's visibility %q is not a known value and reads as Private", rec.Visibility)
 		case g.user != "" && !strings.EqualFold(rec.Owner, g.user):
-			return fmt.Sprintf("record owned by %s, not by %s", rec.Owner, g.user)
+			return notOwnedBy(rec, g.user)
 		case g.user != "" && g.role != "" && g.role != rec.OwnerRole:
 			return fmt.Sprintf("owner's department is %s, not %s", orNone(rec.OwnerRole), g.role)
 		case g.user == "" && g.role != "" && g.role != rec.OwnerRole:
@@ -234,7 +256,7 @@ func (p *Permissions) visibilityWhy(ev vis, rec *Record) string {
 	case visGroup, visOwnerAndGroups:
 		switch {
 		case !rec.OwnerActive:
-			return fmt.Sprintf("the owner %s is not an active member", rec.Owner)
+			return notMember(rec)
 		case p.ownerInGroup(rec):
 			return "the owner's role is the user's role " + p.role
 		case ev == visOwnerAndGroups && p.role != "" && slices.Contains(rec.Groups, p.role):
@@ -245,6 +267,23 @@ func (p *Permissions) visibilityWhy(ev vis, rec *Record) string {
 		return fmt.Sprintf("the owner's role %s is not the user's role %s", orNone(rec.OwnerRole), orNone(p.role))
 	}
 	return visName(ev) + " records are reached by no Visibility grant"
+}
+
+// notMember says why a path that needs the owner to be an active member
+// does not reach the record.
+func notMember(rec *Record) string {
+	if rec.Owner == "" {
+		return "the record names no owner (a non-member's record)"
+	}
+	return fmt.Sprintf("the owner %s is not an active member", rec.Owner)
+}
+
+// notOwnedBy says why a path for records of who does not reach the record.
+func notOwnedBy(rec *Record, who string) string {
+	if rec.Owner == "" {
+		return "the record names no owner, so it is not " + who + "'s"
+	}
+	return fmt.Sprintf("record owned by %s, not by %s", rec.Owner, who)
 }
 
 func (p *Permissions) departmentWhy(g *grant, rec *Record) string {
