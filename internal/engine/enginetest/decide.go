@@ -42,13 +42,18 @@ func Record(res *engine.Result, tenant string, r Rec) check.Record {
 	return rec
 }
 
-// Decide asks whether user may perform action on the record r in tenant.
-// A user with no EffectivePermission there is denied with access None.
+// Decide asks whether user may perform action on the record r in tenant;
+// without an owner, whether user may perform action on r's type at all (the
+// functional question, as `accessctl check` asks it without --owner). A user
+// with no EffectivePermission there is denied with access None.
 func Decide(t testing.TB, res *engine.Result, tenant, user string, action accessv1.Action, r Rec) check.Decision {
 	t.Helper()
 	ep := res.Lookup(tenant, user)
 	if ep == nil {
 		return check.Decision{Allowed: false, Access: accessv1.AccessNone, Reasons: []string{NoEP}}
+	}
+	if r.Owner == "" {
+		return check.Compile(&ep.Spec).Functional(action, r.Type)
 	}
 	return check.Compile(&ep.Spec).Action(action, Record(res, tenant, r))
 }
