@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ var crdFiles = []string{
 }
 
 // TestCELRules evaluates the single-object invariants (invariants.md #2, #3
-// format, #5 ceo, #12, #13, #14) exactly as the API server does: defaults
+// format, #5 ceo, #12, #12a, #13, #14) exactly as the API server does: defaults
 // first, then the CRD's CEL rules. Each refusal must carry the field and the
 // words `accessctl validate` prints for the same finding; each nearest legal
 // object must pass.
@@ -89,9 +90,39 @@ func TestCELRules(t *testing.T) {
 		{name: "#13 a VisibilityPolicy not named default", crd: "visibilitypolicies",
 			obj:       `{metadata: {name: strict, namespace: acme}, spec: {}}`,
 			wantField: "<root>", wantMsg: `a tenant has one VisibilityPolicy and it must be named default, not strict; rename it to default`},
-		{name: "sharing rule naming nobody", crd: "visibilitypolicies",
+		{name: "#12a sharing rule whose from names nobody", crd: "visibilitypolicies",
 			obj:       `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: [deals], from: {}, to: {role: b}, access: Read}]}}`,
-			wantField: "spec.sharingRules[0].from", wantMsg: `from: name a role or a user whose records are shared`},
+			wantField: "spec.sharingRules[0].from", wantMsg: `from names nobody: set from.role or from.user, whose records the rule shares; until then the rule grants nothing`},
+		{name: "#12a sharing rule whose to names nobody (empty strings)", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: [deals], from: {role: a}, to: {role: "", user: ""}, access: Read}]}}`,
+			wantField: "spec.sharingRules[0].to", wantMsg: `to names nobody: set to.role or to.user, who the rule shares the records with`},
+		{name: "#12a sharing rule naming a user on each side", crd: "visibilitypolicies",
+			obj: `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: [deals, business-cards], from: {user: a@acme.example}, to: {user: b@acme.example}, access: Read}]}}`},
+		{name: "#12a department rule whose from names nobody", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentDefault: None, departmentRules: [{objectTypes: [deals], from: {}, to: {role: b}, access: Read}]}}`,
+			wantField: "spec.departmentRules[0].from", wantMsg: `from names nobody: set from.role (the owners' department) or from.user; until then the rule's types have no department access (None)`},
+		{name: "#12a department rule whose to names nobody", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentRules: [{objectTypes: [deals], from: {role: a}, to: {}, access: None}]}}`,
+			wantField: "spec.departmentRules[0].to", wantMsg: `to names nobody: set to.role (the viewers' department) or to.user`},
+		{name: "#12a department rule naming a role and a user", crd: "visibilitypolicies",
+			obj: `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentRules: [{objectTypes: [deals], from: {user: a@acme.example}, to: {role: b, user: b@acme.example}, access: None}]}}`},
+		{name: "#12a department rule objectType not a type name", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentRules: [{objectTypes: [deals, Leads], from: {role: a}, to: {role: b}, access: None}]}}`,
+			wantField: "spec.departmentRules[0].objectTypes[1]", wantMsg: `object type "Leads" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type`},
+		{name: "#12a department rule objectType '*'", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentRules: [{objectTypes: ["*"], from: {role: a}, to: {role: b}, access: None}]}}`,
+			wantField: "spec.departmentRules[0].objectTypes[0]", wantMsg: `"*" in a department rule is no type (only a PermissionSet reads "*" as every type): list the types the rule is for`},
+		{name: "#12a sharing rule objectType '*'", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: [deals, "*"], from: {role: a}, to: {role: b}, access: Read}]}}`,
+			wantField: "spec.sharingRules[0].objectTypes[1]", wantMsg: `"*" in a sharing rule is no type (only a PermissionSet reads "*" as every type): list the types the rule is for`},
+		{name: "#12a sharing rule objectType with a space", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: ["business cards"], from: {role: a}, to: {role: b}, access: Read}]}}`,
+			wantField: "spec.sharingRules[0].objectTypes[0]", wantMsg: `object type "business cards" is not a type name`},
+		{name: "#12a sharing rule objectType ending in a dash", crd: "visibilitypolicies",
+			obj:       `{metadata: {name: default, namespace: acme}, spec: {sharingRules: [{name: r, objectTypes: [deals-], from: {role: a}, to: {role: b}, access: Read}]}}`,
+			wantField: "spec.sharingRules[0].objectTypes[0]", wantMsg: `object type "deals-" is not a type name`},
+		{name: "#12a type names with digits and dashes", crd: "visibilitypolicies",
+			obj: `{metadata: {name: default, namespace: acme}, spec: {mode: Department, departmentRules: [{objectTypes: [business-cards, q4-2026], from: {role: a}, to: {role: b}, access: Read}], sharingRules: [{name: r, objectTypes: ["0day"], from: {role: a}, to: {role: b}, access: Read}]}}`},
 		{name: "#14 a Tenant moving to another namespace", crd: "tenants",
 			old:       `{metadata: {name: acme}, spec: {namespace: acme}}`,
 			obj:       `{metadata: {name: acme}, spec: {namespace: acme-2}}`,
@@ -135,6 +166,33 @@ func TestCELRules(t *testing.T) {
 			}
 			t.Fatalf("want a refusal at %s saying %q, got %v", tc.wantField, tc.wantMsg, errs.ToAggregate())
 		})
+	}
+}
+
+// TestCELTypeNameRuleIsTypeNamePattern: the CEL rule on a rule's
+// objectTypes (written without the full pattern, whose estimated cost the
+// API server would refuse) accepts exactly the names TypeNamePattern does,
+// which the engine uses offline.
+func TestCELTypeNameRuleIsTypeNamePattern(t *testing.T) {
+	ss := structuralOf(t, "access.tenancy.dev_visibilitypolicies.yaml")
+	v := cel.NewValidator(ss, true, celconfig.PerCallLimit)
+	re := regexp.MustCompile(TypeNamePattern)
+	for _, typ := range []string{
+		"deals", "business-cards", "a", "0", "q4-2026", "a-b-c", "a--b", "9lives", strings.Repeat("x", 63),
+		"", "-", "-deals", "deals-", "Deals", "DEALS", "deals ", " deals", "business cards", "business_cards",
+		"deals.v2", "*", "dé", "deals\n", "a-", "-a",
+	} {
+		obj := map[string]any{
+			"apiVersion": "access.tenancy.dev/v1alpha1", "kind": "VisibilityPolicy",
+			"metadata": map[string]any{"name": "default", "namespace": "acme"},
+			"spec": map[string]any{"sharingRules": []any{map[string]any{
+				"name": "r", "objectTypes": []any{typ}, "from": map[string]any{"role": "a"}, "to": map[string]any{"role": "b"}, "access": "Read",
+			}}},
+		}
+		errs, _ := v.Validate(context.Background(), nil, ss, obj, nil, celconfig.RuntimeCELCostBudget)
+		if accepted, want := len(errs) == 0, re.MatchString(typ); accepted != want {
+			t.Errorf("objectType %q: CEL accepts %v, TypeNamePattern %v (%v)", typ, accepted, want, errs.ToAggregate())
+		}
 	}
 }
 

@@ -46,6 +46,17 @@ func TestCRDEmailRuleMatchesEmailPattern(t *testing.T) {
 	}
 }
 
+// TestCRDTypeNamePatternMatchesTypeNamePattern keeps the pattern of an
+// ObjectTypePolicy's name and the TypeNamePattern the engine uses offline
+// identical (TestCELTypeNameRuleIsTypeNamePattern does it for the rules'
+// objectTypes).
+func TestCRDTypeNamePatternMatchesTypeNamePattern(t *testing.T) {
+	props := readCRD(t, "access.tenancy.dev_visibilitypolicies.yaml").Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"]
+	if got := props.Properties["objectTypes"].Items.Schema.Properties["name"].Pattern; got != TypeNamePattern {
+		t.Errorf("objectTypes[].name has pattern %q, want TypeNamePattern %q", got, TypeNamePattern)
+	}
+}
+
 // TestCRDsHaveCategoryAndStatus checks what every kind promises in api.md.
 func TestCRDsHaveCategoryAndStatus(t *testing.T) {
 	files, err := filepath.Glob("../../config/crd/bases/*.yaml")

@@ -130,8 +130,8 @@ type Subject struct {
 }
 
 // SharingRule shares records of some owners with some viewers.
-// +kubebuilder:validation:XValidation:rule="(has(self.from.role) && size(self.from.role) > 0) || (has(self.from.user) && size(self.from.user) > 0)",message="from: name a role or a user whose records are shared",fieldPath=".from",reason=FieldValueRequired
-// +kubebuilder:validation:XValidation:rule="(has(self.to.role) && size(self.to.role) > 0) || (has(self.to.user) && size(self.to.user) > 0)",message="to: name a role or a user the records are shared with",fieldPath=".to",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="(has(self.from.role) && size(self.from.role) > 0) || (has(self.from.user) && size(self.from.user) > 0)",message="from names nobody: set from.role or from.user, whose records the rule shares; until then the rule grants nothing",fieldPath=".from",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="(has(self.to.role) && size(self.to.role) > 0) || (has(self.to.user) && size(self.to.user) > 0)",message="to names nobody: set to.role or to.user, who the rule shares the records with; until then the rule grants nothing",fieldPath=".to",reason=FieldValueRequired
 type SharingRule struct {
 	// name identifies the rule in explanations (via).
 	// +required
@@ -139,11 +139,13 @@ type SharingRule struct {
 	// +kubebuilder:validation:MaxLength=253
 	Name string `json:"name"`
 
-	// objectTypes the rule applies to.
+	// objectTypes the rule applies to: type names (lowercase DNS labels such
+	// as deals or business-cards); "*" is no type here.
 	// +required
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:XValidation:rule="self.matches('^[-a-z0-9]+$') && !self.startsWith('-') && !self.endsWith('-')",messageExpression="self == '*' ? '\"*\" in a sharing rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for' : 'object type \"' + self + '\" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type'",reason=FieldValueInvalid
 	ObjectTypes []string `json:"objectTypes"`
 
 	// from matches the records' owners.
@@ -161,12 +163,17 @@ type SharingRule struct {
 }
 
 // DepartmentRule gives one department access to another's records.
+// +kubebuilder:validation:XValidation:rule="(has(self.from.role) && size(self.from.role) > 0) || (has(self.from.user) && size(self.from.user) > 0)",message="from names nobody: set from.role (the owners' department) or from.user; until then the rule's types have no department access (None)",fieldPath=".from",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="(has(self.to.role) && size(self.to.role) > 0) || (has(self.to.user) && size(self.to.user) > 0)",message="to names nobody: set to.role (the viewers' department) or to.user; until then the rule's types have no department access (None)",fieldPath=".to",reason=FieldValueRequired
 type DepartmentRule struct {
-	// objectTypes the rule applies to.
+	// objectTypes the rule applies to: type names (lowercase DNS labels such
+	// as deals or business-cards); "*" is no type here. A stored rule with
+	// anything else gives every type no department access until fixed.
 	// +required
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:XValidation:rule="self.matches('^[-a-z0-9]+$') && !self.startsWith('-') && !self.endsWith('-')",messageExpression="self == '*' ? '\"*\" in a department rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for' : 'object type \"' + self + '\" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type'",reason=FieldValueInvalid
 	ObjectTypes []string `json:"objectTypes"`
 
 	// from is the owners' department (a role).

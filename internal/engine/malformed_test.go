@@ -93,6 +93,9 @@ func TestSection6MalformedDepartmentRule(t *testing.T) {
 	}
 }
 
+// TestSection6MalformedRuleFindings: each malformed rule is refused with the
+// words of the CRD's CEL rule for the same field (api/v1alpha1 TestCELRules),
+// and a department rule's message says what it does meanwhile.
 func TestSection6MalformedRuleFindings(t *testing.T) {
 	rs := et.RoleSubject
 	cases := []struct {
@@ -102,17 +105,17 @@ func TestSection6MalformedRuleFindings(t *testing.T) {
 		words  []string
 	}{
 		{"department rule from names nothing", openDeptPolicy().DeptRule(types("deals"), nobody, rs("engineering"), RW),
-			"spec.departmentRules[1].from", []string{"from", "None"}},
+			"spec.departmentRules[1].from", []string{"from names nobody: set from.role (the owners' department) or from.user; until then the rule's types have no department access (None)"}},
 		{"department rule to names nothing", openDeptPolicy().DeptRule(types("deals"), rs("sales"), nobody, RW),
-			"spec.departmentRules[1].to", []string{"to", "None"}},
+			"spec.departmentRules[1].to", []string{"to names nobody: set to.role (the viewers' department) or to.user; until then the rule's types have no department access (None)"}},
 		{"department rule objectType not a type name", openDeptPolicy().DeptRule(types("deals", "Leads"), rs("sales"), rs("engineering"), None),
-			"spec.departmentRules[1].objectTypes[1]", []string{`"Leads"`, "type name", "None"}},
+			"spec.departmentRules[1].objectTypes[1]", []string{`object type "Leads" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type`, "None"}},
 		{"department rule objectType with a space", openDeptPolicy().DeptRule(types("business cards"), rs("sales"), rs("engineering"), None),
 			"spec.departmentRules[1].objectTypes[0]", []string{`"business cards"`, "type name"}},
 		{"sharing rule objectType not a type name", openDeptPolicy().Share("r", types("deals", "Deals"), rs("sales"), rs("engineering"), R),
 			"spec.sharingRules[0].objectTypes[1]", []string{`"Deals"`, "type name"}},
 		{"sharing rule from names nothing", openDeptPolicy().Share("r", types("deals"), nobody, rs("engineering"), R),
-			"spec.sharingRules[0].from", []string{"from", "grants nothing"}},
+			"spec.sharingRules[0].from", []string{"from names nobody: set from.role or from.user, whose records the rule shares; until then the rule grants nothing"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -98,10 +98,10 @@ func (p *policy) build(t *tenant, fs *findings) {
 		p.types[ot.Name] = ot
 		named[ot.Name] = true
 	}
-	checkSubject := func(field, until string, s accessv1.Subject) bool {
+	// The words of the CRD's CEL rules, which refuse the same.
+	checkSubject := func(field, msg string, s accessv1.Subject) bool {
 		if s.Role == "" && s.User == "" {
-			fs.add(Refused, t.name, ref, field, accessv1.ReasonInvalidValue,
-				"%s names nobody: set its role or user (a rule says whose records are shared with whom); %s", field, until)
+			fs.add(Refused, t.name, ref, field, accessv1.ReasonInvalidValue, "%s", msg)
 			return false
 		}
 		if s.Role != "" && !t.roles.has(s.Role) {
@@ -122,11 +122,11 @@ func (p *policy) build(t *tenant, fs *findings) {
 			case typ == accessv1.AllTypes:
 				ok = false
 				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
-					"%s names object type \"*\", which in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for%s", field, what, until)
+					"\"*\" in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for%s", what, until)
 			case !ValidTypeName(typ):
 				ok = false
 				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
-					"%s names object type %q, which is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the type's name%s", field, typ, until)
+					"object type %q is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type%s", typ, until)
 			}
 		}
 		return ok
@@ -134,8 +134,8 @@ func (p *policy) build(t *tenant, fs *findings) {
 	for i, r := range spec.SharingRules {
 		field := fieldIndex("spec.sharingRules", i)
 		checkTypes(field, "sharing", "", r.ObjectTypes)
-		until := "until then the rule grants nothing"
-		okFrom, okTo := checkSubject(field+".from", until, r.From), checkSubject(field+".to", until, r.To)
+		okFrom := checkSubject(field+".from", "from names nobody: set from.role or from.user, whose records the rule shares; until then the rule grants nothing", r.From)
+		okTo := checkSubject(field+".to", "to names nobody: set to.role or to.user, who the rule shares the records with; until then the rule grants nothing", r.To)
 		if r.Access != accessv1.AccessRead && r.Access != accessv1.AccessReadWrite {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,
 				"sharing rule %q has access %q; it must be Read or ReadWrite; the rule is ignored until fixed", r.Name, r.Access)
@@ -154,8 +154,8 @@ func (p *policy) build(t *tenant, fs *findings) {
 	for i, r := range spec.DepartmentRules {
 		field := fieldIndex("spec.departmentRules", i)
 		okTypes := checkTypes(field, "department", "; until then no type has department access (None)", r.ObjectTypes)
-		until := "until then the rule's types have no department access (None)"
-		okFrom, okTo := checkSubject(field+".from", until, r.From), checkSubject(field+".to", until, r.To)
+		okFrom := checkSubject(field+".from", "from names nobody: set from.role (the owners' department) or from.user; until then the rule's types have no department access (None)", r.From)
+		okTo := checkSubject(field+".to", "to names nobody: set to.role (the viewers' department) or to.user; until then the rule's types have no department access (None)", r.To)
 		if r.Access.Rank() == 0 && r.Access != accessv1.AccessNone {
 			fs.add(Refused, t.name, ref, field+".access", accessv1.ReasonInvalidValue,
 				"department rule %d has access %q; it must be None, Read or ReadWrite; it reads as None until fixed", i, r.Access)

@@ -1415,7 +1415,7 @@ func TestStarInRuleObjectTypesIsRefused(t *testing.T) {
 	for _, field := range []string{"spec.sharingRules[0].objectTypes[1]", "spec.departmentRules[0].objectTypes[0]"} {
 		k := et.FindingKey{Kind: "VisibilityPolicy", Namespace: acme, Name: "default", Field: field, Reason: accessv1.ReasonInvalidValue, Severity: engine.Refused}
 		f, ok := et.FindFinding(res, k)
-		if !ok || !strings.Contains(f.Message, `which in a`) || !strings.Contains(f.Message, "list the types the rule is for") {
+		if !ok || !strings.Contains(f.Message, `"*" in a`) || !strings.Contains(f.Message, "list the types the rule is for") {
 			t.Errorf("no refusal of %s with a reason and a fix:\n%s", field, et.DescribeFindings(res))
 		}
 	}
