@@ -495,8 +495,8 @@ func FuzzAction(f *testing.F) {
 		}
 		// A type that is not a lowercase type name matches nothing.
 		if !typeNameRE.MatchString(typ) || len(typ) > 63 {
-			if d.Allowed || d.Access != none {
-				t.Fatalf("type %q is not a type name, got %+v", typ, d)
+			if f := p.Functional(a, typ); d.Allowed || d.Access != none || f.Allowed {
+				t.Fatalf("type %q is not a type name, got %+v and Functional %+v", typ, d, f)
 			}
 			return
 		}
@@ -515,7 +515,13 @@ func FuzzAction(f *testing.F) {
 				}
 			}
 		}
-		if e == nil || !slices.Contains(e.Actions, a) || actionIndex(a) < 0 {
+		// Functional answers steps 1 and 2 alone, as Action with no owner
+		// answered before it became a record question.
+		held := e != nil && slices.Contains(e.Actions, a) && actionIndex(a) >= 0
+		if f := p.Functional(a, typ); f.Allowed != held || f.Access != none || len(f.Reasons) == 0 {
+			t.Fatalf("Functional(%s, %q) = %+v; the entry holds it: %v", a, typ, f, held)
+		}
+		if !held {
 			if d.Allowed || d.Access != none {
 				t.Fatalf("denied by functional permission, got %+v", d)
 			}
