@@ -49,9 +49,12 @@ func newDiffCmd() *cobra.Command {
 		Use:   "diff -f OLD... --to NEW... [-o text|json] [--fail-on widen,narrow,change,findings]",
 		Short: "Show who gains and who loses which access between two manifest trees",
 		Long: `diff renders both trees with the engine and prints, per tenant and user, every
-capability, action, record grant and subordinate role gained (+) or lost (-),
-with the via that gives or gave it, and what changed in how access reads (~);
-then the findings that appear (+) or disappear (-). Because it compares what
+capability, action, record grant and subordinate role that changes, with the
+via that gives or gave it: + when it widens access, - when it narrows it, ~
+when it only changes how access reads (or both widens and narrows, which the
+line says); then the findings that appear (+) or disappear (-). Widening and
+narrowing are decided by what pkg/check allows, by the classifier the
+controller orders its writes with (revocations first). Because it compares what
 the engine computes, every consequence shows, in every tenant: a role moved
 under another widens every manager above its new place; a partner admin added
 gives a person access in a client tenant.
@@ -254,40 +257,51 @@ func userTags(u diff.User) string {
 }
 
 // describeChange is a change in words, e.g. "deals: edit",
-// "deals: records Hierarchy ReadWrite", "role sales-team → vp-sales".
+// "deals: records Hierarchy ReadWrite", "role sales-team → vp-sales"; a
+// change that both widens and narrows says so.
 func describeChange(c diff.Change) string {
+	s := describeItem(c)
+	if c.Direction == diff.Both {
+		s += " (widens and narrows)"
+	}
+	return s
+}
+
+func describeItem(c diff.Change) string {
 	prefix := ""
 	if c.Type != "" {
 		prefix = c.Type + ": "
 	}
+	gone := func(s string) bool { return s == "" || s == "None" }
 	switch c.What {
-	case "capability":
+	case engine.WhatCapability:
 		return "capability " + c.Item
-	case "action":
+	case engine.WhatAction:
 		return prefix + c.Item
-	case "records":
-		switch c.Op {
-		case diff.Gained:
-			if c.From != "" && c.From != "None" {
-				return fmt.Sprintf("%srecords %s %s (was %s)", prefix, c.Item, c.To, c.From)
-			}
+	case engine.WhatRecords:
+		switch {
+		case c.Op == diff.Gained && gone(c.From):
 			return fmt.Sprintf("%srecords %s %s", prefix, c.Item, c.To)
-		case diff.Lost:
-			if c.To != "" && c.To != "None" {
-				return fmt.Sprintf("%srecords %s %s (now %s)", prefix, c.Item, c.From, c.To)
-			}
+		case c.Op == diff.Gained:
+			return fmt.Sprintf("%srecords %s %s (was %s)", prefix, c.Item, c.To, c.From)
+		case c.Op == diff.Lost && gone(c.To):
 			return fmt.Sprintf("%srecords %s %s", prefix, c.Item, c.From)
+		case c.Op == diff.Lost:
+			return fmt.Sprintf("%srecords %s %s (now %s)", prefix, c.Item, c.From, c.To)
 		}
-	case "hidden-field":
+		return fmt.Sprintf("%srecords %s: %s → %s", prefix, c.Item, orNone(c.From), orNone(c.To))
+	case engine.WhatHiddenField:
 		return fmt.Sprintf("%srecords %s: %s → %s", prefix, c.Item, c.From, c.To)
-	case "subordinate":
-		switch c.Op {
-		case diff.Gained:
+	case engine.WhatSubordinate:
+		switch {
+		case c.From == "":
 			return fmt.Sprintf("subordinate role %s (reports to %s)", c.Item, c.To)
-		case diff.Lost:
+		case c.To == "":
 			return fmt.Sprintf("subordinate role %s (reported to %s)", c.Item, c.From)
 		}
 		return fmt.Sprintf("subordinate role %s: reports to %s → %s", c.Item, c.From, c.To)
+	case engine.WhatCombined:
+		return prefix + "records: the changes above together"
 	}
 	return fmt.Sprintf("%s%s: %s → %s", prefix, c.Item, orNone(c.From), orNone(c.To))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,15 @@ var diffCases = []struct {
 	{"permission-set-narrowed", "role-hierarchy", []string{"tenant.yaml", "members.yaml"}},
 	{"partner-admin-added", "partners", nil},
 	{"partneraccess-expired", "partners", []string{"agency.yaml"}},
+}
+
+// gateCases are pairs for the --fail-on gates only (who-can asks nothing of
+// them): an Admin made SuperAdmin.
+var gateCases = []struct {
+	name, scenario string
+	keep           []string
+}{
+	{"admin-promoted", "role-hierarchy", []string{"tenant.yaml", "roles.yaml"}},
 }
 
 func diffArgs(name, scenario string, keep []string) []string {
@@ -34,7 +44,7 @@ func repoPaths(s string) string {
 
 // TestDiffGolden: the text output of every hand-made pair, and its JSON.
 func TestDiffGolden(t *testing.T) {
-	for _, c := range diffCases {
+	for _, c := range slices.Concat(diffCases, gateCases) {
 		t.Run(c.name, func(t *testing.T) {
 			r := accessctl(t, nil, diffArgs(c.name, c.scenario, c.keep)...)
 			if r.code != exitOK {
@@ -91,10 +101,14 @@ func TestDiffFailOn(t *testing.T) {
 		{"partner-admin-added", "narrow", exitOK, ""},
 		{"partneraccess-expired", "findings", exitNo, "3 findings appear"},
 		{"partneraccess-expired", "widen,narrow", exitNo, "4 users lose access"},
+		// An Admin made SuperAdmin gains the four capabilities withheld
+		// from an Admin's "*": a gate on widening must see it.
+		{"admin-promoted", "widen", exitNo, "1 user gains access"},
+		{"admin-promoted", "narrow", exitOK, ""},
 	} {
 		t.Run(tc.name+"/"+tc.fail, func(t *testing.T) {
 			var c = diffCases[0]
-			for _, dc := range diffCases {
+			for _, dc := range slices.Concat(diffCases, gateCases) {
 				if dc.name == tc.name {
 					c = dc
 				}
@@ -110,6 +124,27 @@ func TestDiffFailOn(t *testing.T) {
 				t.Errorf("the diff was not printed before failing:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+// TestDiffDemotion: the promotion's trees swapped, a SuperAdmin made Admin
+// loses billing.access, payments.instruments, scim.provisioning and
+// datacenter.migration: --fail-on narrow fails, --fail-on widen does not.
+func TestDiffDemotion(t *testing.T) {
+	promoted := []string{filepath.Join("testdata", "diff", "admin-promoted"),
+		filepath.Join(scenariosDir, "role-hierarchy", "tenant.yaml"), filepath.Join(scenariosDir, "role-hierarchy", "roles.yaml")}
+	args := []string{"diff", "-f", strings.Join(promoted, ","), "--to", filepath.Join(scenariosDir, "role-hierarchy"), "--now", testNow}
+	r := accessctl(t, nil, append(args, "--fail-on", "narrow")...)
+	if r.code != exitNo || !strings.Contains(r.stderr, "1 user loses access") {
+		t.Fatalf("--fail-on narrow: exit %d, stderr %q; want %d saying 1 user loses access\n%s", r.code, r.stderr, exitNo, r.stdout)
+	}
+	for _, c := range []string{"billing.access", "datacenter.migration", "payments.instruments", "scim.provisioning"} {
+		if !strings.Contains(r.stdout, "-   capability "+c) {
+			t.Errorf("the demotion does not show capability %s lost:\n%s", c, r.stdout)
+		}
+	}
+	if w := accessctl(t, nil, append(args, "--fail-on", "widen")...); w.code != exitOK {
+		t.Errorf("--fail-on widen: exit %d, want %d (nobody gains): %s", w.code, exitOK, w.stderr)
 	}
 }
 

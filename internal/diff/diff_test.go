@@ -17,7 +17,7 @@ func ep(name string, spec accessv1.EffectivePermissionSpec) accessv1.EffectivePe
 }
 
 func deals(grants ...accessv1.RecordGrant) accessv1.EffectivePermissionSpec {
-	return accessv1.EffectivePermissionSpec{Active: true, Objects: []accessv1.ObjectPermission{{Type: "deals", Grants: grants}}}
+	return accessv1.EffectivePermissionSpec{Active: true, Objects: []accessv1.ObjectPermission{{Type: "deals", Actions: []accessv1.Action{"edit", "view"}, Grants: grants}}}
 }
 
 func grant(scope accessv1.GrantScope, access accessv1.AccessLevel, via string, hidden ...string) accessv1.RecordGrant {
@@ -35,11 +35,23 @@ func TestCompare(t *testing.T) {
 			ActionSources: []accessv1.ActionSource{{Via: "permissionSet: rep", Actions: []accessv1.Action{"edit", "view"}}},
 			Grants:        []accessv1.RecordGrant{grant(accessv1.ScopeHierarchy, accessv1.AccessReadWrite, "hierarchy: below sales")}}},
 	}
-	modify := func(f func(*accessv1.EffectivePermissionSpec)) accessv1.EffectivePermissionSpec {
-		s := *base.DeepCopy()
-		f(&s)
-		return s
+	department := accessv1.EffectivePermissionSpec{Active: true, Role: "sales", Objects: []accessv1.ObjectPermission{{Type: "deals",
+		Actions: []accessv1.Action{"edit", "view"},
+		Grants: []accessv1.RecordGrant{{Scope: accessv1.ScopeDepartment, Role: "sales", Access: accessv1.AccessReadWrite, Via: []string{"department: sales"}},
+			{Scope: accessv1.ScopeDepartment, Access: accessv1.AccessRead, Via: []string{"departmentDefault"}}}}}}
+	admin := accessv1.EffectivePermissionSpec{Active: true, Capabilities: []string{"*"}, WithheldCapabilities: []string{"billing.access"},
+		CapabilitySources: []accessv1.CapabilitySource{{Via: "accountRole: SuperAdmin", Capabilities: []string{"*"}}}}
+	group := accessv1.EffectivePermissionSpec{Active: true, Role: "sales", Objects: []accessv1.ObjectPermission{{Type: "deals",
+		Actions: []accessv1.Action{"view"}, Visibility: &accessv1.TypeVisibility{Default: accessv1.VisibilityGroup},
+		Grants: []accessv1.RecordGrant{{Scope: accessv1.ScopeVisibility, Visibility: accessv1.VisibilityGroup, Access: accessv1.AccessRead, Via: []string{"visibility: Group"}}}}}}
+	modifyOf := func(b accessv1.EffectivePermissionSpec) func(f func(*accessv1.EffectivePermissionSpec)) accessv1.EffectivePermissionSpec {
+		return func(f func(*accessv1.EffectivePermissionSpec)) accessv1.EffectivePermissionSpec {
+			s := *b.DeepCopy()
+			f(&s)
+			return s
+		}
 	}
+	modify, modifyDept, modifyAdmin, modifyGroup := modifyOf(base), modifyOf(department), modifyOf(admin), modifyOf(group)
 	tests := []struct {
 		name     string
 		old, new accessv1.EffectivePermissionSpec
@@ -60,9 +72,17 @@ func TestCompare(t *testing.T) {
 		{"a new grant widens", base, modify(func(s *accessv1.EffectivePermissionSpec) {
 			s.Objects[0].Grants = append(s.Objects[0].Grants, accessv1.RecordGrant{Scope: accessv1.ScopeRole, Role: "support", Access: accessv1.AccessRead, Via: []string{"sharingRule: x"}})
 		}), []Change{{Op: Gained, Direction: Widen, What: "records", Type: "deals", Item: "Role support", To: "Read", Via: []string{"sharingRule: x"}}}},
-		{"a field hidden anew narrows", base, modify(func(s *accessv1.EffectivePermissionSpec) {
+		{"a field hidden anew narrows", department, modifyDept(func(s *accessv1.EffectivePermissionSpec) {
 			s.Objects[0].Grants[0].HiddenFields = []string{"amount"}
-		}), []Change{{Op: Lost, Direction: Narrow, What: "hidden-field", Type: "deals", Item: "Hierarchy field amount", From: "visible", To: "hidden", Via: []string{"hierarchy: below sales"}}}},
+		}), []Change{{Op: Lost, Direction: Narrow, What: "hidden-field", Type: "deals", Item: "Department sales field amount", From: "visible", To: "hidden", Via: []string{"department: sales"}}}},
+		{"a field hidden by a grant pkg/check does not hide with changes nothing", base, modify(func(s *accessv1.EffectivePermissionSpec) {
+			s.Objects[0].Grants[0].HiddenFields = []string{"amount"}
+		}), []Change{{Op: Changed, Direction: Neutral, What: "hidden-field", Type: "deals", Item: "Hierarchy field amount", From: "visible", To: "hidden", Via: []string{"hierarchy: below sales"}}}},
+		{"a withheld capability released widens", admin, modifyAdmin(func(s *accessv1.EffectivePermissionSpec) { s.WithheldCapabilities = nil }), []Change{
+			{Op: Changed, Direction: Neutral, What: "withheldCapabilities", Item: "withheldCapabilities", From: "billing.access"},
+			{Op: Gained, Direction: Widen, What: "capability", Item: "billing.access", Via: []string{"accountRole: SuperAdmin"}}}},
+		{"a role renamed reaches other groups' records", group, modifyGroup(func(s *accessv1.EffectivePermissionSpec) { s.Role = "support" }),
+			[]Change{{Op: Changed, Direction: Both, What: "role", Item: "role", From: "sales", To: "support"}}},
 		{"a subordinate gained widens", base, modify(func(s *accessv1.EffectivePermissionSpec) {
 			s.Subordinates = append(s.Subordinates, accessv1.RoleEdge{Role: "support", ReportsTo: "sales"})
 		}), []Change{{Op: Gained, Direction: Widen, What: "subordinate", Item: "support", To: "sales", Via: []string{"hierarchy: support reports to sales"}}}},
@@ -73,7 +93,8 @@ func TestCompare(t *testing.T) {
 			s.Role = "sales-eu"
 		}), []Change{{Op: Changed, Direction: Neutral, What: "role", Item: "role", From: "sales", To: "sales-eu"}}},
 		{"a whole type lost", deals(grant(accessv1.ScopeOwn, accessv1.AccessReadWrite, "owner")), accessv1.EffectivePermissionSpec{Active: true},
-			[]Change{{Op: Lost, Direction: Narrow, What: "records", Type: "deals", Item: "Own", From: "ReadWrite", Via: []string{"owner"}}}},
+			[]Change{{Op: Lost, Direction: Narrow, What: "action", Type: "deals", Item: "edit"}, {Op: Lost, Direction: Narrow, What: "action", Type: "deals", Item: "view"},
+				{Op: Lost, Direction: Narrow, What: "records", Type: "deals", Item: "Own", From: "ReadWrite", Via: []string{"owner"}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
