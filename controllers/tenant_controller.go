@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -126,8 +128,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			if w.current != nil {
 				r.wrote(w.current)
 			}
-			if w.kind == writeDelete {
-				r.revoked(res, ns, w.current)
+			if w.revokes {
+				r.revoked(res, ns, w)
 			}
 			return nil
 		})...)
@@ -144,7 +146,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := r.writeStatuses(ctx, ns, res, now); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: nextExpiry(snap, ns, now)}, nil
+	// Look again when the next expiry falls (the engine's answer; 0: none).
+	next, _ := engine.NextExpiry(snap, ns, now)
+	return ctrl.Result{RequeueAfter: next}, nil
 }
 
 // ownerIndex maps the namespace's Members and PartnerAccess objects to owner
@@ -163,26 +167,6 @@ func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.Ow
 		}
 	}
 	return out
-}
-
-// nextExpiry is how long until the first PartnerAccess of the namespace
-// expires (0: none ahead), so access ends at that moment, not at the next
-// resync.
-func nextExpiry(snap *engine.Snapshot, ns string, now time.Time) time.Duration {
-	var next time.Duration
-	for _, pa := range snap.PartnerAccesses {
-		if pa.Namespace != ns || pa.Spec.ExpiresAt == "" {
-			continue
-		}
-		exp, err := time.Parse(time.RFC3339, pa.Spec.ExpiresAt)
-		if err != nil || !exp.After(now) {
-			continue
-		}
-		if d := exp.Sub(now) + time.Second; next == 0 || d < next {
-			next = d
-		}
-	}
-	return next
 }
 
 // writeStatuses patches the status of each object of the namespace whose
@@ -307,14 +291,21 @@ func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set fu
 	return nil
 }
 
-// revoked records that a user lost its EffectivePermission.
-func (r *TenantReconciler) revoked(res *engine.Result, ns string, ep *accessv1.EffectivePermission) {
+// revoked records that a user who held something holds nothing any more
+// (w.revokes, by engine.Classify): its EffectivePermission is deleted, or
+// now grants nothing.
+func (r *TenantReconciler) revoked(res *engine.Result, ns string, w epWrite) {
 	if r.Recorder == nil {
 		return
 	}
+	ep := w.current
 	var t accessv1.Tenant
 	if name, ok := res.TenantOfNamespace(ns); ok && r.Get(context.Background(), types.NamespacedName{Name: name}, &t) == nil {
-		r.Recorder.Eventf(&t, ep, corev1.EventTypeNormal, "Revoked", "Revoke", "%s no longer has standing in tenant %s: EffectivePermission %s deleted", ep.Spec.User, name, ep.Name)
+		if w.kind == writeDelete {
+			r.Recorder.Eventf(&t, ep, corev1.EventTypeNormal, "Revoked", "Revoke", "%s no longer has standing in tenant %s: EffectivePermission %s deleted", ep.Spec.User, name, ep.Name)
+		} else {
+			r.Recorder.Eventf(&t, ep, corev1.EventTypeNormal, "Revoked", "Revoke", "%s holds nothing in tenant %s any more: EffectivePermission %s grants nothing", ep.Spec.User, name, ep.Name)
+		}
 	}
 }
 
@@ -369,7 +360,7 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	toNeighbours := handler.EnqueueRequestsFromMapFunc(r.neighbours)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency()}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).
 		Watches(&accessv1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.forTenant)).
 		Watches(&accessv1.Member{}, toNeighbours).
 		Watches(&accessv1.PermissionSet{}, toNeighbours).
@@ -380,6 +371,17 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// is seen by the event and by the list alike, and reverted.
 		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
 		Complete(r)
+}
+
+// retryLimiter is controller-runtime's default limiter with the per-tenant
+// backoff capped at 5 s instead of 1,000 s: a tenant whose passes failed
+// while the API server was away is tried again within 5 s of its return,
+// not minutes later (docs/reliability.md).
+func retryLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, 5*time.Second),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
 
 func request(ns string) reconcile.Request {
