@@ -131,11 +131,16 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 		}
 		if f.Severity == Refused && refuses(ch, target, f, ra.pending[f]) {
 			if t, ok := ch.New.(*accessv1.Tenant); ok && f.Reason == accessv1.ReasonDuplicateTenant && f.Object != target {
-				// The engine reports the later name of the two; here the
-				// newcomer is the one refused.
-				f = refusal(target, "spec.namespace", f.Reason,
-					"Tenant %q claims namespace %q, which Tenant %q already holds; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
-					t.Name, t.NamespaceOrDefault(), f.Object.Name)
+				// The engine reports the younger claim (or, offline, the
+				// later name) of the two; here the newcomer is the one
+				// refused.
+				holder := accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: f.Object.Name}}
+				for i := range current.Tenants {
+					if current.Tenants[i].Name == f.Object.Name {
+						holder = current.Tenants[i]
+					}
+				}
+				f = refusal(target, "spec.namespace", f.Reason, "%s", duplicateTenant(t.Name, t.NamespaceOrDefault(), &holder))
 			}
 			if f.Object != target {
 				f.Message = f.Object.String() + ": " + f.Field + ": " + f.Message

@@ -126,6 +126,7 @@ func TestAdmit(t *testing.T) {
 		return Snap(world, MakePartnerAccess("acme", "agency-y").ApprovedBy("carol@acme.example").MigratedAdmin(email, from, false))
 	}
 
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name   string
 		world  *engine.Snapshot
@@ -240,6 +241,11 @@ func TestAdmit(t *testing.T) {
 		{"a second Tenant for a namespace", w, onCreate(MakeTenant("aaa").Namespace("acme").Obj()), accessv1.ReasonDuplicateTenant,
 			`Tenant "aaa" claims namespace "acme", which Tenant "acme" already holds`},
 		{"a Tenant for a namespace of its own", w, onCreate(MakeTenant("globex").Obj()), "", ""},
+		// In a cluster every Tenant has a creationTimestamp: the one there
+		// first holds the namespace, whatever the names.
+		{"a second Tenant for a namespace, created later", Snap(w, CreatedAt(MakeTenant("acme").RoleLimit(3), now.Add(-time.Hour))),
+			onCreate(CreatedAt(MakeTenant("aaa").Namespace("acme"), now).Obj()), accessv1.ReasonDuplicateTenant,
+			`Tenant "aaa" claims namespace "acme", which Tenant "acme" has held since 2026-11-25T11:00:00Z`},
 
 		// 16: EffectivePermissions are the controller's
 		{"write an EffectivePermission", w, onCreate(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},
@@ -274,7 +280,6 @@ func TestAdmit(t *testing.T) {
 		{"edit a member of a tenant that already has a duplicate", Snap(w, MakeMember("acme", "dup").Email("dan@acme.example").Role("sales")),
 			onUpdate(acmeMember(w, "carol"), MakeMember("acme", "carol").SuperAdmin().Sets("reports").Obj()), "", ""},
 	}
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := engine.Admit(tc.world, tc.change, now)

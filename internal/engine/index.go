@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -150,6 +151,17 @@ func (w *world) deletingAccess(ns, partner string) string {
 	return name
 }
 
+// duplicateTenant is the message for Tenant name claiming namespace ns,
+// which holder holds: since when, when the API server says.
+func duplicateTenant(name, ns string, holder *accessv1.Tenant) string {
+	held := "already holds"
+	if !holder.CreationTimestamp.IsZero() {
+		held = "has held since " + holder.CreationTimestamp.UTC().Format(time.RFC3339) + " (the oldest claim holds a namespace)"
+	}
+	return fmt.Sprintf("Tenant %q claims namespace %q, which Tenant %q %s; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
+		name, ns, holder.Name, held)
+}
+
 // superAdminsLeaving says, for a message, that the SuperAdmins named (sorted)
 // are being deleted and count no more; "" for none.
 func superAdminsLeaving(names []string) string {
@@ -233,13 +245,16 @@ func index(s *Snapshot) *world {
 		}
 	}
 	tenants := alive(w, "Tenant", s.Tenants)
-	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int { return cmp.Compare(a.Name, b.Name) })
+	// The oldest claim holds a namespace (ties, and offline manifests
+	// without a creationTimestamp: the first name).
+	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int {
+		return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time), cmp.Compare(a.Name, b.Name))
+	})
 	for _, obj := range tenants {
 		ns := obj.NamespaceOrDefault()
 		if other, ok := byNS[ns]; ok {
-			w.fs.add(Refused, obj.Name, refOf("Tenant", "", obj.Name), "spec.namespace", accessv1.ReasonDuplicateTenant,
-				"Tenant %q claims namespace %q, which Tenant %q already holds; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
-				obj.Name, ns, other.name)
+			w.fs.add(Refused, obj.Name, refOf("Tenant", "", obj.Name), "spec.namespace", accessv1.ReasonDuplicateTenant, "%s",
+				duplicateTenant(obj.Name, ns, other.obj))
 			continue
 		}
 		t := &tenant{name: obj.Name, ns: ns, obj: obj, byEmail: map[string][]*member{},
@@ -250,6 +265,7 @@ func index(s *Snapshot) *world {
 		w.byName[obj.Name] = t
 		w.tenants = append(w.tenants, t)
 	}
+	slices.SortFunc(w.tenants, func(a, b *tenant) int { return cmp.Compare(a.name, b.name) })
 
 	// claim places a namespaced object in its tenant, or reports it.
 	claim := func(kind, ns, name string) *tenant {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -730,5 +731,65 @@ func TestFindingsSorted(t *testing.T) {
 	}
 	if !slices.IsSortedFunc(res.Findings, less) {
 		t.Errorf("findings not sorted by kind, namespace, name, field, reason:\n%s", et.DescribeFindings(res))
+	}
+}
+
+// TestOldestTenantHoldsNamespace: when two Tenants claim one namespace
+// (invariant 14, refused, reported if it slips in), the one created first
+// holds it, ties broken by name; the other's finding says which Tenant holds
+// the namespace and since when.
+func TestOldestTenantHoldsNamespace(t *testing.T) {
+	jan := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	jun := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	shared := func(objs ...any) []any {
+		return append([]any{et.MakeMember("shared", "root").SuperAdmin()}, objs...)
+	}
+	cases := []struct {
+		name    string
+		world   []any
+		holder  string
+		other   string
+		words   []string
+		noFinds bool
+	}{
+		{"the older Tenant holds, though its name sorts last",
+			shared(et.CreatedAt(et.MakeTenant("zeta").Namespace("shared"), jan), et.CreatedAt(et.MakeTenant("alpha").Namespace("shared"), jun)),
+			"zeta", "alpha", []string{`Tenant "zeta"`, "since 2026-01-02T03:04:05Z", `"shared"`}, false},
+		{"the older Tenant holds, its name sorting first",
+			shared(et.CreatedAt(et.MakeTenant("alpha").Namespace("shared"), jan), et.CreatedAt(et.MakeTenant("zeta").Namespace("shared"), jun)),
+			"alpha", "zeta", []string{`Tenant "alpha"`, "since 2026-01-02T03:04:05Z"}, false},
+		{"created in the same second: the first name holds",
+			shared(et.CreatedAt(et.MakeTenant("zeta").Namespace("shared"), jan), et.CreatedAt(et.MakeTenant("alpha").Namespace("shared"), jan)),
+			"alpha", "zeta", []string{`Tenant "alpha"`, "since 2026-01-02T03:04:05Z"}, false},
+		{"no creationTimestamp (offline): the first name holds",
+			shared(et.MakeTenant("zeta").Namespace("shared"), et.MakeTenant("alpha").Namespace("shared")),
+			"alpha", "zeta", []string{`Tenant "alpha"`, "already holds"}, false},
+		{"the older Tenant being deleted holds nothing: the younger holds",
+			shared(et.Terminating(et.CreatedAt(et.MakeTenant("zeta").Namespace("shared"), jan)), et.CreatedAt(et.MakeTenant("alpha").Namespace("shared"), jun)),
+			"alpha", "zeta", nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := et.Compute(c.world)
+			if got, _ := res.TenantOfNamespace("shared"); got != c.holder {
+				t.Errorf("namespace shared is held by %q, want %q", got, c.holder)
+			}
+			decide(t, res, capAllow("the holder's members are its members", et.Email("shared", "root"), "users.manage").in(c.holder))
+			decide(t, res, capDeny("the other Tenant computes nothing", et.Email("shared", "root"), "users.manage").in(c.other))
+			if c.noFinds {
+				if len(res.Findings) != 0 {
+					t.Errorf("want no findings, got:\n%s", et.DescribeFindings(res))
+				}
+				return
+			}
+			f, ok := et.FindFinding(res, fk("Tenant", "", c.other, "spec.namespace", accessv1.ReasonDuplicateTenant, refused))
+			if !ok {
+				t.Fatalf("no DuplicateTenantNamespace finding on %q:\n%s", c.other, et.DescribeFindings(res))
+			}
+			checkMessage(t, f, c.words)
+			if _, ok := et.FindFinding(res, fk("Tenant", "", c.holder, "spec.namespace", accessv1.ReasonDuplicateTenant, refused)); ok {
+				t.Errorf("the holder %q has a DuplicateTenantNamespace finding too", c.holder)
+			}
+		})
 	}
 }
