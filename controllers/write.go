@@ -33,18 +33,27 @@ type epWrite struct {
 	desired *accessv1.EffectivePermission // nil for deletes
 	current *accessv1.EffectivePermission // nil for creates
 	dropped []engine.Finding              // what its status reports as Degraded
+	// revokes is true when the user held something and holds nothing after
+	// the write (the EP deleted, or its user deactivated): a Revoked Event.
+	revokes bool
 }
 
-// writeKind orders writes: revocations before grants (invariants.md).
+// writeKind orders writes: revocations before grants (invariants.md). What
+// removes and what adds access is engine.ClassifyDirection's answer, the one
+// `accessctl diff` gives: decided by what pkg/check allows.
 type writeKind int
 
 const (
 	writeDelete writeKind = iota
 	writeNarrow           // removes access, adds none
 	writeMixed            // removes and adds
-	writeWiden            // adds access, or only changes explanations
+	writeWiden            // adds access, or only changes how it reads
 	writeCreate
 )
+
+// revocation reports whether the kind removes access: such writes land
+// before any other (waves).
+func (k writeKind) revocation() bool { return k <= writeMixed }
 
 // planWrites compares the EffectivePermissions the engine wants in a
 // namespace with those that exist, and returns only the changes, revocations
@@ -68,12 +77,14 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 		case apiequality.Semantic.DeepEqual(cur.Spec, d.Spec) && labelsMatch(cur.Labels, d.Labels) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
 			// unchanged: write nothing
 		default:
-			out = append(out, epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur})
+			w := epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur}
+			w.revokes = w.kind == writeNarrow && holdsNothing(&d.Spec)
+			out = append(out, w)
 		}
 	}
 	for i := range current {
 		if !want[current[i].Name] {
-			out = append(out, epWrite{kind: writeDelete, current: &current[i]})
+			out = append(out, epWrite{kind: writeDelete, current: &current[i], revokes: !holdsNothing(&current[i].Spec)})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b epWrite) int { return int(a.kind) - int(b.kind) })
@@ -81,67 +92,21 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 }
 
 // classify says whether going from old to new removes access, adds access,
-// or both, by comparing the facts each grants.
+// or both: engine.ClassifyDirection, field by field as pkg/check decides.
 func classify(old, new *accessv1.EffectivePermissionSpec) writeKind {
-	of, nf := facts(old), facts(new)
-	removes, adds := false, false
-	for f := range of {
-		if !nf[f] {
-			removes = true
-		}
-	}
-	for f := range nf {
-		if !of[f] {
-			adds = true
-		}
-	}
-	// Withheld capabilities grant by their absence: one that stops being
-	// withheld adds access, one newly withheld removes it.
-	if old.Active && new.Active {
-		ow, nw := set(old.WithheldCapabilities), set(new.WithheldCapabilities)
-		for w := range ow {
-			if !nw[w] {
-				adds = true
-			}
-		}
-		for w := range nw {
-			if !ow[w] {
-				removes = true
-			}
-		}
-	}
-	switch {
-	case removes && adds:
+	switch engine.ClassifyDirection(old, new) {
+	case engine.Both:
 		return writeMixed
-	case removes:
+	case engine.Narrow:
 		return writeNarrow
-	default:
-		return writeWiden
 	}
+	return writeWiden
 }
 
-// facts flattens what an EP grants into comparable strings.
-func facts(s *accessv1.EffectivePermissionSpec) map[string]bool {
-	out := map[string]bool{}
-	if !s.Active {
-		return out
-	}
-	out["active"] = true
-	for _, c := range s.Capabilities {
-		out["cap:"+c] = true
-	}
-	for _, o := range s.Objects {
-		for _, a := range o.Actions {
-			out["act:"+o.Type+":"+string(a)] = true
-		}
-		for _, g := range o.Grants {
-			out[fmt.Sprintf("grant:%s:%s:%s:%s:%s:%s", o.Type, g.Scope, g.Role, g.User, g.Visibility, g.Access)] = true
-		}
-	}
-	for _, e := range s.Subordinates {
-		out["sub:"+e.Role] = true
-	}
-	return out
+// holdsNothing reports whether an EffectivePermission allows nothing at all:
+// compared with no EffectivePermission, it widens nothing.
+func holdsNothing(s *accessv1.EffectivePermissionSpec) bool {
+	return !engine.ClassifyDirection(nil, s).Widens()
 }
 
 func labelsMatch(have, want map[string]string) bool {
@@ -271,19 +236,13 @@ func toUnstructuredObject(obj client.Object) (*unstructured.Unstructured, error)
 	return u, nil
 }
 
-func set(xs []string) map[string]bool {
-	out := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		out[x] = true
-	}
-	return out
-}
-
 // waves splits planned writes (sorted revocations first) into what may run
-// concurrently: every revocation, then every grant.
+// concurrently: every write that removes access (deletes, narrowing updates,
+// and updates that remove some access while adding other), then the rest. A
+// revocation never waits for a grant: revocation always takes effect.
 func waves(ws []epWrite) [][]epWrite {
 	i := 0
-	for i < len(ws) && (ws[i].kind == writeDelete || ws[i].kind == writeNarrow) {
+	for i < len(ws) && ws[i].kind.revocation() {
 		i++
 	}
 	return [][]epWrite{ws[:i], ws[i:]}

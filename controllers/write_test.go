@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -32,41 +36,165 @@ func TestPlanWrites(t *testing.T) {
 	current := []accessv1.EffectivePermission{ep("same", "a"), ep("narrow", "a", "b"), ep("mixed", "a"), ep("widen", "a"), ep("gone", "a"), ep("via-only", "a")}
 	desired := []accessv1.EffectivePermission{ep("same", "a"), ep("narrow", "a"), ep("mixed", "b"), ep("widen", "a", "b"), ep("new", "a"), ep("via-only", "a")}
 	desired[5].Spec.CapabilitySources = []accessv1.CapabilitySource{{Via: "permissionSet: x", Capabilities: []string{"a"}}}
-	noOwners := func(*accessv1.EffectivePermission) []metav1.OwnerReference { return nil }
 	var got []string
 	for _, w := range planWrites(desired, current, noOwners) {
-		name := ""
-		if w.desired != nil {
-			name = w.desired.Name
-		} else {
-			name = w.current.Name
-		}
-		got = append(got, []string{"delete", "narrow", "mixed", "widen", "create"}[w.kind]+":"+name)
+		got = append(got, describeWrite(w))
 	}
 	want := []string{"delete:gone", "narrow:narrow", "mixed:mixed", "widen:widen", "widen:via-only", "create:new"}
-	if len(got) != len(want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("writes %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("writes %v, want %v", got, want)
+}
+
+func noOwners(*accessv1.EffectivePermission) []metav1.OwnerReference { return nil }
+
+func describeWrite(w epWrite) string {
+	name := ""
+	if w.desired != nil {
+		name = w.desired.Name
+	} else {
+		name = w.current.Name
+	}
+	return []string{"delete", "narrow", "mixed", "widen", "create"}[w.kind] + ":" + name
+}
+
+// TestWaves: every write that removes access, mixed ones too, lands before
+// any write that only adds.
+func TestWaves(t *testing.T) {
+	var ws []epWrite
+	for k := writeDelete; k <= writeCreate; k++ {
+		ws = append(ws, epWrite{kind: k, current: &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprint(k)}}})
+	}
+	got := waves(ws)
+	if len(got) != 2 || len(got[0]) != 3 || got[0][2].kind != writeMixed || len(got[1]) != 2 || got[1][0].kind != writeWiden {
+		t.Errorf("waves %v, want [delete narrow mixed] [widen create]", got)
+	}
+}
+
+// TestClassify: the write ordering follows engine.Classify, which reads
+// every field pkg/check reads. The rows marked "was widen" were ordered as
+// grants before (withheld capabilities aside, the old facts saw neither
+// hidden fields, visibility defaults, the role, nor which Department grant
+// applies).
+func TestClassify(t *testing.T) {
+	spec := func(f func(*accessv1.EffectivePermissionSpec)) accessv1.EffectivePermissionSpec {
+		s := accessv1.EffectivePermissionSpec{Tenant: "acme", User: "ann@acme.example", Active: true, Role: "sales"}
+		f(&s)
+		return s
+	}
+	deals := func(vis *accessv1.TypeVisibility, grants ...accessv1.RecordGrant) []accessv1.ObjectPermission {
+		return []accessv1.ObjectPermission{{Type: "deals", Actions: []accessv1.Action{"edit", "view"}, Visibility: vis, Grants: grants}}
+	}
+	dept := func(role, user string, access accessv1.AccessLevel, hidden ...string) accessv1.RecordGrant {
+		return accessv1.RecordGrant{Scope: accessv1.ScopeDepartment, Role: role, User: user, Access: access, HiddenFields: hidden, Via: []string{"department"}}
+	}
+	group := accessv1.RecordGrant{Scope: accessv1.ScopeVisibility, Visibility: accessv1.VisibilityGroup, Access: accessv1.AccessRead, Via: []string{"visibility: Group"}}
+	admin := spec(func(s *accessv1.EffectivePermissionSpec) {
+		s.Capabilities = []string{"*"}
+		s.WithheldCapabilities = []string{"billing.access", "datacenter.migration", "payments.instruments", "scim.provisioning"}
+	})
+	super := spec(func(s *accessv1.EffectivePermissionSpec) { s.Capabilities = []string{"*"} })
+	departments := spec(func(s *accessv1.EffectivePermissionSpec) {
+		s.Objects = deals(nil, dept("sales", "", accessv1.AccessReadWrite), dept("", "", accessv1.AccessRead))
+	})
+	groups := spec(func(s *accessv1.EffectivePermissionSpec) {
+		s.Objects = deals(&accessv1.TypeVisibility{Default: accessv1.VisibilityGroup}, group)
+	})
+	for _, tc := range []struct {
+		name     string
+		old, new accessv1.EffectivePermissionSpec
+		want     writeKind
+	}{
+		{"Admin made SuperAdmin", admin, super, writeWiden},
+		{"SuperAdmin made Admin", super, admin, writeNarrow},
+		{"deactivated", super, spec(func(s *accessv1.EffectivePermissionSpec) { s.Active = false }), writeNarrow},
+		{"a field hidden (was widen)", departments, spec(func(s *accessv1.EffectivePermissionSpec) {
+			s.Objects = deals(nil, dept("sales", "", accessv1.AccessReadWrite, "amount"), dept("", "", accessv1.AccessRead))
+		}), writeNarrow},
+		{"a user's Department grant below the department's (was widen)", departments, spec(func(s *accessv1.EffectivePermissionSpec) {
+			s.Objects = deals(nil, dept("sales", "", accessv1.AccessReadWrite), dept("sales", "bob@acme.example", accessv1.AccessRead), dept("", "", accessv1.AccessRead))
+		}), writeNarrow},
+		{"a visibility default made Private (was widen)", groups, spec(func(s *accessv1.EffectivePermissionSpec) {
+			s.Objects = deals(&accessv1.TypeVisibility{Default: accessv1.VisibilityPrivate}, group)
+		}), writeNarrow},
+		{"another permission group (was widen)", groups, spec(func(s *accessv1.EffectivePermissionSpec) {
+			s.Role = "support"
+			s.Objects = groups.Objects
+		}), writeMixed},
+		{"only a via", groups, spec(func(s *accessv1.EffectivePermissionSpec) {
+			s.Objects = deals(&accessv1.TypeVisibility{Default: accessv1.VisibilityGroup}, group)
+			s.Objects[0].Grants[0].Via = []string{"another reason"}
+		}), writeWiden},
+	} {
+		if k := classify(&tc.old, &tc.new); k != tc.want {
+			t.Errorf("%s: classified %s, want %s", tc.name, describeWrite(epWrite{kind: k, current: &accessv1.EffectivePermission{}}), describeWrite(epWrite{kind: tc.want, current: &accessv1.EffectivePermission{}}))
 		}
 	}
 }
 
-// TestClassifyWithheld: losing a withheld capability widens, gaining one narrows.
-func TestClassifyWithheld(t *testing.T) {
-	a := accessv1.EffectivePermissionSpec{Active: true, Capabilities: []string{"*"}, WithheldCapabilities: []string{"billing.access"}}
-	b := accessv1.EffectivePermissionSpec{Active: true, Capabilities: []string{"*"}}
-	if k := classify(&a, &b); k != writeWiden {
-		t.Errorf("dropping a withheld capability classified %d, want widen", k)
+// TestRevokes: a write revokes (a Revoked Event) when the user held
+// something and holds nothing after it; deleting an EffectivePermission
+// that granted nothing revokes nothing.
+func TestRevokes(t *testing.T) {
+	inactive := ep("olaf")
+	inactive.Spec.Active = false
+	current := []accessv1.EffectivePermission{ep("gone", "a"), inactive, ep("deactivated", "a"), ep("narrowed", "a", "b")}
+	off := ep("deactivated")
+	off.Spec.Active = false
+	desired := []accessv1.EffectivePermission{off, ep("narrowed", "a")}
+	var got []string
+	for _, w := range planWrites(desired, current, noOwners) {
+		if w.revokes {
+			got = append(got, describeWrite(w))
+		}
 	}
-	if k := classify(&b, &a); k != writeNarrow {
-		t.Errorf("adding a withheld capability classified %d, want narrow", k)
+	if want := []string{"delete:gone", "narrow:deactivated"}; !slices.Equal(got, want) {
+		t.Errorf("revoking writes %v, want %v", got, want)
 	}
-	off := accessv1.EffectivePermissionSpec{Active: false}
-	if k := classify(&b, &off); k != writeNarrow {
-		t.Errorf("deactivation classified %d, want narrow", k)
+}
+
+// TestRevokedEvents: a reconcile that deletes the EffectivePermission of
+// someone who held something, or deactivates them, says so on the Tenant.
+func TestRevokedEvents(t *testing.T) {
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	tenant := &accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}}
+	carol := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Name: "carol", Namespace: "acme"},
+		Spec: accessv1.MemberSpec{Email: "carol@acme.example", AccountRole: accessv1.AccountRoleSuperAdmin}}
+	dave := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Name: "dave", Namespace: "acme"},
+		Spec: accessv1.MemberSpec{Email: "dave@acme.example", AccountRole: accessv1.AccountRoleAdmin, Active: new(false)}}
+	gone, idle, daveEP := ep("gone", "*"), ep("idle"), ep("dave", "*")
+	idle.Spec.Active = false
+	c := fake.NewClientBuilder().WithScheme(scheme).
+		WithObjects(tenant, carol, dave, &gone, &idle, &daveEP).
+		WithIndex(&accessv1.Tenant{}, gather.IndexTenantNamespace, func(o client.Object) []string { return []string{o.(*accessv1.Tenant).NamespaceOrDefault()} }).
+		WithIndex(&accessv1.PartnerAccess{}, gather.IndexPartner, func(o client.Object) []string { return []string{o.(*accessv1.PartnerAccess).Spec.Partner} }).
+		WithIndex(&accessv1.Member{}, gather.IndexClient, func(o client.Object) []string {
+			var out []string
+			for _, ca := range o.(*accessv1.Member).Spec.ClientAccess {
+				out = append(out, ca.Tenant)
+			}
+			return out
+		}).Build()
+	rec := events.NewFakeRecorder(10)
+	r := &TenantReconciler{Client: c, Recorder: rec, Now: func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }}
+	if _, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: "acme"}}); err != nil {
+		t.Fatal(err)
+	}
+	close(rec.Events)
+	var got []string
+	for e := range rec.Events {
+		if strings.Contains(e, "Revoked") {
+			got = append(got, e)
+		}
+	}
+	slices.Sort(got)
+	want := []string{
+		"Normal Revoked dave@acme.example holds nothing in tenant acme any more: EffectivePermission dave grants nothing",
+		"Normal Revoked gone@acme.example no longer has standing in tenant acme: EffectivePermission gone deleted",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Revoked Events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
