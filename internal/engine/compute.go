@@ -2,8 +2,11 @@ package engine
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,27 +69,85 @@ func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []acces
 	for e := range t.partnerParts {
 		emails[e] = true
 	}
-	taken := map[string]bool{}
-	for _, m := range t.members {
-		taken[m.name()] = true
-	}
+	names := t.epNames(slices.Sorted(maps.Keys(emails)))
 	var out []accessv1.EffectivePermission
 	for _, email := range slices.Sorted(maps.Keys(emails)) {
 		ms := t.byEmail[email] // sorted by name
 		pp := t.partnerParts[email]
-		var name string
-		if len(ms) > 0 {
-			name = ms[0].name()
-		} else {
-			name = pp.names[0]
-			if taken[name] {
-				continue // a Member already has this name; the person's grants cannot be named (see docs/decisions.md)
-			}
-		}
+		name := names[email]
 		out = append(out, t.effectivePermission(name, email, ms, pp))
 		sources[refOf("EffectivePermission", t.ns, name)] = t.sourcesOf(ms, pp)
 	}
 	return out
+}
+
+// maxName is the longest object name Kubernetes takes (a DNS subdomain).
+const maxName = 253
+
+// epNames names the EffectivePermission of each person (lowercase e-mails,
+// sorted) so that no two can have one name (docs/effectivepermission.md):
+//
+//   - a person with a Member here: the Member's name (the first by name, if
+//     several share the e-mail). Member names are unique in a namespace.
+//   - a partner person: <partner>.<member> after its Member in a partner
+//     (the first such name in order that qualifies), when the partner's name
+//     has no dot, no Member here has that name, and it fits in 253
+//     characters. The partner name is then everything before the first dot,
+//     so the name tells partner and member apart: two people (two Members
+//     of partners) never share it.
+//   - otherwise <partner>-<member>-<hash>, dots made dashes, hash the first
+//     10 hex digits of the SHA-256 of the e-mail, cut to fit: it has no dot,
+//     so it is no <partner>.<member> name; should a Member here (or, by a
+//     hash collision, another person) have it already, -2, -3, ... is added,
+//     in e-mail order.
+func (t *tenant) epNames(emails []string) map[string]string {
+	out := map[string]string{}
+	taken := map[string]bool{}
+	for _, m := range t.members {
+		taken[m.name()] = true
+	}
+	var rest []string
+	for _, email := range emails {
+		if ms := t.byEmail[email]; len(ms) > 0 {
+			out[email] = ms[0].name()
+			continue
+		}
+		for _, n := range t.partnerParts[email].names {
+			if name := n.String(); !strings.Contains(n.partner, ".") && !taken[name] && len(name) <= maxName {
+				out[email] = name
+				break
+			}
+		}
+		if _, ok := out[email]; !ok {
+			rest = append(rest, email)
+		}
+	}
+	for _, name := range out {
+		taken[name] = true
+	}
+	for _, email := range rest {
+		n := t.partnerParts[email].names[0]
+		sum := sha256.Sum256([]byte(email))
+		base := strings.ReplaceAll(n.partner+"-"+n.member, ".", "-")
+		suffix := "-" + hex.EncodeToString(sum[:])[:10]
+		name := fitName(base, suffix)
+		for i := 2; taken[name]; i++ {
+			name = fitName(base, suffix+"-"+strconv.Itoa(i))
+		}
+		taken[name] = true
+		out[email] = name
+	}
+	return out
+}
+
+// fitName joins base and suffix, cutting base so that the name fits in a
+// Kubernetes object name; base starts with a letter or digit, and a dash
+// left at the cut is dropped.
+func fitName(base, suffix string) string {
+	if len(base)+len(suffix) > maxName {
+		base = strings.TrimRight(base[:maxName-len(suffix)], "-")
+	}
+	return base + suffix
 }
 
 func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partnerPerson) accessv1.EffectivePermission {

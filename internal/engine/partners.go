@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -30,11 +31,18 @@ func (a *adminGrant) caps() []string {
 // partnerPerson is a person's partner standing in a client tenant.
 type partnerPerson struct {
 	email    string
-	names    []string // "<partner>.<member>" candidates for the EP name, sorted
-	partners []string // sorted
+	names    []memberOf // the person's Members in its partners, sorted by String
+	partners []string   // sorted
 	admin    bool
 	parts    []*part
 }
+
+// memberOf is a Member of a partner tenant: what a partner person's
+// EffectivePermission is named after.
+type memberOf struct{ partner, member string }
+
+// String is the common name of its EffectivePermission: <partner>.<member>.
+func (m memberOf) String() string { return m.partner + "." + m.member }
 
 func (t *tenant) person(email string) *partnerPerson {
 	pp := t.partnerParts[email]
@@ -52,9 +60,11 @@ func (pp *partnerPerson) add(partner, memberName string, p *part, admin bool) {
 		pp.partners = append(pp.partners, partner)
 		slices.Sort(pp.partners)
 	}
-	if n := partner + "." + memberName; !slices.Contains(pp.names, n) {
+	if n := (memberOf{partner, memberName}); !slices.Contains(pp.names, n) {
 		pp.names = append(pp.names, n)
-		slices.Sort(pp.names)
+		slices.SortFunc(pp.names, func(a, b memberOf) int {
+			return cmp.Or(cmp.Compare(a.String(), b.String()), cmp.Compare(a.partner, b.partner))
+		})
 	}
 }
 

@@ -5,9 +5,13 @@ package engine_test
 
 import (
 	"sort"
+	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
 	et "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
 )
 
@@ -497,4 +501,118 @@ func TestSection4EffectivePermissionIdentity(t *testing.T) {
 // sortRows orders rows by name (rows built from maps).
 func sortRows(rows []decision) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
+}
+
+// TestEffectivePermissionNamesCannotCollide: partner people's EPs are named
+// <partner>.<member> where that cannot be mistaken (a partner name without a
+// dot, no Member of that name in the client, at most 253 characters), and
+// otherwise get a name that no other EP can have (docs/effectivepermission.md).
+func TestEffectivePermissionNamesCannotCollide(t *testing.T) {
+	long := strings.Repeat("l", 200)
+	partner := func(name, ns string, admins ...string) []any {
+		objs := []any{et.MakeTenant(name).Namespace(ns).Partner(accessv1.TierSolutionsPartner), et.MakeMember(ns, "owner").SuperAdmin()}
+		pa := et.MakePartnerAccess(acme, "pa-"+ns).Partner(name).ApprovedBy(e("carol"))
+		for _, m := range admins {
+			objs = append(objs, et.MakeMember(ns, m).Role("ceo").Seat())
+			pa.Admin(et.Email(ns, m))
+		}
+		return append(objs, pa)
+	}
+	world := func(extra ...any) []any {
+		return []any{
+			partnerWorld(),
+			// partner "a.b" member "c" and partner "a" member "b.c": both "a.b.c"
+			partner("a.b", "ab", "c"),
+			partner("a", "a", "b.c"),
+			// a client Member literally named brightside.dana, and brightside's dana
+			et.MakeMember(acme, "brightside.dana").Email("dana@acme.example").Role("staff"),
+			partner("brightside", "brightside", "dana"),
+			// names too long to join
+			partner(long, "longco", long),
+			extra,
+		}
+	}
+	people := []string{a("dave"), a("frank"), et.Email("ab", "c"), et.Email("a", "b.c"), "dana@acme.example", et.Email("brightside", "dana"), et.Email("longco", long)}
+
+	check := func(t *testing.T, res *engine.Result) map[string]string {
+		t.Helper()
+		names := map[string]string{} // name → user, in acme
+		for _, ep := range res.EffectivePermissions {
+			if ep.Namespace != acme {
+				continue
+			}
+			if other, dup := names[ep.Name]; dup {
+				t.Errorf("EffectivePermission name %q used for %s and %s", ep.Name, other, ep.Spec.User)
+			}
+			names[ep.Name] = ep.Spec.User
+			if errs := validation.IsDNS1123Subdomain(ep.Name); len(errs) > 0 {
+				t.Errorf("EffectivePermission name %q is not a valid object name: %v", ep.Name, errs)
+			}
+		}
+		for _, user := range people {
+			if n := len(et.EPsOf(res, acme, user)); n != 1 {
+				t.Errorf("%d EffectivePermissions for %s in acme, want exactly 1", n, user)
+			}
+		}
+		return names
+	}
+	res := et.Compute(world())
+	names := check(t, res)
+	byUser := map[string]string{}
+	for n, u := range names {
+		byUser[u] = n
+	}
+	for user, want := range map[string]string{
+		a("dave"):            "agency-x.dave",   // the common name is unchanged
+		a("frank"):           "agency-x.frank",  // the common name is unchanged
+		et.Email("a", "b.c"): "a.b.c",           // a partner without a dot: unambiguous
+		"dana@acme.example":  "brightside.dana", // a Member keeps its name
+		e("carol"):           "carol",
+	} {
+		if byUser[user] != want {
+			t.Errorf("%s's EffectivePermission is named %q, want %q", user, byUser[user], want)
+		}
+	}
+	for _, user := range []string{et.Email("ab", "c"), et.Email("brightside", "dana"), et.Email("longco", long)} {
+		if strings.Contains(byUser[user], ".") {
+			t.Errorf("%s's EffectivePermission %q has a dot: it could be another person's <partner>.<member>", user, byUser[user])
+		}
+	}
+
+	nameOf := func(r *engine.Result, user string) string {
+		if ep := r.Lookup(acme, user); ep != nil {
+			return ep.Name
+		}
+		return ""
+	}
+	t.Run("deterministic, whatever the order", func(t *testing.T) {
+		again := et.Compute(world())
+		rev := engine.Compute(et.Reversed(et.Snap(world())), et.Now)
+		for _, r := range []*engine.Result{again, rev} {
+			for _, user := range people {
+				if got, want := nameOf(r, user), nameOf(res, user); got != want {
+					t.Errorf("%s: named %q, then %q", user, want, got)
+				}
+			}
+		}
+	})
+	t.Run("a Member named like a partner person's fallback name", func(t *testing.T) {
+		// Whatever name a partner person gets, a Member may be called that
+		// too: the Member keeps it, and the person gets another.
+		var extra []any
+		for _, user := range []string{et.Email("ab", "c"), et.Email("brightside", "dana")} {
+			name := byUser[user]
+			extra = append(extra, et.MakeMember(acme, name).Email("x-"+name+"@acme.example").Role("staff"))
+		}
+		res := et.Compute(world(extra...))
+		names := check(t, res)
+		for _, user := range []string{et.Email("ab", "c"), et.Email("brightside", "dana")} {
+			if got := nameOf(res, user); got == byUser[user] {
+				t.Errorf("%s keeps %q, which a Member now has", user, got)
+			}
+			if names[byUser[user]] != "x-"+byUser[user]+"@acme.example" {
+				t.Errorf("Member %q did not keep its name", byUser[user])
+			}
+		}
+	})
 }
