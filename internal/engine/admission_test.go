@@ -245,7 +245,7 @@ func TestAdmit(t *testing.T) {
 		// first holds the namespace, whatever the names.
 		{"a second Tenant for a namespace, created later", Snap(w, CreatedAt(MakeTenant("acme").RoleLimit(3), now.Add(-time.Hour))),
 			onCreate(CreatedAt(MakeTenant("aaa").Namespace("acme"), now).Obj()), accessv1.ReasonDuplicateTenant,
-			`Tenant "aaa" claims namespace "acme", which Tenant "acme" has held since 2026-11-25T11:00:00Z`},
+			`Tenant "aaa" claims namespace "acme", which Tenant "acme" already holds (since 2026-11-25T11:00:00Z; the oldest claim holds a namespace)`},
 
 		// 16: EffectivePermissions are the controller's
 		{"write an EffectivePermission", w, onCreate(ep), accessv1.ReasonControllerOwned, "is written only by access-controller"},

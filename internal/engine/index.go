@@ -156,7 +156,7 @@ func (w *world) deletingAccess(ns, partner string) string {
 func duplicateTenant(name, ns string, holder *accessv1.Tenant) string {
 	held := "already holds"
 	if !holder.CreationTimestamp.IsZero() {
-		held = "has held since " + holder.CreationTimestamp.UTC().Format(time.RFC3339) + " (the oldest claim holds a namespace)"
+		held += " (since " + holder.CreationTimestamp.UTC().Format(time.RFC3339) + "; the oldest claim holds a namespace)"
 	}
 	return fmt.Sprintf("Tenant %q claims namespace %q, which Tenant %q %s; a namespace belongs to one tenant: set spec.namespace to a namespace of its own",
 		name, ns, holder.Name, held)
