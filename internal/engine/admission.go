@@ -245,7 +245,7 @@ func lastSuperAdmin(current *Snapshot, ch Change, target ObjectRef, rb, ra *Resu
 	var leaving []string
 	for i := range current.Members {
 		o := &current.Members[i]
-		if o.Namespace == m.Namespace && o.Name != m.Name && o.DeletionTimestamp != nil && o.IsActive() && o.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin {
+		if o.Namespace == m.Namespace && o.Name != m.Name && terminating(o) && o.IsActive() && o.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin {
 			leaving = append(leaving, o.Name)
 		}
 	}

@@ -21,7 +21,7 @@ func NextExpiry(snap *Snapshot, ns string, now time.Time) (time.Duration, bool) 
 	found := false
 	for i := range snap.PartnerAccesses {
 		pa := &snap.PartnerAccesses[i]
-		if pa.Namespace != ns || pa.Spec.ExpiresAt == "" || pa.DeletionTimestamp != nil {
+		if pa.Namespace != ns || pa.Spec.ExpiresAt == "" || terminating(pa) {
 			continue
 		}
 		exp, err := time.Parse(time.RFC3339, pa.Spec.ExpiresAt)

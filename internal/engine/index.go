@@ -172,12 +172,14 @@ func superAdminsLeaving(names []string) string {
 		plural(len(names), "is", "are"), plural(len(names), "counts", "count"))
 }
 
+// terminating reports whether an input object is being deleted: its
+// metadata.deletionTimestamp is set, whatever finalizers hold it. It then
+// counts as gone from that moment (semantics.md §6: deletion is revocation).
+func terminating(o metav1.Object) bool { return o.GetDeletionTimestamp() != nil }
+
 // alive returns pointers to the objects that are not being deleted and
-// records the others in w.deleting: an object whose
-// metadata.deletionTimestamp is set, whatever finalizers hold it, counts as
-// gone from that moment (semantics.md §6: deletion is revocation). This is
-// the one place the engine reads deletionTimestamp, so that render, the
-// controller and admission agree.
+// records the others in w.deleting. Indexing drops them here, in one place,
+// so that render, the controller and admission agree.
 func alive[T any, P interface {
 	*T
 	metav1.Object
@@ -185,7 +187,7 @@ func alive[T any, P interface {
 	out := make([]*T, 0, len(objs))
 	for i := range objs {
 		o := P(&objs[i])
-		if o.GetDeletionTimestamp() != nil {
+		if terminating(o) {
 			w.deleting[refOf(kind, o.GetNamespace(), o.GetName())] = o
 			continue
 		}
@@ -239,8 +241,8 @@ func index(s *Snapshot) *world {
 	w := &world{byName: map[string]*tenant{}, deleting: map[ObjectRef]any{}, leaving: map[string]string{}}
 	byNS := map[string]*tenant{}
 
-	for _, t := range s.Tenants {
-		if t.DeletionTimestamp != nil {
+	for i := range s.Tenants {
+		if t := &s.Tenants[i]; terminating(t) {
 			w.leaving[t.NamespaceOrDefault()] = t.Name
 		}
 	}
