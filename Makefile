@@ -71,6 +71,15 @@ bench: controlplane ## Go benchmarks (engine render, check, EP size), then the s
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
 	ACCESS_CONTROLLER_SCALE=1 go test ./controllers/ -run '^TestScale$$' -count=1 -v -timeout 30m | grep -E 'SCALE|^(---|ok|FAIL)'
 
+.PHONY: reliability
+reliability: controlplane ## The fault tests at full size (minutes): 1,008 last-SuperAdmin race trials (and 504 each of cycles and e-mails) through two webhook replicas, kill/churn with 1,000 mutations and 50+ SIGKILLs, a 60 s API server outage, delayed lists, revocation latency at 1k EffectivePermissions (docs/reliability.md). `make test` runs a short version.
+	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 ACCESS_CONTROLLER_RACE_TRIALS=$${RACE_TRIALS:-1008} \
+		go test ./internal/webhook/ -run '^TestRace' -count=1 -v -timeout 60m | grep -E 'RACE|^(---|ok|FAIL)'
+	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 RELIABILITY_MUTATIONS=$${RELIABILITY_MUTATIONS:-1000} RELIABILITY_KILLS=$${RELIABILITY_KILLS:-50} \
+		RELIABILITY_OUTAGE_SECONDS=60 RELIABILITY_OUTAGE_MUTATIONS=200 RELIABILITY_PARTIAL_SECONDS=15 \
+		RELIABILITY_LATENCY_SAMPLES=100 RELIABILITY_LATENCY_CLIENTS=40 ACCESS_CONTROLLER_PROPERTY_WORLDS=100000 \
+		go test ./internal/reliability/ ./internal/engine/ -run '^(TestKillChurn|TestOutage|TestPartialKnowledge|TestRevocationLatency|TestProperties.*)$$' -count=1 -v -timeout 90m | grep -E 'RELIABILITY|worlds|excused|^(---|ok|FAIL)'
+
 .PHONY: fuzz
 fuzz: ## Fuzz every target for FUZZTIME each (default 30s); `make test` runs their seed corpora.
 	@set -e; for pkg in $$(go list ./...); do \

@@ -30,13 +30,15 @@ func main() {
 	var leaderElect, webhooks bool
 	var webhookPort int
 	var webhookHost, webhookCertDir string
-	var cleanupUsers, claimNamespace string
+	var cleanupUsers, claimNamespace, leaderElectionNamespace string
 	var claimWait time.Duration
 	var qps float64
 	var burst int
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+		"Namespace of the leader election Lease (default: $POD_NAMESPACE; in a cluster, the manager's own). A replica that cannot renew it for 10 s, e.g. while the API server is away, exits and is restarted, and lists every input afresh.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
 	flag.BoolVar(&webhooks, "webhooks", false, "Serve the validating admission webhooks (docs/admission.md); needs a serving certificate in --webhook-cert-dir.")
@@ -62,11 +64,12 @@ func main() {
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       "access-controller.access.tenancy.dev",
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "access-controller.access.tenancy.dev",
+		LeaderElectionNamespace: leaderElectionNamespace,
 		WebhookServer: webhook.NewServer(webhook.Options{Host: webhookHost, Port: webhookPort, CertDir: webhookCertDir,
 			// HTTP/1.1 only: HTTP/2's stream handling was the way in for the
 			// Rapid Reset attacks (CVE-2023-44487, CVE-2023-39325).

@@ -20,7 +20,7 @@ func TestNextExpiry(t *testing.T) {
 	}
 	const far = "9999-12-31T23:59:59Z"
 	const max = time.Duration(math.MaxInt64)
-	hour := time.Hour + time.Second
+	hour := time.Hour + engine.ExpiryMargin
 
 	cases := []struct {
 		name string
@@ -31,14 +31,14 @@ func TestNextExpiry(t *testing.T) {
 		{"no PartnerAccess", nil, 0, false},
 		{"a PartnerAccess without expiresAt", []any{et.MakePartnerAccess(acme, "a").Partner(agency)}, 0, false},
 		{"one in an hour", []any{pa("a", "2026-11-25T13:00:00Z")}, hour, true},
-		{"one at a fraction of a second", []any{pa("a", "2026-11-25T12:00:00.5Z")}, 1500 * time.Millisecond, true},
+		{"one at a fraction of a second", []any{pa("a", "2026-11-25T12:00:00.5Z")}, 500*time.Millisecond + engine.ExpiryMargin, true},
 		{"one in another time zone", []any{pa("a", "2026-11-25T14:00:00+01:00")}, hour, true},
 		{"the year 9999 saturates, never wraps", []any{pa("a", far)}, max, true},
 		{"the year 9999 first, one in an hour last", []any{pa("a", far), pa("b", "2026-11-25T13:00:00Z")}, hour, true},
 		{"one in an hour first, the year 9999 last", []any{pa("a", "2026-11-25T13:00:00Z"), pa("b", far)}, hour, true},
 		{"many, the far ones around the nearest", []any{pa("a", far), pa("b", "2027-01-01T00:00:00Z"), pa("c", "2026-11-25T13:00:00Z"), pa("d", far), pa("e", "2026-12-01T00:00:00Z")}, hour, true},
-		{"a second after still fits a Duration", []any{pa("a", now.Add(max.Truncate(time.Second)-time.Second).Format(time.RFC3339))}, max.Truncate(time.Second), true},
-		{"a second after no longer fits a Duration: saturates", []any{pa("a", now.Add(max.Truncate(time.Second)).Format(time.RFC3339))}, max, true},
+		{"the margin after still fits a Duration", []any{pa("a", now.Add(max.Truncate(time.Second)-time.Second).Format(time.RFC3339))}, max.Truncate(time.Second) - time.Second + engine.ExpiryMargin, true},
+		{"the margin after no longer fits a Duration: saturates", []any{pa("a", now.Add(max-engine.ExpiryMargin/2).Format(time.RFC3339Nano))}, max, true},
 		{"the year 1 is past", []any{pa("a", "0001-01-01T00:00:00Z")}, 0, false},
 		{"the year 1 beside one in an hour", []any{pa("a", "0001-01-01T00:00:00Z"), pa("b", "2026-11-25T13:00:00Z")}, hour, true},
 		{"now exactly at expiry: expired already", []any{pa("a", "2026-11-25T12:00:00Z")}, 0, false},

@@ -40,7 +40,7 @@ var (
 const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
 
 func TestMain(m *testing.M) {
-	env, cfg, err := testenv.Start(testenv.Options{})
+	env, cfg, err := testenv.Start(testenv.Options{Restartable: true})
 	if errors.Is(err, testenv.ErrSkip) {
 		fmt.Fprintln(os.Stderr, "SKIP reliability suite:", err)
 		os.Exit(0)
@@ -51,7 +51,10 @@ func TestMain(m *testing.M) {
 	}
 	testEnv, adminCfg = env, cfg
 	code := func() int {
-		defer func() { _ = testEnv.Stop() }()
+		defer func() {
+			_ = testEnv.Stop()
+			_ = os.RemoveAll(testEnv.ControlPlane.APIServer.CertDir)
+		}()
 		if k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -85,18 +88,25 @@ func envInt(name string, def int) int {
 // ---------------------------------------------------------------- the manager process
 
 // manager runs cmd/manager as the controller's service account, and kills
-// and restarts it on demand.
+// and restarts it on demand. With supervise, it also plays kubelet: a
+// process that exits on its own (a lost leader election) is started again
+// after a second.
 type manager struct {
 	t          testing.TB
 	kubeconfig string
+	args       []string
+	supervise  bool
 	log        *os.File
 	mu         sync.Mutex
 	cmd        *exec.Cmd
+	exited     chan struct{}
 	starts     int
 	kills      int
+	restarts   int
+	closed     bool
 }
 
-func newManager(t testing.TB) *manager {
+func newManager(t testing.TB, supervise bool, args ...string) *manager {
 	t.Helper()
 	user, err := testEnv.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:masters"}}, nil)
 	if err != nil {
@@ -107,7 +117,7 @@ func newManager(t testing.TB) *manager {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	m := &manager{t: t, kubeconfig: filepath.Join(dir, "kubeconfig")}
+	m := &manager{t: t, kubeconfig: filepath.Join(dir, "kubeconfig"), args: args, supervise: supervise}
 	if err := os.WriteFile(m.kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +125,9 @@ func newManager(t testing.TB) *manager {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
 		m.stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(m.log.Name())
@@ -134,51 +147,79 @@ func (m *manager) killCount() int {
 	return m.kills
 }
 
+func (m *manager) restartCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.restarts
+}
+
 func (m *manager) start() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cmd != nil {
+	m.startLocked()
+}
+
+func (m *manager) startLocked() {
+	if m.cmd != nil || m.closed {
 		return
 	}
-	cmd := exec.Command(managerBin, "--health-probe-bind-address=0", "--metrics-bind-address=0")
+	cmd := exec.Command(managerBin, append([]string{"--health-probe-bind-address=0", "--metrics-bind-address=0"}, m.args...)...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+m.kubeconfig)
 	cmd.Stdout, cmd.Stderr = m.log, m.log
 	if err := cmd.Start(); err != nil {
-		m.t.Fatalf("starting the manager: %v", err)
+		m.t.Errorf("starting the manager: %v", err)
+		return
 	}
-	m.cmd = cmd
+	exited := make(chan struct{})
+	m.cmd, m.exited = cmd, exited
 	m.starts++
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.cmd != cmd {
+			return // killed or stopped on purpose
+		}
+		m.cmd = nil
+		if m.supervise && !m.closed {
+			m.restarts++
+			time.AfterFunc(time.Second, m.start)
+		}
+	}()
 }
 
 // kill SIGKILLs the manager: no shutdown, no deferred writes.
 func (m *manager) kill() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd == nil {
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	if cmd != nil {
+		m.kills++
+	}
+	m.mu.Unlock()
+	if cmd == nil {
 		return
 	}
-	_ = m.cmd.Process.Signal(syscall.SIGKILL)
-	_ = m.cmd.Wait()
-	m.cmd = nil
-	m.kills++
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
 }
 
 func (m *manager) stop() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cmd == nil {
+	cmd, exited := m.cmd, m.exited
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd == nil {
 		return
 	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-done
+		_ = cmd.Process.Kill()
+		<-exited
 	}
-	m.cmd = nil
 }
 
 // killer kills and restarts the manager at random intervals until stop is
@@ -285,6 +326,7 @@ type version struct {
 type watcher struct {
 	mu       sync.Mutex
 	versions []version
+	listed   int // versions from the first list, before any event
 	current  func() int
 	stop     context.CancelFunc
 	done     chan struct{}
@@ -300,6 +342,7 @@ func watchEPs(t testing.TB, current func() int) *watcher {
 	for _, ep := range list.Items {
 		w.versions = append(w.versions, version{key: ep.Namespace + "/" + ep.Name, spec: ep.Spec.DeepCopy(), state: current()})
 	}
+	w.listed = len(w.versions)
 	rv := list.ResourceVersion
 	go func() {
 		defer close(w.done)

@@ -87,6 +87,11 @@ type Options struct {
 	// Webhooks installs the webhook configurations of config/webhook,
 	// pointed at a local serving address (env.WebhookInstallOptions).
 	Webhooks bool
+	// Restartable keeps the API server's certificates in a directory of
+	// their own, so that env.ControlPlane.APIServer can be stopped and
+	// started again with every client's configuration still valid (an
+	// outage test). The caller removes CertDir after env.Stop.
+	Restartable bool
 }
 
 // Start starts etcd and kube-apiserver from bin/ (or KUBEBUILDER_ASSETS)
@@ -110,6 +115,13 @@ func Start(o Options) (*envtest.Environment, *rest.Config, error) {
 		CRDDirectoryPaths:     []string{filepath.Join(Root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: bin,
+	}
+	if o.Restartable {
+		dir, err := os.MkdirTemp("", "envtest-apiserver-")
+		if err != nil {
+			return nil, nil, err
+		}
+		env.ControlPlane.APIServer = &envtest.APIServer{CertDir: dir}
 	}
 	if o.Webhooks {
 		env.WebhookInstallOptions = envtest.WebhookInstallOptions{Paths: []string{filepath.Join(Root, "config", "webhook")}}
