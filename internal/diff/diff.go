@@ -158,7 +158,7 @@ func findingsOnlyIn(a, b []engine.Finding) []engine.Finding {
 // gone.
 func compareEP(o, n *accessv1.EffectivePermission, status UserStatus) User {
 	u := User{Tenant: n.Spec.Tenant, User: n.Spec.User, Namespace: n.Namespace, Name: n.Name, Status: status}
-	var os, ns *accessv1.EffectivePermissionSpec = &o.Spec, &n.Spec
+	os, ns := &o.Spec, &n.Spec
 	switch status {
 	case Added:
 		os = nil

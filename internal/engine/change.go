@@ -212,10 +212,6 @@ func (s *state) holds(name string) bool {
 	return slices.Contains(s.caps, name) || slices.Contains(s.caps, accessv1.AllCapabilities)
 }
 
-func (s *state) subordinate(role string) bool {
-	return slices.ContainsFunc(s.subs, func(e accessv1.RoleEdge) bool { return e.Role == role })
-}
-
 type comparison struct {
 	rawOld, rawNew *accessv1.EffectivePermissionSpec
 	old, new       *state

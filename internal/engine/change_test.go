@@ -445,7 +445,7 @@ func TestClassifyEveryField(t *testing.T) {
 							t.Errorf("%s %s (%s): ClassifyDirection says %s, pkg/check's answers %s", m.path, m.desc, way.name, d, way.want)
 						}
 						for _, c := range got {
-							if c.Op != map[engine.Direction]engine.Op{engine.Widen: engine.Gained, engine.Narrow: engine.Lost}[c.Direction] && !(c.Op == engine.Changed && (c.Direction == engine.Neutral || c.Direction == engine.Both)) {
+							if c.Op != map[engine.Direction]engine.Op{engine.Widen: engine.Gained, engine.Narrow: engine.Lost}[c.Direction] && (c.Op != engine.Changed || (c.Direction != engine.Neutral && c.Direction != engine.Both)) {
 								t.Errorf("%s %s: change %+v: op does not match its direction", m.path, m.desc, c)
 							}
 							if slices.Contains(reports[m.path], c.What) {

@@ -5,14 +5,6 @@ import (
 	"strings"
 )
 
-func ptrs[T any](xs []T) []*T {
-	out := make([]*T, len(xs))
-	for i := range xs {
-		out[i] = &xs[i]
-	}
-	return out
-}
-
 func fieldIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
 func quoteJoin(xs []string) string {

@@ -468,7 +468,7 @@ func checkWorld(seed uint64) (fails []string, known map[string]int) {
 		if !bad {
 			continue
 		}
-		if why := knownWidening(rv, what, world, before, after, k); why != "" {
+		if why := knownWidening(rv, what, world, before, after); why != "" {
 			known[why]++
 			continue
 		}
@@ -520,7 +520,7 @@ const (
 	knownExemptOwn = "a parent Role deleted: its child's members' own records of an exempt type go from Read to ReadWrite"
 )
 
-func knownWidening(rv revocation, what string, world *engine.Snapshot, before, after *engine.Result, k epKey) string {
+func knownWidening(rv revocation, what string, world *engine.Snapshot, before, after *engine.Result) string {
 	kind, ref, _ := strings.Cut(what, " ")
 	ns, name, _ := strings.Cut(ref, "/")
 	deleted := rv.name == "mark an input deleted"

@@ -2,24 +2,24 @@ package reliability_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tenancy-dev/access-controller/internal/testenv"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"sync/atomic"
-	"syscall"
-	"testing"
-	"time"
 )
 
 // TestKillChurn: tenants churn — members deactivated, demoted, moved,
@@ -166,7 +166,7 @@ func (d *delayFirstList) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestPartialKnowledge(t *testing.T) {
 	delay := time.Duration(envInt("RELIABILITY_PARTIAL_SECONDS", 5)) * time.Second
 	ctx := context.Background()
-	w := buildWorld(t, "partial", 4, 24, 21)
+	w := buildWorld(t, "partial", 4, 16, 21)
 	h := &history{}
 	h.add(readInputs(t))
 	var current atomic.Int64

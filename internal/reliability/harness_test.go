@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer os.RemoveAll(dir)
+		defer func() { _ = os.RemoveAll(dir) }()
 		// The manager is a process of its own, so that it can be SIGKILLed.
 		managerBin = filepath.Join(dir, "manager")
 		build := exec.Command("go", "build", "-o", managerBin, "./cmd/manager")
@@ -252,12 +252,11 @@ type history struct {
 	render []map[string]*accessv1.EffectivePermissionSpec // computed on demand
 }
 
-func (h *history) add(s *engine.Snapshot) int {
+func (h *history) add(s *engine.Snapshot) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.states = append(h.states, s)
 	h.render = append(h.render, nil)
-	return len(h.states) - 1
 }
 
 func (h *history) len() int {

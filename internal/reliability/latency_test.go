@@ -61,9 +61,8 @@ func watchStream(t testing.TB) *stream {
 	return s
 }
 
-// wait returns when the first event from index from on matches, and the
-// index after it.
-func (s *stream) wait(t testing.TB, from int, within time.Duration, match func(seen) bool) (time.Time, int) {
+// wait returns when the first event from index from on matches.
+func (s *stream) wait(t testing.TB, from int, within time.Duration, match func(seen) bool) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	timer := time.AfterFunc(within, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
@@ -73,7 +72,7 @@ func (s *stream) wait(t testing.TB, from int, within time.Duration, match func(s
 	for i := from; ; {
 		for ; i < len(s.events); i++ {
 			if match(s.events[i]) {
-				return s.events[i].at, i + 1
+				return s.events[i].at
 			}
 		}
 		if time.Now().After(deadline) {
@@ -133,7 +132,7 @@ func TestRevocationLatency(t *testing.T) {
 			t.Fatal(err)
 		}
 		t0 := time.Now()
-		at, _ := s.wait(t, from, time.Minute, func(e seen) bool {
+		at := s.wait(t, from, time.Minute, func(e seen) bool {
 			return !e.deleted && e.ep.Namespace == ns && e.ep.Spec.User == mb.Spec.Email && !e.ep.Spec.Active
 		})
 		deactivate = append(deactivate, at.Sub(t0))
@@ -150,7 +149,7 @@ func TestRevocationLatency(t *testing.T) {
 			t.Fatal(err)
 		}
 		t0 := time.Now()
-		at, _ := s.wait(t, from, time.Minute, func(e seen) bool {
+		at := s.wait(t, from, time.Minute, func(e seen) bool {
 			return e.ep.Namespace == ns && e.ep.Spec.User == admin && (e.deleted || e.ep.Spec.AccountRole != accessv1.UserRolePartnerAdmin)
 		})
 		deleted = append(deleted, at.Sub(t0))
@@ -169,7 +168,7 @@ func TestRevocationLatency(t *testing.T) {
 		if err := update(ctx, pa, func(x *accessv1.PartnerAccess) bool { x.Spec.ExpiresAt = exp.UTC().Format(time.RFC3339); return true }); err != nil {
 			t.Fatal(err)
 		}
-		at, _ := s.wait(t, from, time.Minute, func(e seen) bool {
+		at := s.wait(t, from, time.Minute, func(e seen) bool {
 			return e.ep.Namespace == ns && e.ep.Spec.User == admin && (e.deleted || e.ep.Spec.AccountRole != accessv1.UserRolePartnerAdmin)
 		})
 		if at.Before(exp) {

@@ -106,12 +106,12 @@ func claimsForTest(identity string) webhook.ClaimOptions {
 }
 
 func pipe(in net.Conn, to string) {
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	out, err := net.Dial("tcp", to)
 	if err != nil {
 		return
 	}
-	defer out.Close()
+	defer func() { _ = out.Close() }()
 	done := make(chan struct{}, 2)
 	go func() { _, _ = io.Copy(out, in); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(in, out); done <- struct{}{} }()
