@@ -36,29 +36,40 @@ func clientAs(t *testing.T, user string) client.Client {
 	return c
 }
 
-// TestOrphaningDeleteRevokes: a PartnerAccess deleted with
-// propagationPolicy Orphan stays, terminating, behind the garbage
-// collector's "orphan" finalizer. From that moment its partner admin holds
-// nothing (deletion is revocation). The collector then patches the
-// dependents to drop their ownerReferences to it — the webhook admits that
-// patch from the collector (only ownerReferences change) — and removes the
-// finalizer. There is no garbage collector here: the test makes its
-// requests as it would.
-func TestOrphaningDeleteRevokes(t *testing.T) {
+// TestCascadingDeleteRevokes: a PartnerAccess deleted with propagationPolicy
+// Orphan (or Foreground) stays, terminating, behind the garbage collector's
+// "orphan" (or "foregroundDeletion") finalizer. From that moment its partner
+// admin holds nothing (deletion is revocation). The collector then patches
+// the dependent that has another owner to drop its ownerReference to it —
+// the webhook admits that patch from the collector (only ownerReferences
+// change) — and removes the finalizer. There is no garbage collector here:
+// the test makes its requests as it would.
+func TestCascadingDeleteRevokes(t *testing.T) {
+	for _, c := range []struct {
+		policy    metav1.DeletionPropagation
+		finalizer string
+	}{{metav1.DeletePropagationOrphan, metav1.FinalizerOrphanDependents}, {metav1.DeletePropagationForeground, metav1.FinalizerDeleteDependents}} {
+		t.Run(string(c.policy), func(t *testing.T) {
+			cascadingDelete(t, "cascade-"+strings.ToLower(string(c.policy)), c.policy, c.finalizer)
+		})
+	}
+}
+
+func cascadingDelete(t *testing.T, clientNS string, policy metav1.DeletionPropagation, finalizer string) {
 	ctx := context.Background()
 	gc := clientAs(t, webhook.DefaultCleanupUsers[0])
 	apply(t,
-		MakeTenant("orphanco").Obj(),
-		MakeMember("orphanco", "carol").SuperAdmin().Obj(),
-		MakeTenant("orphanagency").Partner(accessv1.TierSolutionsPartner).Obj(),
-		MakeMember("orphanagency", "dana").Admin().Employee().Seat().Obj(),
-		MakeMember("orphanagency", "owner").SuperAdmin().Obj(),
+		MakeTenant(clientNS).Obj(),
+		MakeMember(clientNS, "carol").SuperAdmin().Obj(),
+		MakeTenant(clientNS+"-agency").Partner(accessv1.TierSolutionsPartner).Obj(),
+		MakeMember(clientNS+"-agency", "dana").Admin().Employee().Seat().Obj(),
+		MakeMember(clientNS+"-agency", "owner").SuperAdmin().Obj(),
 		// dana is also a member of the client: her EffectivePermission
 		// stays, owned by her Member and by the PartnerAccess.
-		MakeMember("orphanco", "dana").Standard().Role(accessv1.CEORole).Email(Email("orphanagency", "dana")).Obj(),
-		MakePartnerAccess("orphanco", "orphanagency").ApprovedBy(Email("orphanco", "carol")).Admin(Email("orphanagency", "dana")).Obj(),
+		MakeMember(clientNS, "dana").Standard().Role(accessv1.CEORole).Email(Email(clientNS+"-agency", "dana")).Obj(),
+		MakePartnerAccess(clientNS, clientNS+"-agency").ApprovedBy(Email(clientNS, "carol")).Admin(Email(clientNS+"-agency", "dana")).Obj(),
 	)
-	ep := &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Namespace: "orphanco", Name: "dana"}}
+	ep := &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Namespace: clientNS, Name: "dana"}}
 	testenv.Eventually(t, 30*time.Second, "dana is partner admin, her EP owned by the PartnerAccess", func() (bool, string) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ep), ep); err != nil {
 			return false, err.Error()
@@ -67,13 +78,13 @@ func TestOrphaningDeleteRevokes(t *testing.T) {
 		return partnerAdmin(ep) && len(ep.OwnerReferences) == 2, fmt.Sprintf("%d owners, %s", len(ep.OwnerReferences), b)
 	})
 
-	pa := &accessv1.PartnerAccess{ObjectMeta: metav1.ObjectMeta{Namespace: "orphanco", Name: "orphanagency"}}
-	if err := k8s.Delete(ctx, pa, client.PropagationPolicy(metav1.DeletePropagationOrphan)); err != nil {
+	pa := &accessv1.PartnerAccess{ObjectMeta: metav1.ObjectMeta{Namespace: clientNS, Name: clientNS + "-agency"}}
+	if err := k8s.Delete(ctx, pa, client.PropagationPolicy(policy)); err != nil {
 		t.Fatal(err)
 	}
 	pa = get(t, pa)
-	if pa.DeletionTimestamp == nil || !containsString(pa.Finalizers, metav1.FinalizerOrphanDependents) {
-		t.Fatalf("the PartnerAccess is not held by the orphan finalizer: %v %v", pa.DeletionTimestamp, pa.Finalizers)
+	if pa.DeletionTimestamp == nil || !containsString(pa.Finalizers, finalizer) {
+		t.Fatalf("the PartnerAccess is not held by the %s finalizer: %v %v", finalizer, pa.DeletionTimestamp, pa.Finalizers)
 	}
 	testenv.Eventually(t, 30*time.Second, "dana loses partner admin while the PartnerAccess is terminating", func() (bool, string) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(ep), ep); err != nil {
@@ -102,7 +113,7 @@ func TestOrphaningDeleteRevokes(t *testing.T) {
 	// ...and then lets the PartnerAccess go.
 	pa = get(t, pa)
 	pa.Finalizers = nil
-	allowed(t, "the garbage collector removes the orphan finalizer", gc.Update(ctx, pa))
+	allowed(t, "the garbage collector removes its finalizer", gc.Update(ctx, pa))
 	testenv.Eventually(t, 10*time.Second, "the PartnerAccess is gone", func() (bool, string) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(pa), &accessv1.PartnerAccess{})
 		return apierrors.IsNotFound(err), "still there"
