@@ -18,6 +18,10 @@
 //	// May she use a capability?
 //	if p.Capability("reports.access").Allowed { ... }
 //
+//	// Which deals may she view? One filter for the application's own query,
+//	// equivalent to asking Action about each record (see Filter).
+//	f := p.Filter(accessv1.ActionView, "deals")
+//
 // The two questions are kept apart (semantics.md §6). Action is always about
 // a record: a Record whose Owner is empty is a non-member's record, which
 // only All, Public and department-default grants reach, so forgetting the
