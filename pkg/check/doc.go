@@ -49,9 +49,9 @@
 //     PermissionGroup way, Department grants the Department way, whatever
 //     the mode;
 //   - Department grants read a stated visibility outside the four values as
-//     Private; a PermissionGroup record stating such a value has it as its
-//     effective visibility (when allowed is empty or lists it), which no
-//     Visibility grant reaches;
+//     Private; a PermissionGroup record stating such a value (or one its
+//     type does not allow) takes the type's default visibility, as a record
+//     stating none does (semantics.md §3);
 //   - two Department grants of the same specificity (the spec allows one):
 //     the one with the lower access stands; a Department grant naming both
 //     user and role must match both;
