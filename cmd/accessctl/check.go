@@ -2,16 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/question"
 	"github.com/tenancy-dev/access-controller/pkg/check"
 )
 
@@ -29,18 +28,8 @@ type checkOptions struct {
 	output       string
 }
 
-// recordFlags are the flags that describe a record; they need --action.
-var recordFlags = []string{"type", "owner", "visibility", "groups", "field"}
-
-var visibilities = []accessv1.Visibility{
-	accessv1.VisibilityPublic, accessv1.VisibilityGroup, accessv1.VisibilityOwnerAndGroups, accessv1.VisibilityPrivate,
-}
-
 // actionsInSpecOrder lists the actions as api.md does, for messages.
-var actionsInSpecOrder = []accessv1.Action{
-	accessv1.ActionView, accessv1.ActionCreate, accessv1.ActionEdit, accessv1.ActionDelete,
-	accessv1.ActionExport, accessv1.ActionViewAll, accessv1.ActionModifyAll,
-}
+var actionsInSpecOrder = question.Actions
 
 // decisionJSON is check -o json's output.
 type decisionJSON struct {
@@ -103,63 +92,34 @@ func (o *checkOptions) addQuestionFlags(cmd *cobra.Command) {
 
 // validate checks the flags' values and combinations before anything is read.
 func (o *checkOptions) validate(cmd *cobra.Command) error {
-	if o.tenant != "" && o.user == "" {
-		return usagef("--user is required")
-	}
-	if o.user != "" && !engine.ValidEmail(o.user) {
-		return usagef("--user %q: not an e-mail address; write it as name@example.com", o.user)
-	}
-	return o.validateQuestion(cmd)
+	return o.validateQuestion(cmd, true)
 }
 
-// validateQuestion checks every flag but --user.
-func (o *checkOptions) validateQuestion(cmd *cobra.Command) error {
-	flags := cmd.Flags()
-	switch {
-	case o.tenant == "":
-		return usagef("--tenant is required")
-	case flags.Changed("capability") == flags.Changed("action"):
-		return usagef("give exactly one of --capability and --action")
-	case o.output != "text" && o.output != "json":
+// validateQuestion checks the output format and the question, the user's
+// flag withUser (check) or not (who-can), as the decision server checks its
+// JSON: with question.Validate.
+func (o *checkOptions) validateQuestion(cmd *cobra.Command, withUser bool) error {
+	if o.output != "text" && o.output != "json" {
 		return usagef("-o %q: want text or json", o.output)
 	}
-	if flags.Changed("capability") {
-		if o.capability == "" {
-			return usagef("--capability must not be empty")
-		}
-		for _, name := range recordFlags {
-			if flags.Changed(name) {
-				return usagef("--%s describes a record: use it with --action, not --capability", name)
-			}
-		}
-		return nil
-	}
-	if !slices.Contains(actionsInSpecOrder, accessv1.Action(o.action)) {
-		return usagef("--action %q: want one of %s", o.action, joinActions(actionsInSpecOrder))
-	}
-	if o.typ == "" {
-		return usagef("--action needs --type, the record's object type (e.g. deals)")
-	}
-	if !check.ValidType(o.typ) {
-		return usagef("--type %q: an object type is a lowercase DNS label (e.g. deals, business-cards)", o.typ)
-	}
-	if o.owner != "" && !engine.ValidEmail(o.owner) {
-		return usagef("--owner %q: not an e-mail address; write it as name@example.com", o.owner)
-	}
-	if o.visibility != "" && !slices.Contains(visibilities, accessv1.Visibility(o.visibility)) {
-		return usagef("--visibility %q: want Public, Group, OwnerAndGroups or Private", o.visibility)
-	}
-	if flags.Changed("field") && o.field == "" {
-		return usagef("--field must not be empty")
-	}
-	if o.owner == "" {
-		for _, name := range []string{"visibility", "groups", "field"} {
-			if flags.Changed(name) {
-				return usagef("--%s describes a record: give its --owner too (without --owner, check answers the functional decision for the type)", name)
-			}
-		}
+	q := o.asked()
+	err := q.Validate(withUser, question.Form{
+		Name:  func(part string) string { return "--" + part },
+		Given: cmd.Flags().Changed,
+	})
+	if err != nil {
+		return &usageError{msg: err.Error()}
 	}
 	return nil
+}
+
+// asked is the question the flags ask.
+func (o *checkOptions) asked() question.Question {
+	return question.Question{
+		Tenant: o.tenant, User: o.user, Capability: o.capability,
+		Action: accessv1.Action(o.action), Type: o.typ, Owner: o.owner,
+		Visibility: accessv1.Visibility(o.visibility), Groups: o.groups, Field: o.field,
+	}
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
@@ -197,37 +157,14 @@ func (o *checkOptions) decide(set *manifest.Set, res *engine.Result) (d check.De
 }
 
 // decideFor is decide with the user's EffectivePermission already found
-// (nil when the user has none in the tenant).
+// (nil when the user has none in the tenant). The question is answered by
+// question.Asker, as the decision server answers it; --explain adds, for a
+// user who holds nothing, why (standing).
 func (o *checkOptions) decideFor(set *manifest.Set, res *engine.Result, ep *accessv1.EffectivePermission) (d check.Decision, explanation []string) {
-	if ep == nil {
-		d.Reasons = []string{fmt.Sprintf("no EffectivePermission for %s in tenant %s", o.user, o.tenant)}
-		if o.explain {
-			explanation = append(slices.Clone(d.Reasons), standing(set, res, o.tenant, o.user)...)
-		}
-		return d, explanation
-	}
-	if o.explain && !ep.Spec.Active {
-		defer func() { explanation = append(explanation, standing(set, res, o.tenant, o.user)...) }()
-	}
-	p := check.Compile(&ep.Spec)
-	if o.capability != "" {
-		d = p.Capability(o.capability)
-		return d, d.Reasons
-	}
-	action := accessv1.Action(o.action)
-	if o.owner == "" { // the functional question (semantics.md §6)
-		d = p.Functional(action, o.typ)
-		if o.explain {
-			explanation = p.ExplainFunctional(action, o.typ)
-		}
-		return d, explanation
-	}
-	rec := o.record()
-	owner := res.RecordOwner(o.tenant, o.owner)
-	rec.OwnerRole, rec.OwnerActive = owner.Role, owner.Active
-	d = p.Action(action, rec)
-	if o.explain {
-		explanation = p.Explain(action, rec)
+	q := o.asked()
+	d, explanation = (&question.Asker{Owners: res, Explain: o.explain}).Decide(ep, &q)
+	if o.explain && (ep == nil || !ep.Spec.Active) {
+		explanation = slices.Concat(explanation, standing(set, res, o.tenant, o.user))
 	}
 	return d, explanation
 }
@@ -263,28 +200,4 @@ func (o *checkOptions) print(w io.Writer, d check.Decision, explanation []string
 	return out.err
 }
 
-// record is the record the flags describe (with --owner); its owner's role
-// and membership are filled from the engine's result.
-func (o *checkOptions) record() check.Record {
-	var groups []string
-	for _, g := range o.groups {
-		if g = strings.TrimSpace(g); g != "" {
-			groups = append(groups, g)
-		}
-	}
-	return check.Record{
-		Type:       o.typ,
-		Owner:      o.owner,
-		Visibility: accessv1.Visibility(o.visibility),
-		Groups:     groups,
-		Field:      o.field,
-	}
-}
-
-func joinActions(as []accessv1.Action) string {
-	s := make([]string, len(as))
-	for i, a := range as {
-		s[i] = string(a)
-	}
-	return strings.Join(s, ", ")
-}
+func joinActions(as []accessv1.Action) string { return question.JoinActions(as) }

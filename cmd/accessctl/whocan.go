@@ -1,31 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/question"
 )
-
-// whoCanJSON is who-can -o json's output.
-type whoCanJSON struct {
-	Tenant   string       `json:"tenant"`
-	Question string       `json:"question"`
-	Users    []whoCanUser `json:"users"`
-	// Of is how many users the tenant has (members and partner people).
-	Of int `json:"of"`
-}
-
-type whoCanUser struct {
-	User      string               `json:"user"`
-	Namespace string               `json:"namespace"`
-	Name      string               `json:"name"`
-	Access    accessv1.AccessLevel `json:"access"`
-	Reasons   []string             `json:"reasons"`
-}
 
 func newWhoCanCmd() *cobra.Command {
 	var o checkOptions
@@ -49,10 +32,10 @@ nobody may (in an unknown tenant too, with a note), 2 on a usage or input error.
 			if err != nil {
 				return err
 			}
-			if err := o.validateQuestion(cmd); err != nil {
+			if err := o.validateQuestion(cmd, false); err != nil {
 				return err
 			}
-			set, res, err := o.compute(cmd, now)
+			_, res, err := o.compute(cmd, now)
 			if err != nil {
 				return err
 			}
@@ -62,25 +45,8 @@ nobody may (in an unknown tenant too, with a note), 2 on a usage or input error.
 				// nobody may, exit 1; the note says why.
 				(&printer{w: cmd.ErrOrStderr()}).printf("note: no Tenant %q here, so nobody may\n", o.tenant)
 			}
-			out := whoCanJSON{Tenant: o.tenant, Question: o.question(), Users: []whoCanUser{}, Of: len(users)}
-			for _, ep := range users {
-				o.user = ep.Spec.User // for --explain of a user who holds nothing
-				d, explanation := o.decideFor(set, res, ep)
-				if !d.Allowed {
-					continue
-				}
-				if d.Access == "" {
-					d.Access = accessv1.AccessNone
-				}
-				reasons := d.Reasons
-				if o.explain {
-					reasons = explanation
-				}
-				if reasons == nil {
-					reasons = []string{}
-				}
-				out.Users = append(out.Users, whoCanUser{User: ep.Spec.User, Namespace: ep.Namespace, Name: ep.Name, Access: d.Access, Reasons: reasons})
-			}
+			q := o.asked()
+			out := (&question.Asker{Owners: res, Explain: o.explain}).WhoCan(users, &q)
 			if o.output == "json" {
 				err = writeIndented(cmd.OutOrStdout(), out)
 			} else {
@@ -111,32 +77,9 @@ func tenantUsers(eps []accessv1.EffectivePermission, tenant string) []*accessv1.
 	return out
 }
 
-// question is the question in words, e.g. "may edit deals owned by
-// jim@northwind.example" or "hold capability billing.access".
-func (o *checkOptions) question() string {
-	if o.capability != "" {
-		return "hold capability " + o.capability
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "may %s %s", o.action, o.typ)
-	if o.owner != "" {
-		fmt.Fprintf(&b, " owned by %s", o.owner)
-	}
-	if o.visibility != "" {
-		fmt.Fprintf(&b, " with visibility %s", o.visibility)
-	}
-	if len(o.groups) > 0 {
-		fmt.Fprintf(&b, " naming groups %s", strings.Join(o.groups, ","))
-	}
-	if o.field != "" {
-		fmt.Fprintf(&b, " (field %s)", o.field)
-	}
-	return b.String()
-}
-
 // printWhoCan prints the users allowed; with --explain their reasons are
 // check --explain's whole path, one line each.
-func (o *checkOptions) printWhoCan(cmd *cobra.Command, out whoCanJSON) error {
+func (o *checkOptions) printWhoCan(cmd *cobra.Command, out question.WhoCan) error {
 	p := &printer{w: cmd.OutOrStdout()}
 	p.printf("%d of %s of %s %s\n", len(out.Users), plural(out.Of, "user", "users"), out.Tenant, out.Question)
 	if p.err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/question"
 )
 
 // whoCanQuestions are the questions of a scenario's checks.tsv, once each,
@@ -57,7 +58,7 @@ func TestWhoCanAgreesWithCheck(t *testing.T) {
 			asked := 0
 			for _, q := range whoCanQuestions(t, dir, res) {
 				r := accessctl(t, nil, append([]string{"who-can", "-f", dir, "--now", testNow, "-o", "json"}, q...)...)
-				var out whoCanJSON
+				var out question.WhoCan
 				if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 					t.Fatalf("who-can %v: exit %d, %v\n%s%s", q, r.code, err, r.stdout, r.stderr)
 				}
@@ -82,11 +83,11 @@ func TestWhoCanAgreesWithCheck(t *testing.T) {
 			}
 			for _, row := range checkRows(t, dir) {
 				r := accessctl(t, nil, append([]string{"who-can", "-f", dir, "--now", testNow, "-o", "json", "--tenant", row.tenant}, row.question...)...)
-				var out whoCanJSON
+				var out question.WhoCan
 				if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 					t.Fatal(err)
 				}
-				listed := slices.ContainsFunc(out.Users, func(u whoCanUser) bool { return strings.EqualFold(u.User, row.user) })
+				listed := slices.ContainsFunc(out.Users, func(u question.WhoCanUser) bool { return strings.EqualFold(u.User, row.user) })
 				if listed != row.allow {
 					t.Errorf("checks.tsv line %d (%s): who-can lists %s: %v", row.line, row.text, row.user, listed)
 				}
