@@ -51,6 +51,35 @@ type Form struct {
 	Given func(part string) bool
 }
 
+// JSONForm is the decision server's Form for q: parts are named as its JSON
+// fields, and a field is given when it is not empty (an empty string, or
+// no groups, is a field left out).
+func JSONForm(q *Question) Form {
+	return Form{Name: func(part string) string { return part }, Given: func(part string) bool {
+		switch part {
+		case "tenant":
+			return q.Tenant != ""
+		case "user":
+			return q.User != ""
+		case "capability":
+			return q.Capability != ""
+		case "action":
+			return q.Action != ""
+		case "type":
+			return q.Type != ""
+		case "owner":
+			return q.Owner != ""
+		case "visibility":
+			return q.Visibility != ""
+		case "groups":
+			return len(q.Groups) > 0
+		case "field":
+			return q.Field != ""
+		}
+		return false
+	}}
+}
+
 // Error is a question that cannot be asked, said in the caller's Form.
 type Error struct{ msg string }
 

@@ -12,29 +12,6 @@ import (
 	"github.com/tenancy-dev/access-controller/pkg/check"
 )
 
-// jsonForm is the decision server's: JSON names, given when not empty.
-func jsonForm(q *question.Question) question.Form {
-	return question.Form{Name: func(p string) string { return p }, Given: func(p string) bool {
-		switch p {
-		case "capability":
-			return q.Capability != ""
-		case "action":
-			return q.Action != ""
-		case "type":
-			return q.Type != ""
-		case "owner":
-			return q.Owner != ""
-		case "visibility":
-			return q.Visibility != ""
-		case "groups":
-			return len(q.Groups) > 0
-		case "field":
-			return q.Field != ""
-		}
-		return false
-	}}
-}
-
 // flagForm is accessctl's: flag names, given when set (even empty).
 func flagForm(given ...string) question.Form {
 	return question.Form{Name: func(p string) string { return "--" + p }, Given: func(p string) bool { return slices.Contains(given, p) }}
@@ -73,7 +50,7 @@ func TestValidate(t *testing.T) {
 	} {
 		q := tc.q
 		got := ""
-		if err := q.Validate(!tc.noUser, jsonForm(&q)); err != nil {
+		if err := q.Validate(!tc.noUser, question.JSONForm(&q)); err != nil {
 			got = err.Error()
 		}
 		if got != tc.want {
@@ -81,7 +58,7 @@ func TestValidate(t *testing.T) {
 		}
 		// accessctl's words are the same with flag names.
 		var given []string
-		jf := jsonForm(&q)
+		jf := question.JSONForm(&q)
 		for _, p := range []string{"capability", "action", "type", "owner", "visibility", "groups", "field"} {
 			if jf.Given(p) {
 				given = append(given, p)
@@ -110,7 +87,7 @@ func TestValidate(t *testing.T) {
 	if err := q.Validate(true, flagForm("action", "type", "owner", "field")); err == nil || err.Error() != "--field must not be empty" {
 		t.Errorf("--field '': %v", err)
 	}
-	if err := q.Validate(true, jsonForm(&q)); err != nil {
+	if err := q.Validate(true, question.JSONForm(&q)); err != nil {
 		t.Errorf("field \"\": %v", err)
 	}
 }

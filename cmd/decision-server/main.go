@@ -1,0 +1,102 @@
+// Command decision-server serves access decisions over HTTP/JSON from a
+// cache of the EffectivePermissions (docs/decision-server.md). It runs a
+// controller-runtime manager with no controller and no leader election, so
+// any number of replicas answer side by side; it writes nothing.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/decision"
+)
+
+// options are the command's flags.
+type options struct {
+	bindAddress, metricsAddress, probeAddress string
+	qps                                       float64
+	burst                                     int
+	zap                                       zap.Options
+}
+
+// parse reads args. --kubeconfig is controller-runtime's flag (read by
+// ctrl.GetConfigOrDie, as cmd/manager reads it), shared from the command
+// line's flag set.
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("decision-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.bindAddress, "bind-address", "127.0.0.1:8090",
+		"Address the API binds to. It has no authentication yet (docs/decision-server.md): the default serves this host only; in a cluster, bind :8090 behind a NetworkPolicy.")
+	fs.StringVar(&o.metricsAddress, "metrics-bind-address", "0", "Address the Prometheus metrics endpoint binds to, e.g. :8080; 0 disables it.")
+	fs.StringVar(&o.probeAddress, "health-probe-bind-address", ":8081", "Address the health probes (/healthz, /readyz) bind to.")
+	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (the initial lists and the watches).")
+	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	if kc := flag.CommandLine.Lookup("kubeconfig"); kc != nil {
+		fs.Var(kc.Value, kc.Name, kc.Usage)
+	}
+	o.zap = zap.Options{Development: false}
+	o.zap.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parse(os.Args[1:], os.Stderr)
+	if err == flag.ErrHelp {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	log := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(accessv1.AddToScheme(scheme))
+
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(o.qps), o.burst
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: o.metricsAddress},
+		HealthProbeBindAddress: o.probeAddress,
+		LeaderElection:         false, // every replica answers; none writes
+		Cache:                  decision.CacheOptions(),
+	})
+	if err != nil {
+		log.Error(err, "Unable to create the manager")
+		os.Exit(1)
+	}
+	if _, err := decision.Setup(context.Background(), mgr, decision.SetupOptions{
+		BindAddress: o.bindAddress, Now: time.Now, Registerer: metrics.Registry,
+	}); err != nil {
+		log.Error(err, "Unable to set up the decision server")
+		os.Exit(1)
+	}
+	log.Info("Starting the decision server", "address", o.bindAddress)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "The decision server stopped with an error")
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,161 @@
+package decision
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/question"
+	"github.com/tenancy-dev/access-controller/pkg/check"
+)
+
+// Options say what a Server reads.
+type Options struct {
+	// Reader is the cache: the EffectivePermissions, with the field indexes
+	// of SetupIndexes, and the engine's inputs.
+	Reader client.Reader
+	// Now is the engine's clock (PartnerAccess expiry); default time.Now.
+	Now func() time.Time
+	// Synced reports whether the cache has synced; until it has, every
+	// question is refused with not_ready. Nil: always synced.
+	Synced func() bool
+	// Registerer registers the metrics (controller-runtime's
+	// metrics.Registry in cmd/decision-server); nil leaves them
+	// unregistered.
+	Registerer prometheus.Registerer
+}
+
+// Server answers access questions from a cache. It is safe for concurrent
+// use.
+type Server struct {
+	reader  client.Reader
+	now     func() time.Time
+	synced  func() bool
+	track   *Tracker
+	snaps   snapshots
+	perms   compiled
+	metrics *metrics
+}
+
+// New returns a Server reading o.Reader. Feed its Tracker the cache's
+// events (Setup does).
+func New(o Options) (*Server, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Synced == nil {
+		o.Synced = func() bool { return true }
+	}
+	s := &Server{
+		reader: o.Reader, now: o.Now, synced: o.Synced,
+		snaps: snapshots{ns: map[string]*snapshot{}},
+		perms: compiled{m: map[types.NamespacedName]compiledEP{}},
+	}
+	s.track = newTracker(time.Now)
+	s.track.forget = s.perms.forget
+	m, err := newMetrics(o.Registerer, func() float64 { return s.track.age().Seconds() })
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// Tracker is what the cache's event handlers feed.
+func (s *Server) Tracker() *Tracker { return s.track }
+
+// Answer is the answer to one check question.
+type Answer struct {
+	Allowed bool                 `json:"allowed"`
+	Access  accessv1.AccessLevel `json:"access"`
+	Reasons []string             `json:"reasons"`
+	// Freshness is the highest resourceVersion of the tenant's
+	// EffectivePermissions the cache had seen when the question was
+	// asked: the answer reflects at least that.
+	Freshness string `json:"freshness"`
+}
+
+// WhoCanAnswer is who may, as `accessctl who-can -o json` prints it, and
+// its freshness.
+type WhoCanAnswer struct {
+	question.WhoCan
+	Freshness string `json:"freshness"`
+}
+
+// FilterQuestion asks for the filter of the records of one type the user
+// may perform one action on.
+type FilterQuestion struct {
+	Tenant string          `json:"tenant"`
+	User   string          `json:"user"`
+	Action accessv1.Action `json:"action"`
+	Type   string          `json:"type"`
+}
+
+// FilterAnswer is pkg/check's Filter (docs/effectivepermission.md,
+// "Listing: the filter") and its freshness.
+type FilterAnswer struct {
+	check.Filter
+	Freshness string `json:"freshness"`
+}
+
+// Check answers a valid question about one user (question.Validate with a
+// user): as `accessctl check` answers it, from the EffectivePermission the
+// controller wrote, the owner's role and membership from the engine.
+func (s *Server) Check(ctx context.Context, q *question.Question) (Answer, error) {
+	fresh := s.track.Freshness(q.Tenant)
+	ep, err := s.userEP(ctx, q.Tenant, q.User)
+	if err != nil {
+		return Answer{}, err
+	}
+	var owners question.Owners
+	if ep != nil && q.Capability == "" && q.Owner != "" {
+		if owners, err = s.owners(ctx, q.Tenant); err != nil {
+			return Answer{}, err
+		}
+	}
+	d, _ := (&question.Asker{Owners: owners, Compile: s.perms.get}).Decide(ep, q)
+	reasons := d.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return Answer{Allowed: d.Allowed, Access: d.Access, Reasons: reasons, Freshness: fresh}, nil
+}
+
+// WhoCan answers a valid who-can question (question.Validate without a
+// user): as `accessctl who-can` answers it, over the tenant's
+// EffectivePermissions in the cache.
+func (s *Server) WhoCan(ctx context.Context, q *question.Question) (WhoCanAnswer, error) {
+	fresh := s.track.Freshness(q.Tenant)
+	users, err := s.tenantEPs(ctx, q.Tenant)
+	if err != nil {
+		return WhoCanAnswer{}, err
+	}
+	var owners question.Owners
+	if len(users) > 0 && q.Capability == "" && q.Owner != "" {
+		if owners, err = s.owners(ctx, q.Tenant); err != nil {
+			return WhoCanAnswer{}, err
+		}
+	}
+	w := (&question.Asker{Owners: owners, Compile: s.perms.get}).WhoCan(users, q)
+	return WhoCanAnswer{WhoCan: w, Freshness: fresh}, nil
+}
+
+// Filter answers a valid filter question with pkg/check's Filter of the
+// user's EffectivePermission; a user with none gets a filter that allows
+// nothing.
+func (s *Server) Filter(ctx context.Context, q *FilterQuestion) (FilterAnswer, error) {
+	fresh := s.track.Freshness(q.Tenant)
+	ep, err := s.userEP(ctx, q.Tenant, q.User)
+	if err != nil {
+		return FilterAnswer{}, err
+	}
+	var p *check.Permissions
+	if ep != nil {
+		p = s.perms.get(ep)
+	}
+	return FilterAnswer{Filter: p.Filter(q.Action, q.Type), Freshness: fresh}, nil
+}
