@@ -103,6 +103,12 @@ MANAGER ?= $(LOCALBIN)/manager
 build-manager: ## Build bin/manager, the controller manager.
 	go build -o $(MANAGER) ./cmd/manager
 
+DECISION_SERVER ?= $(LOCALBIN)/decision-server
+
+.PHONY: build-decision-server
+build-decision-server: ## Build bin/decision-server, the read-only decision API (docs/decision-server.md).
+	go build -o $(DECISION_SERVER) ./cmd/decision-server
+
 .PHONY: run
 run: controlplane manifests build-manager ## Run the controller on a local etcd + kube-apiserver with the samples applied (Ctrl-C stops everything).
 	exec hack/local-up.sh
