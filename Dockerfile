@@ -1,6 +1,8 @@
-# The controller manager image. Mirrors `make build-manager`:
+# The images of access-controller, from one build stage. Mirrors `make build-manager` and
+# `make build-decision-server`:
 #   CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags '-s -w' -o manager ./cmd/manager
-# Build with: make docker-build IMG=<registry>/access-controller:<tag>
+# Build the manager (the last stage, the default) with: make docker-build IMG=<registry>/access-controller:<tag>
+# Build the decision server with: docker build --target decision-server -t <registry>/decision-server:<tag> .
 ARG GO_VERSION=1.26
 
 FROM golang:${GO_VERSION} AS builder
@@ -12,7 +14,7 @@ WORKDIR /workspace
 COPY go.mod go.sum ./
 RUN go mod download
 
-# The sources the manager is built from.
+# The sources the binaries are built from.
 COPY api/ api/
 COPY cmd/ cmd/
 COPY controllers/ controllers/
@@ -20,12 +22,18 @@ COPY internal/ internal/
 COPY pkg/ pkg/
 
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags '-s -w' -o manager ./cmd/manager
+    go build -trimpath -ldflags '-s -w' -o . ./cmd/manager ./cmd/decision-server
 
-# A static, shell-less base running as the distroless "nonroot" user.
-FROM gcr.io/distroless/static:nonroot
+# The decision server: a static, shell-less base running as the distroless "nonroot" user.
+FROM gcr.io/distroless/static:nonroot AS decision-server
+WORKDIR /
+COPY --from=builder /workspace/decision-server /decision-server
+USER 65532:65532
+ENTRYPOINT ["/decision-server"]
+
+# The controller manager (the default target), on the same base.
+FROM gcr.io/distroless/static:nonroot AS manager
 WORKDIR /
 COPY --from=builder /workspace/manager /manager
 USER 65532:65532
-
 ENTRYPOINT ["/manager"]
