@@ -71,9 +71,7 @@ func main() {
 		LeaderElectionID:        "access-controller.access.tenancy.dev",
 		LeaderElectionNamespace: leaderElectionNamespace,
 		WebhookServer: webhook.NewServer(webhook.Options{Host: webhookHost, Port: webhookPort, CertDir: webhookCertDir,
-			// HTTP/1.1 only: HTTP/2's stream handling was the way in for the
-			// Rapid Reset attacks (CVE-2023-44487, CVE-2023-39325).
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}}),
+			TLSOpts: []func(*tls.Config){admission.HTTP1Only}}),
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")

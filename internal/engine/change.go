@@ -333,7 +333,7 @@ func (c *comparison) probe(a, b *accessv1.EffectivePermissionSpec, t string) Dir
 	// Types share answers, but a malformed type name may be answered
 	// differently (pkg/check denies what is not a type name).
 	class := "type name"
-	if !isTypeName(t) && t != accessv1.AllTypes {
+	if !check.ValidType(t) && t != accessv1.AllTypes {
 		class = t
 	}
 	key := class + "\x01" + probeKey(a) + "\x01" + probeKey(b)
@@ -343,20 +343,6 @@ func (c *comparison) probe(a, b *accessv1.EffectivePermissionSpec, t string) Dir
 	d := probe(a, b, t)
 	c.probes[key] = d
 	return d
-}
-
-// isTypeName reports whether t is a lowercase DNS label, as object type
-// names are.
-func isTypeName(t string) bool {
-	if t == "" || len(t) > 63 || t[0] == '-' || t[len(t)-1] == '-' {
-		return false
-	}
-	for _, r := range t {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-			return false
-		}
-	}
-	return true
 }
 
 // probeKey is what pkg/check reads of a mini spec, but its type.

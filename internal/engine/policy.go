@@ -3,19 +3,12 @@ package engine
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/pkg/check"
 )
-
-var typeNameRE = regexp.MustCompile(accessv1.TypeNamePattern)
-
-// ValidTypeName reports whether s is an object type name as the API defines
-// one (accessv1.TypeNamePattern, at most 63 characters): deals,
-// business-cards. "*" is none: only a PermissionSet reads it as every type.
-func ValidTypeName(s string) bool { return len(s) <= 63 && typeNameRE.MatchString(s) }
 
 // policy is a tenant's VisibilityPolicy, indexed.
 type policy struct {
@@ -123,7 +116,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 				ok = false
 				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
 					"\"*\" in a %s rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for%s", what, until)
-			case !ValidTypeName(typ):
+			case !check.ValidType(typ):
 				ok = false
 				fs.add(Refused, t.name, ref, fieldIndex(field+".objectTypes", j), accessv1.ReasonInvalidValue,
 					"object type %q is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type%s", typ, until)
@@ -145,7 +138,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 			continue
 		}
 		for _, typ := range r.ObjectTypes {
-			if ValidTypeName(typ) { // an entry of the EP is for a type
+			if check.ValidType(typ) { // an entry of the EP is for a type
 				named[typ] = true
 			}
 		}
@@ -169,7 +162,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 		}
 		if !okFrom || !okTo {
 			for _, typ := range r.ObjectTypes {
-				if _, seen := p.noDept[typ]; !seen && ValidTypeName(typ) {
+				if _, seen := p.noDept[typ]; !seen && check.ValidType(typ) {
 					p.noDept[typ] = i
 					named[typ] = true
 				}
@@ -177,7 +170,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 			continue
 		}
 		for _, typ := range r.ObjectTypes {
-			if ValidTypeName(typ) { // an entry of the EP is for a type
+			if check.ValidType(typ) { // an entry of the EP is for a type
 				named[typ] = true
 			}
 		}

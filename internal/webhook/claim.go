@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
 // A claim serializes the judgements of one tenant's cross-object invariants
@@ -87,11 +89,10 @@ func newClaims(o ClaimOptions, writer client.Client, live client.Reader) *claims
 
 // claim is a held tenant claim.
 type claim struct {
-	c      *claims
-	tenant string // the tenant's namespace
-	lease  *coordinationv1.Lease
-	token  chan struct{}
-	once   sync.Once
+	c     *claims
+	lease *coordinationv1.Lease // nil when there was nothing to serialize with
+	token chan struct{}
+	once  sync.Once
 }
 
 // errBusy is the retryable refusal of a request that could not take its
@@ -124,7 +125,7 @@ func (c *claims) acquire(ctx context.Context, ns, holder string) (*claim, error)
 		<-token
 		return nil, err
 	}
-	return &claim{c: c, tenant: ns, lease: lease, token: token}, nil
+	return &claim{c: c, lease: lease, token: token}, nil
 }
 
 func (c *claims) leaseKey(ns string) types.NamespacedName {
@@ -234,9 +235,9 @@ func (cl *claim) releaseWhenVisible(visible func(context.Context) bool) {
 
 // visibleAfter returns the check that an admitted write of obj (old is its
 // state before, nil for a create) has reached the API server: created (the
-// object with the request's UID exists), changed (its resourceVersion
-// moved on), or deleted (gone or being deleted).
-func visibleAfter(live client.Reader, op string, old, obj client.Object) func(context.Context) bool {
+// object exists), changed (its resourceVersion moved on), or deleted (gone
+// or being deleted).
+func visibleAfter(live client.Reader, op engine.Operation, old, obj client.Object) func(context.Context) bool {
 	target := obj
 	if target == nil {
 		target = old
@@ -246,15 +247,15 @@ func visibleAfter(live client.Reader, op string, old, obj client.Object) func(co
 		cur := target.DeepCopyObject().(client.Object)
 		err := live.Get(ctx, key, cur)
 		if apierrors.IsNotFound(err) {
-			return op != "CREATE" // deleted (or replaced and gone)
+			return op != engine.Create // deleted (or replaced and gone)
 		}
 		if err != nil {
 			return false
 		}
 		switch op {
-		case "CREATE":
+		case engine.Create:
 			return true // it exists (a create with another UID failed: nothing to wait for either)
-		case "DELETE":
+		case engine.Delete:
 			return cur.GetDeletionTimestamp() != nil || cur.GetResourceVersion() != old.GetResourceVersion()
 		default:
 			return cur.GetResourceVersion() != old.GetResourceVersion()

@@ -7,6 +7,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"reflect"
 	"strings"
@@ -30,10 +31,10 @@ import (
 
 // The webhooks: one per kind whose invariants need other objects, and the
 // status subresource of every kind (only the controller writes statuses;
-// the VisibilityPolicy's own invariants are all CEL). failurePolicy Fail: while the webhook is
-// down, requests on these kinds are refused rather than let through
-// unchecked; the rules name only this API group, so nothing else is ever
-// held up (docs/admission.md).
+// the VisibilityPolicy's own invariants are all CEL). failurePolicy Fail:
+// while the webhook is down, requests on these kinds are refused rather than
+// let through unchecked; the rules name only this API group, so nothing else
+// is ever held up (docs/admission.md).
 //
 // +kubebuilder:webhook:path=/validate-access-tenancy-dev-v1alpha1-tenant,mutating=false,failurePolicy=fail,sideEffects=None,groups=access.tenancy.dev,resources=tenants;tenants/status,verbs=create;update;delete,versions=v1alpha1,name=vtenant.access.tenancy.dev,admissionReviewVersions=v1,timeoutSeconds=5
 // +kubebuilder:webhook:path=/validate-access-tenancy-dev-v1alpha1-member,mutating=false,failurePolicy=fail,sideEffects=None,groups=access.tenancy.dev,resources=members;members/status,verbs=create;update;delete,versions=v1alpha1,name=vmember.access.tenancy.dev,admissionReviewVersions=v1,timeoutSeconds=5
@@ -165,14 +166,13 @@ func (a *admitter) admit(ctx context.Context, op engine.Operation, old, obj clie
 	if obj != nil {
 		ch.New = obj
 	}
+	var snap *engine.Snapshot
 	if op == engine.Delete {
-		snap, err := gather.Gather(ctx, a.cache, ns)
-		if err != nil {
+		if snap, err = gather.Gather(ctx, a.cache, ns); err != nil {
 			return unavailable(err)
 		}
 		ch.TenantGone = a.tenantGone(ctx, snap, ns)
 	}
-	var snap *engine.Snapshot
 	var held *claim
 	if needsClaim(ch) {
 		// Judged against what the API server holds now, one request of the
@@ -182,7 +182,7 @@ func (a *admitter) admit(ctx context.Context, op engine.Operation, old, obj clie
 		}
 		_, isTenant := target.(*accessv1.Tenant)
 		snap, err = gather.Live(ctx, a.cache, a.live, ns, isTenant, also...)
-	} else {
+	} else if snap == nil { // a delete has read the cache already
 		snap, err = gather.Gather(ctx, a.cache, ns, also...)
 	}
 	if err != nil {
@@ -196,7 +196,7 @@ func (a *admitter) admit(ctx context.Context, op engine.Operation, old, obj clie
 		if len(refusals) > 0 || ptr.Deref(req.DryRun, false) {
 			held.release() // nothing will be written
 		} else {
-			held.releaseWhenVisible(visibleAfter(a.live, string(op), old, obj))
+			held.releaseWhenVisible(visibleAfter(a.live, op, old, obj))
 		}
 	}
 	if len(refusals) == 0 {
@@ -305,3 +305,9 @@ func refuse(req admission.Request, obj client.Object, op engine.Operation, refus
 	}
 	return apierrors.NewInvalid(gk, obj.GetName(), errs)
 }
+
+// HTTP1Only is the webhook server's TLS option: HTTP/1.1 only, because
+// HTTP/2's stream handling was the way in for the Rapid Reset attacks
+// (CVE-2023-44487, CVE-2023-39325). The API server then opens a connection
+// per concurrent request.
+func HTTP1Only(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }

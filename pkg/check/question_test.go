@@ -194,7 +194,7 @@ func wildcardDepartmentSpec() *accessv1.EffectivePermissionSpec {
 
 // typeNameRE is the pattern the API gives object type names (ObjectTypePolicy.name
 // and PermissionSet types, "*" aside), with at most 63 characters.
-var typeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+var typeNameRE = regexp.MustCompile(accessv1.TypeNamePattern)
 
 // badTypes are not lowercase type names: none matches an entry, not even "*".
 var badTypes = []string{"Deals", "DEALS", "deals ", " deals", "", "de.als", "de_als", "*", "-deals", "deals-", "déals", "deals\x00",
