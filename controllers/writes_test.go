@@ -115,26 +115,7 @@ func snapshotOf(o fixture.Objects) *engine.Snapshot {
 func createAll(t *testing.T, o fixture.Objects) {
 	t.Helper()
 	ctx := context.Background()
-	var objs []client.Object
-	for i := range o.Tenants {
-		objs = append(objs, o.Tenants[i].DeepCopy())
-	}
-	for i := range o.Roles {
-		objs = append(objs, o.Roles[i].DeepCopy())
-	}
-	for i := range o.PermissionSets {
-		objs = append(objs, o.PermissionSets[i].DeepCopy())
-	}
-	for i := range o.VisibilityPolicies {
-		objs = append(objs, o.VisibilityPolicies[i].DeepCopy())
-	}
-	for i := range o.PartnerAccesses {
-		objs = append(objs, o.PartnerAccesses[i].DeepCopy())
-	}
-	for i := range o.Members {
-		objs = append(objs, o.Members[i].DeepCopy())
-	}
-	for _, obj := range objs {
+	for _, obj := range o.ClientObjects() {
 		if err := k8s.Create(ctx, obj); err != nil {
 			t.Fatalf("create %s %s: %v", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 		}

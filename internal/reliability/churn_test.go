@@ -40,26 +40,7 @@ func buildWorld(t testing.TB, prefix string, clients, perClient int, seed int64)
 	t.Helper()
 	w := world{prefix: prefix}
 	var objs []client.Object
-	add := func(o fixture.Objects) {
-		for i := range o.Tenants {
-			objs = append(objs, &o.Tenants[i])
-		}
-		for i := range o.Roles {
-			objs = append(objs, &o.Roles[i])
-		}
-		for i := range o.PermissionSets {
-			objs = append(objs, &o.PermissionSets[i])
-		}
-		for i := range o.VisibilityPolicies {
-			objs = append(objs, &o.VisibilityPolicies[i])
-		}
-		for i := range o.Members {
-			objs = append(objs, &o.Members[i])
-		}
-		for i := range o.PartnerAccesses {
-			objs = append(objs, &o.PartnerAccesses[i])
-		}
-	}
+	add := func(o fixture.Objects) { objs = append(objs, o.ClientObjects()...) }
 	for i := range clients {
 		w.clients = append(w.clients, fmt.Sprintf("%s-c%d", prefix, i))
 	}
@@ -211,13 +192,7 @@ func (m *mutator) step(ctx context.Context) (string, error) {
 		if len(m.deleted) > 0 && m.rng.IntN(2) == 0 {
 			for key, o := range m.deleted {
 				delete(m.deleted, key)
-				o.SetResourceVersion("")
-				o.SetUID("")
-				o.SetDeletionTimestamp(nil)
-				o.SetFinalizers(nil)
-				o.SetCreationTimestamp(metav1.Time{})
-				o.SetManagedFields(nil)
-				return "create", ignoreGone(k8s.Create(ctx, o))
+				return "create", recreate(ctx, o)
 			}
 		}
 		mb, err := m.member(ctx, m.rng.IntN(4) == 0)
@@ -301,13 +276,7 @@ func (m *mutator) step(ctx context.Context) (string, error) {
 			key := "PartnerAccess/" + ns
 			if o, ok := m.deleted[key]; ok {
 				delete(m.deleted, key)
-				o.SetResourceVersion("")
-				o.SetUID("")
-				o.SetDeletionTimestamp(nil)
-				o.SetFinalizers(nil)
-				o.SetCreationTimestamp(metav1.Time{})
-				o.SetManagedFields(nil)
-				return "create", ignoreGone(k8s.Create(ctx, o))
+				return "create", recreate(ctx, o)
 			}
 			return "noop", nil
 		}
@@ -374,6 +343,18 @@ func (m *mutator) step(ctx context.Context) (string, error) {
 		}
 		return "member.partnerSeat", update(ctx, mb, func(x *accessv1.Member) bool { x.Spec.PartnerSeat = !x.Spec.PartnerSeat; return true })
 	}
+}
+
+// recreate creates a deleted object again, as its author would apply it:
+// without what the API server set on the old one.
+func recreate(ctx context.Context, o client.Object) error {
+	o.SetResourceVersion("")
+	o.SetUID("")
+	o.SetDeletionTimestamp(nil)
+	o.SetFinalizers(nil)
+	o.SetCreationTimestamp(metav1.Time{})
+	o.SetManagedFields(nil)
+	return ignoreGone(k8s.Create(ctx, o))
 }
 
 // remove deletes a member; half the time another controller's finalizer

@@ -469,15 +469,7 @@ func converged(t testing.TB, within time.Duration) time.Duration {
 // update reads obj afresh, changes it and writes it, again on a conflict
 // (the controller's status writes move resourceVersion).
 func update[T client.Object](ctx context.Context, obj T, change func(T) bool) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
-		}
-		if !change(obj) {
-			return nil
-		}
-		return k8s.Update(ctx, obj)
-	})
+	return testenv.TryUpdate(ctx, k8s, obj, change)
 }
 
 func ignoreGone(err error) error {

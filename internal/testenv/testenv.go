@@ -178,9 +178,7 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 	}
 	if w := o.Webhooks; w != nil {
 		opts.WebhookServer = crwebhook.NewServer(crwebhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir,
-			// HTTP/1.1 only, as cmd/manager serves: the API server then opens
-			// a connection per concurrent request.
-			TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}})
+			TLSOpts: []func(*tls.Config){webhook.HTTP1Only}}) // as cmd/manager serves
 	}
 	mgr, err := ctrl.NewManager(mcfg, opts)
 	if err != nil {
@@ -283,17 +281,23 @@ func SameEPs(t testing.TB, c client.Reader, want []accessv1.EffectivePermission,
 // status patch moves resourceVersion, never the spec a test changes).
 func Update[T client.Object](t testing.TB, c client.Client, obj T, change func(T)) {
 	t.Helper()
-	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	if err := TryUpdate(context.Background(), c, obj, func(o T) bool { change(o); return true }); err != nil {
+		t.Fatalf("update %s: %v", client.ObjectKeyFromObject(obj), err)
+	}
+}
+
+// TryUpdate is Update returning the error (a fault test expects some), and
+// writing nothing when change returns false.
+func TryUpdate[T client.Object](ctx context.Context, c client.Client, obj T, change func(T) bool) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return err
 		}
-		change(obj)
+		if !change(obj) {
+			return nil
+		}
 		return c.Update(ctx, obj)
 	})
-	if err != nil {
-		t.Fatalf("update %s: %v", client.ObjectKeyFromObject(obj), err)
-	}
 }
 
 // CreateNamespace creates a namespace unless it exists.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
@@ -23,12 +23,10 @@ import (
 // is judged here is the webhooks' rule, not RBAC).
 func clientAs(t *testing.T, user string) client.Client {
 	t.Helper()
-	u, err := testEnv.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	cfg, err := userConfig(user)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := u.Config()
-	cfg.QPS, cfg.Burst = -1, 0
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +81,7 @@ func cascadingDelete(t *testing.T, clientNS string, policy metav1.DeletionPropag
 		t.Fatal(err)
 	}
 	pa = get(t, pa)
-	if pa.DeletionTimestamp == nil || !containsString(pa.Finalizers, finalizer) {
+	if pa.DeletionTimestamp == nil || !slices.Contains(pa.Finalizers, finalizer) {
 		t.Fatalf("the PartnerAccess is not held by the %s finalizer: %v %v", finalizer, pa.DeletionTimestamp, pa.Finalizers)
 	}
 	testenv.Eventually(t, 30*time.Second, "dana loses partner admin while the PartnerAccess is terminating", func() (bool, string) {
@@ -192,13 +190,4 @@ func partnerAdmin(ep *accessv1.EffectivePermission) bool {
 		}
 	}
 	return ep.Spec.AccountRole == accessv1.UserRolePartnerAdmin
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

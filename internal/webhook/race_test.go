@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -47,12 +46,10 @@ func raceTrials(short int) int {
 func replicas(t *testing.T) *[2]atomic.Int64 {
 	t.Helper()
 	stopManager()
-	user, err := testEnv.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:masters"}}, nil)
+	mcfg, err := userConfig(controllerUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mcfg := user.Config()
-	mcfg.QPS, mcfg.Burst = -1, 0
 	front := testEnv.WebhookInstallOptions
 	var backs [2]string
 	var ms [2]*testenv.Manager
@@ -97,7 +94,9 @@ func replicas(t *testing.T) *[2]atomic.Int64 {
 			t.Fatalf("restarting the suite's manager: %v", err)
 		}
 	})
-	waitWebhook(t)
+	if err := webhookAnswers(); err != nil {
+		t.Fatal(err)
+	}
 	return counts
 }
 
@@ -116,18 +115,6 @@ func pipe(in net.Conn, to string) {
 	go func() { _, _ = io.Copy(out, in); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(in, out); done <- struct{}{} }()
 	<-done
-}
-
-func waitWebhook(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if err := k8s.Create(context.Background(), MakeTenant("probe").Obj(), client.DryRunAll); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("the webhook replicas did not answer within 30s")
 }
 
 // retried runs a request as kubectl apply and GitOps tools do: again after

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -64,23 +65,37 @@ func TestMain(m *testing.M) {
 // startManager runs the controllers and the webhooks, as cmd/manager does,
 // as the controller's service account. It can run again after stopManager.
 func startManager() error {
-	user, err := testEnv.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:masters"}}, nil)
+	mcfg, err := userConfig(controllerUser)
 	if err != nil {
 		return err
 	}
-	mcfg := user.Config()
-	mcfg.QPS, mcfg.Burst = -1, 0
 	if mgr, err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &testEnv.WebhookInstallOptions}); err != nil {
 		return err
 	}
-	// Ready when the webhook answers: a harmless dry-run create passes it.
+	return webhookAnswers()
+}
+
+// userConfig is a configuration acting as user, unthrottled, with every
+// permission: what the suites judge is the webhooks' rules, not RBAC.
+func userConfig(user string) (*rest.Config, error) {
+	u, err := testEnv.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg := u.Config()
+	cfg.QPS, cfg.Burst = -1, 0
+	return cfg, nil
+}
+
+// webhookAnswers waits until the webhook answers: a harmless dry-run create
+// passes it.
+func webhookAnswers() error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		probe := MakeTenant("probe").Obj()
-		if err := k8s.Create(context.Background(), probe, client.DryRunAll); err == nil {
+		if err := k8s.Create(context.Background(), MakeTenant("probe").Obj(), client.DryRunAll); err == nil {
 			return nil
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("the webhook did not answer within 30s")
 }
