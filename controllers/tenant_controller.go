@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -38,6 +39,10 @@ type TenantReconciler struct {
 	Recorder events.EventRecorder
 	// Concurrency is how many namespaces reconcile at once (default 4).
 	Concurrency int
+
+	// observed holds the input changes each namespace's next pass records
+	// (observed.go).
+	observed observed
 
 	// written remembers, per object UID, the resourceVersion each of our
 	// writes started from. The cache may still show that version for a
@@ -79,6 +84,15 @@ func (r *TenantReconciler) concurrency() int {
 func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
 	ns := req.Name
+	// The changes that queued this pass, taken before the cache is read;
+	// given back unless the pass records them in the Tenant's status.
+	changes := r.observed.take(ns)
+	var record atomic.Bool
+	defer func() {
+		if !record.Load() {
+			r.observed.giveBack(ns, changes)
+		}
+	}()
 	snap, err := gather.Gather(ctx, r.Client, ns)
 	if err != nil {
 		// Fail closed: keep every EffectivePermission as last written, say
@@ -143,7 +157,15 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if len(writes) > 0 {
 		log.V(1).Info("Wrote EffectivePermissions", "writes", len(writes), "desired", len(desired))
 	}
-	if err := r.writeStatuses(ctx, ns, res, now); err != nil {
+	// Every EffectivePermission of the pass is written: record what it
+	// reflects — with the statuses, when some change came after the first
+	// list or the pass wrote (a restart with unchanged inputs writes nothing).
+	var observe *noted
+	if changes.live || len(writes) > 0 {
+		observe = changes
+	}
+	if err := r.writeStatuses(ctx, ns, res, now, observe, &record); err != nil {
+		record.Store(false)
 		return ctrl.Result{}, err
 	}
 	// Look again when the next expiry falls (the engine's answer; 0: none).
@@ -172,7 +194,12 @@ func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.Ow
 // writeStatuses patches the status of each object of the namespace whose
 // computed status differs from the stored one; an unchanged result writes
 // nothing.
-func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result, now time.Time) error {
+//
+// observe, when not nil, are the changes the pass reflects, recorded in
+// each claiming Tenant's status.observedInputs; recorded is set when every
+// such Tenant holds them (a Tenant whose cached copy predates our own last
+// write is left for the next pass, and so are the changes).
+func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
 	in := client.InNamespace(ns)
 	var jobs []func() error
 	// Every Tenant claiming the namespace: the one that holds it, and any
@@ -182,10 +209,20 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 	if err := r.List(ctx, &tenants, client.MatchingFields{gather.IndexTenantNamespace: ns}); err != nil {
 		return err
 	}
+	recorded.Store(observe != nil && len(tenants.Items) > 0)
 	for i := range tenants.Items {
 		obj := &tenants.Items[i]
+		if observe != nil && r.stale(obj) {
+			recorded.Store(false)
+		}
 		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Tenant); o.Status = tenantStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
+			return r.patch(ctx, obj, func(x client.Object) {
+				o := x.(*accessv1.Tenant)
+				o.Status = tenantStatus(o, res)
+				if observe != nil {
+					o.Status.ObservedInputs = recordedInputs(o.Status.ObservedInputs, observe)
+				}
+			}, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
 		})
 	}
 	var members accessv1.MemberList
@@ -357,16 +394,15 @@ const ReasonStale = "Stale"
 // SetupWithManager watches every input kind and maps each event to the
 // tenant namespaces it affects.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	toNeighbours := handler.EnqueueRequestsFromMapFunc(r.neighbours)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).
-		Watches(&accessv1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.forTenant)).
-		Watches(&accessv1.Member{}, toNeighbours).
-		Watches(&accessv1.PermissionSet{}, toNeighbours).
-		Watches(&accessv1.PartnerAccess{}, toNeighbours).
-		Watches(&accessv1.Role{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
-		Watches(&accessv1.VisibilityPolicy{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
+		Watches(&accessv1.Tenant{}, r.enqueue(kindTenant, r.forTenant)).
+		Watches(&accessv1.Member{}, r.enqueue(kindMember, r.neighbours)).
+		Watches(&accessv1.PermissionSet{}, r.enqueue(kindPermissionSet, r.neighbours)).
+		Watches(&accessv1.PartnerAccess{}, r.enqueue(kindPartnerAccess, r.neighbours)).
+		Watches(&accessv1.Role{}, r.enqueue(kindRole, namespaceOf)).
+		Watches(&accessv1.VisibilityPolicy{}, r.enqueue(kindVisibilityPolicy, namespaceOf)).
 		// The typed informer, the same the reconciler lists from: a hand edit
 		// is seen by the event and by the list alike, and reverted.
 		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).

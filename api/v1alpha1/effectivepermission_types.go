@@ -213,6 +213,7 @@ type EffectivePermissionStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:categories=tenancy,shortName=eperm
 // +kubebuilder:selectablefield:JSONPath=`.spec.user`
+// +kubebuilder:selectablefield:JSONPath=`.spec.partner`
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
 // +kubebuilder:printcolumn:name="Active",type=boolean,JSONPath=`.spec.active`
 // +kubebuilder:printcolumn:name="Account role",type=string,JSONPath=`.spec.accountRole`

@@ -96,6 +96,41 @@ type TenantStatus struct {
 	// active access, sorted.
 	// +optional
 	Clients []string `json:"clients,omitempty"`
+
+	// observedInputs says how far the controller's view of the inputs
+	// reached in its last pass that wrote this tenant's EffectivePermissions
+	// in full: per input kind, a resourceVersion such that every change to an
+	// object of that kind which affects this tenant, up to and including it,
+	// is reflected in the EffectivePermissions now stored. The decision
+	// server reads it to answer "after my write" questions
+	// (docs/decision-server.md, "Read your revocation"). Resource versions
+	// compare as integers only within one kind.
+	// +optional
+	ObservedInputs *ObservedInputs `json:"observedInputs,omitempty"`
+}
+
+// ObservedInputs is, per input kind, the resourceVersion up to which every
+// change that affects a tenant is reflected in its EffectivePermissions.
+// An empty field means no change of that kind has been recorded yet.
+type ObservedInputs struct {
+	// tenants covers changes to Tenants (this one, its partners, its clients).
+	// +optional
+	Tenants string `json:"tenants,omitempty"`
+	// members covers changes to Members (the tenant's and its partners' staff).
+	// +optional
+	Members string `json:"members,omitempty"`
+	// roles covers changes to Roles.
+	// +optional
+	Roles string `json:"roles,omitempty"`
+	// permissionSets covers changes to PermissionSets.
+	// +optional
+	PermissionSets string `json:"permissionSets,omitempty"`
+	// partnerAccesses covers changes to PartnerAccess objects.
+	// +optional
+	PartnerAccesses string `json:"partnerAccesses,omitempty"`
+	// visibilityPolicies covers changes to VisibilityPolicies.
+	// +optional
+	VisibilityPolicies string `json:"visibilityPolicies,omitempty"`
 }
 
 // Tenant is one client account (or a partner agency's own account) of the
