@@ -153,4 +153,8 @@ const (
 	// ReasonRoleInUse refuses deleting a Role that members hold or roles
 	// report to (invariant 5).
 	ReasonRoleInUse = "RoleInUse"
+	// ReasonBeyondPartnerCeiling reports a partner admin's own PermissionSet
+	// holding capabilities beyond the partner-admin ceiling, which are
+	// dropped (invariant 11a).
+	ReasonBeyondPartnerCeiling = "BeyondPartnerAdminCeiling"
 )

@@ -100,6 +100,23 @@ type PartnerAdmin struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	MigratedFrom string `json:"migratedFrom,omitempty"`
+
+	// permissionSet names a PermissionSet of this (the client's) namespace
+	// that this partner admin gets instead of the built-in partner-admin
+	// set: the client removed or added individual permissions. It is capped
+	// by the partner-admin ceiling — every action; account.settings,
+	// multiAccount.manage, partner.staff.manage, payments.links,
+	// reports.access, roles.manage, sales.paidFeatures,
+	// service.paidFeatures, users.manage; billing.access only with
+	// billingAccess — and anything beyond is dropped and reported. Record
+	// access follows from its actions, as for partner staff: modifyAll gives
+	// ReadWrite and viewAll Read on every record of the type, else own
+	// records only. A set that does not exist grants this admin nothing
+	// (reported), never the built-in set. The person is still a partner
+	// admin, and the staff it grants get at most what this set holds.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	PermissionSet string `json:"permissionSet,omitempty"`
 }
 
 // PartnerAccessStatus is the observed state of a PartnerAccess.

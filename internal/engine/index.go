@@ -107,6 +107,9 @@ type world struct {
 	// its name.
 	deleting map[ObjectRef]any
 	leaving  map[string]string
+	// neverSeen: the PermissionSets used as partner admins' own sets
+	// already reported for holding never-granted capabilities.
+	neverSeen map[*accessv1.PermissionSet]bool
 }
 
 // beingDeleted reports whether the input object kind namespace/name is

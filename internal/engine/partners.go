@@ -11,21 +11,59 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
-// adminGrant is one partner admin of a partner in a client.
+// adminGrant is one partner admin of a partner in a client: the built-in
+// partner-admin set from its entries without a permissionSet, and the
+// client's PermissionSets its other entries name, capped by the ceiling.
 type adminGrant struct {
 	partner string
 	member  *member // the partner tenant's Member
-	billing bool
-	vias    []string // the PartnerAccess objects granting it
+	builtin bool    // some entry gives the built-in set
+	billing bool    // ... with billing.access
+	vias    []string // the PartnerAccess objects giving the built-in set
+	own     []source // the own sets, capped (an own set that does not exist adds none)
 }
 
-// caps is the granting admin's partner-admin capability set: the ceiling of
-// what it may delegate.
-func (a *adminGrant) caps() []string {
-	if !a.billing {
+// ceilingCaps is the partner-admin ceiling's capabilities: the built-in set's,
+// with billing.access only at the client's request.
+func ceilingCaps(billing bool) []string {
+	if !billing {
 		return partnerAdminCapabilities
 	}
 	return sortedCopy(append(slices.Clone(partnerAdminCapabilities), capabilityBilling))
+}
+
+// caps is what the admin holds in the client: the ceiling of the
+// capabilities it may delegate.
+func (a *adminGrant) caps() []string {
+	var out []string
+	if a.builtin {
+		out = slices.Clone(ceilingCaps(a.billing))
+	}
+	for _, s := range a.own {
+		out = append(out, s.caps...)
+	}
+	return sortedCopy(out)
+}
+
+// actions is what the admin holds on typ in the client ("*": on a type no
+// set names): the ceiling of the actions it may delegate there.
+func (a *adminGrant) actions(typ string) actionBits {
+	if a.builtin {
+		return allActionBits
+	}
+	var bits actionBits
+	for _, s := range a.own {
+		bits |= s.types[accessv1.AllTypes] | s.types[typ]
+	}
+	return bits
+}
+
+// merge adds another valid entry for the same admin (another PartnerAccess).
+func (a *adminGrant) merge(g *adminGrant) {
+	a.builtin = a.builtin || g.builtin
+	a.billing = a.billing || g.billing
+	a.vias = append(a.vias, g.vias...)
+	a.own = append(a.own, g.own...)
 }
 
 // partnerPerson is a person's partner standing in a client tenant.
@@ -152,8 +190,7 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 		w.reached(p, g.member, c.name, accessv1.UserRolePartnerAdmin, "")
 		key := p.name + "/" + g.member.email
 		if prev := c.admins[key]; prev != nil {
-			prev.billing = prev.billing || g.billing
-			prev.vias = append(prev.vias, g.vias...)
+			prev.merge(g)
 			continue
 		}
 		c.admins[key] = g
@@ -248,7 +285,116 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 	if !ok {
 		return nil
 	}
-	return &adminGrant{partner: p.name, member: m, billing: e.BillingAccess, vias: []string{"partnerAccess: " + pa.Name}}
+	if e.PermissionSet == "" {
+		return &adminGrant{partner: p.name, member: m, builtin: true, billing: e.BillingAccess, vias: []string{"partnerAccess: " + pa.Name}}
+	}
+	return &adminGrant{partner: p.name, member: m, own: w.ownSet(c, pa, p, i, e)}
+}
+
+// ownSet is a partner admin's own PermissionSet (semantics.md §4, invariant
+// 11a): the client's set, its capabilities capped by the partner-admin
+// ceiling. A set that does not exist grants nothing, never the built-in set.
+func (w *world) ownSet(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, e accessv1.PartnerAdmin) []source {
+	fs := &w.fs
+	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	field := fieldIndex("spec.partnerAdmins", i) + ".permissionSet"
+	ps, ok := c.sets[e.PermissionSet]
+	if !ok {
+		fs.add(Reported, c.name, ref, field, accessv1.ReasonPermissionSetNotFound,
+			"partner admin %s's own PermissionSet %q does not exist in tenant %q; this admin holds nothing here (never the built-in partner-admin set) until it does: create it in namespace %q, or remove spec.partnerAdmins[%d].permissionSet to give the built-in set",
+			e.Email, e.PermissionSet, c.name, c.ns, i)
+		w.dropLast(c.name, e.Email)
+		return nil
+	}
+	src := setSource(ps, fmt.Sprintf("partnerAccess: %s permissionSet %s (partner admin of %s)", pa.Name, ps.Name, p.name))
+	ceiling := ceilingCaps(e.BillingAccess)
+	var kept, never, beyond []string
+	for _, name := range src.caps {
+		switch {
+		case slices.Contains(ceiling, name):
+			kept = append(kept, name)
+		case slices.Contains(neverGrantedToPartners, name):
+			never = append(never, name)
+		default:
+			beyond = append(beyond, name)
+		}
+	}
+	src.caps = kept
+	if len(never) > 0 {
+		w.neverGranted(c, ps, never, "as partner admin "+e.Email+"'s own set")
+		w.dropLast(c.name, e.Email)
+	}
+	if len(beyond) > 0 {
+		why := "beyond the partner-admin ceiling"
+		if slices.Contains(beyond, capabilityBilling) {
+			why += " (billing.access only with billingAccess: true)"
+		}
+		fs.add(Reported, c.name, ref, field, accessv1.ReasonBeyondPartnerCeiling,
+			"partner admin %s's own PermissionSet %q holds %s, %s; they are dropped: remove them from the set, or give the admin the permissions another way",
+			e.Email, ps.Name, strings.Join(beyond, ", "), why)
+		w.dropLast(c.name, e.Email)
+	}
+	return []source{src}
+}
+
+// neverGranted reports, once per set, a PermissionSet of tenant t used for
+// partner people that holds capabilities they never get (invariant 11).
+func (w *world) neverGranted(t *tenant, ps *accessv1.PermissionSet, never []string, use string) {
+	if w.neverSeen == nil {
+		w.neverSeen = map[*accessv1.PermissionSet]bool{}
+	}
+	if w.neverSeen[ps] {
+		return
+	}
+	w.neverSeen[ps] = true
+	w.fs.add(Reported, t.name, refOf("PermissionSet", t.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+		"PermissionSet %q is used %s but holds %s, which partner people never get; they are stripped: remove them from the set",
+		ps.Name, use, strings.Join(never, ", "))
+}
+
+// capActions caps a staff template's actions by what the granting admin
+// holds (a partner admin delegates only what it holds: an admin with its own
+// set holds its actions, one with the built-in set every action). lost
+// names what was cut, as "TYPE: action, ..." ("*" for a template's every
+// type).
+func capActions(types map[string]actionBits, admin *adminGrant) (map[string]actionBits, []string) {
+	if admin.builtin {
+		return types, nil
+	}
+	keys := map[string]bool{}
+	for typ := range types {
+		keys[typ] = true
+	}
+	for _, s := range admin.own {
+		for typ := range s.types {
+			keys[typ] = true
+		}
+	}
+	out := map[string]actionBits{}
+	var lost []string
+	for _, typ := range slices.Sorted(maps.Keys(keys)) {
+		has := types[accessv1.AllTypes] | types[typ]
+		kept := has & admin.actions(typ)
+		if _, named := types[typ]; named {
+			if cut := types[typ] &^ admin.actions(typ); cut != 0 {
+				lost = append(lost, fmt.Sprintf("%s: %s", typ, quoteActions(cut)))
+			}
+		}
+		if typ == accessv1.AllTypes || kept != types[accessv1.AllTypes]&admin.actions(accessv1.AllTypes) {
+			if kept != 0 {
+				out[typ] = kept
+			}
+		}
+	}
+	return out, lost
+}
+
+func quoteActions(b actionBits) string {
+	names := make([]string, 0, 7)
+	for _, a := range b.list() {
+		names = append(names, string(a))
+	}
+	return strings.Join(names, " ")
 }
 
 func orNone(s string) string {
@@ -264,10 +410,18 @@ func (w *world) partnerGrants() {
 	for _, c := range w.tenants {
 		for _, key := range slices.Sorted(maps.Keys(c.admins)) {
 			g := c.admins[key]
-			caps := g.caps()
-			via := strings.Join(g.vias, ", ") + " (partner admin of " + g.partner + ")"
-			p := &part{sources: []source{everything(via, caps)}, mode: modeAllRW, allVia: via}
-			c.person(g.member.email).add(g.partner, g.member.name(), p, true)
+			if g.builtin {
+				via := strings.Join(g.vias, ", ") + " (partner admin of " + g.partner + ")"
+				p := &part{sources: []source{everything(via, ceilingCaps(g.billing))}, mode: modeAllRW, allVia: via}
+				c.person(g.member.email).add(g.partner, g.member.name(), p, true)
+			}
+			// An own set reaches records from its actions, as staff do; an
+			// admin whose only set is missing is still a partner admin,
+			// holding nothing.
+			if len(g.own) > 0 || !g.builtin {
+				p := &part{sources: g.own, mode: modeOwnAll, viewer: viewer{email: g.member.email}}
+				c.person(g.member.email).add(g.partner, g.member.name(), p, true)
+			}
 		}
 	}
 	neverReported := map[*accessv1.PermissionSet]*Finding{}
@@ -368,6 +522,13 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 			}
 		}
 		src.caps = kept
+		var lost []string
+		src.types, lost = capActions(src.types, admin)
+		for _, l := range lost {
+			if !slices.Contains(excess, l) {
+				excess = append(excess, l)
+			}
+		}
 		pt.sources = append(pt.sources, src)
 	}
 	if len(excess) > 0 {
