@@ -16,9 +16,9 @@ import (
 // client's PermissionSets its other entries name, capped by the ceiling.
 type adminGrant struct {
 	partner string
-	member  *member // the partner tenant's Member
-	builtin bool    // some entry gives the built-in set
-	billing bool    // ... with billing.access
+	member  *member  // the partner tenant's Member
+	builtin bool     // some entry gives the built-in set
+	billing bool     // ... with billing.access
 	vias    []string // the PartnerAccess objects giving the built-in set
 	own     []source // the own sets, capped (an own set that does not exist adds none)
 }
