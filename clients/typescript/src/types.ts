@@ -40,12 +40,15 @@ export interface Question {
 /** The kinds whose writes afterWrite can wait for. */
 export type WriteKind = 'Member' | 'Tenant' | 'Role' | 'PermissionSet' | 'PartnerAccess' | 'VisibilityPolicy';
 
-/** A write the caller made to one of the controller's inputs. */
-export interface Write {
-  kind: WriteKind;
-  /** The resourceVersion the API server returned for the write. */
-  resourceVersion: string;
-}
+/**
+ * A write the caller made to one of the controller's inputs, named by the
+ * resourceVersion the API server returned for it; a DELETE that removed the
+ * object at once returns none: name the deleted object instead (namespace,
+ * except for a Tenant, and name).
+ */
+export type Write =
+  | { kind: WriteKind; resourceVersion: string }
+  | { kind: WriteKind; namespace?: string; name: string };
 
 /**
  * How fresh an answer must be. The server waits (at most maxWaitSeconds)
