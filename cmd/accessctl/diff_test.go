@@ -18,6 +18,9 @@ var diffCases = []struct {
 	{"permission-set-narrowed", "role-hierarchy", []string{"tenant.yaml", "members.yaml"}},
 	{"partner-admin-added", "partners", nil},
 	{"partneraccess-expired", "partners", []string{"agency.yaml"}},
+	// The client narrows a partner admin's own set: the admin and the staff
+	// it granted (capped by its set) lose access.
+	{"partner-admin-set-narrowed", "partner-admin-own-set", []string{"agency.yaml"}},
 }
 
 // gateCases are pairs for the --fail-on gates only (who-can asks nothing of
@@ -101,6 +104,8 @@ func TestDiffFailOn(t *testing.T) {
 		{"partner-admin-added", "narrow", exitOK, ""},
 		{"partneraccess-expired", "findings", exitNo, "3 findings appear"},
 		{"partneraccess-expired", "widen,narrow", exitNo, "4 users lose access"},
+		{"partner-admin-set-narrowed", "narrow", exitNo, "2 users lose access"},
+		{"partner-admin-set-narrowed", "widen", exitOK, ""},
 		// An Admin made SuperAdmin gains the four capabilities withheld
 		// from an Admin's "*": a gate on widening must see it.
 		{"admin-promoted", "widen", exitNo, "1 user gains access"},

@@ -141,10 +141,11 @@ func TestWhoCanUsage(t *testing.T) {
 // for the question each change is about.
 func TestWhoCanGoldenPairs(t *testing.T) {
 	questions := map[string][]string{
-		"role-move":               {"--tenant", "northwind", "--action", "edit", "--type", "deals", "--owner", "jim@northwind.example"},
-		"permission-set-narrowed": {"--tenant", "northwind", "--action", "delete", "--type", "deals"},
-		"partner-admin-added":     {"--tenant", "acme", "--capability", "users.manage"},
-		"partneraccess-expired":   {"--tenant", "acme", "--action", "view", "--type", "contacts"},
+		"role-move":                  {"--tenant", "northwind", "--action", "edit", "--type", "deals", "--owner", "jim@northwind.example"},
+		"permission-set-narrowed":    {"--tenant", "northwind", "--action", "delete", "--type", "deals"},
+		"partner-admin-added":        {"--tenant", "acme", "--capability", "users.manage"},
+		"partneraccess-expired":      {"--tenant", "acme", "--action", "view", "--type", "contacts"},
+		"partner-admin-set-narrowed": {"--tenant", "umbrella", "--action", "edit", "--type", "deals"},
 	}
 	for _, c := range diffCases {
 		t.Run(c.name, func(t *testing.T) {

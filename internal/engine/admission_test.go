@@ -31,6 +31,7 @@ func admitWorld(extra ...any) *engine.Snapshot {
 		MakePermissionSet("agency-y", "money").Caps("billing.access", "reports.access"),
 		MakePermissionSet("agency-y", "reports").Caps("reports.access"),
 		MakePermissionSet("agency-y", "danger").Caps("payments.instruments", "reports.access"),
+		MakePermissionSet("agency-y", "deals-all").Objects([]string{"deals"}, "view", "edit", "delete"),
 		MakeTenant("initech"),
 		MakeMember("initech", "peter").SuperAdmin(),
 		MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example"),
@@ -98,6 +99,13 @@ func TestAdmit(t *testing.T) {
 	billingPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").BillingAdmin("dora@agency-y.example").Obj()
 	plainPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj()
 	withBilling := admitWorld(billingPA, finn("money"))
+	// dora with her own set in initech (issue 14): reports.access and deals.
+	ownSet := MakePermissionSet("initech", "dora-set").Objects([]string{"deals"}, "view", "edit").Caps("reports.access").Obj()
+	ownSetNarrow := MakePermissionSet("initech", "dora-set").Objects([]string{"deals"}, "view").Obj()
+	ownSetWide := MakePermissionSet("initech", "dora-set").Objects([]string{"deals"}, "view", "edit").Caps("reports.access", "acme.custom").Obj()
+	ownPA := MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").
+		AdminEntry(accessv1.PartnerAdmin{Email: "dora@agency-y.example", PermissionSet: "dora-set"}).Obj()
+	withOwnSet := admitWorld(ownSet, ownPA, finn("reports"))
 	ep := MakeEffectivePermission("acme", "carol").User("carol@acme.example").Obj()
 	epOwned := ep.DeepCopy()
 	epOwned.OwnerReferences = []metav1.OwnerReference{{APIVersion: accessv1.GroupVersion.String(), Kind: "Member", Name: "carol", UID: "u-carol"}}
@@ -236,6 +244,22 @@ func TestAdmit(t *testing.T) {
 			onUpdate(MakePermissionSet("agency-y", "reports").Caps("reports.access").Obj(), MakePermissionSet("agency-y", "reports").Caps("reports.access", "billing.access").Obj()),
 			accessv1.ReasonDelegationExceeded, "Member agency-y/finn: spec.clientAccess[0].permissionSets"},
 		{"delegate billing from a billing admin", withBilling, onUpdate(finn("money"), finn("money", "reports")), "", ""},
+		// A partner admin's own set (semantics.md §4): the client narrowing
+		// it is always admitted, even when a delegation in force then
+		// exceeds (reported on the Member); giving the admin its own set in
+		// place of the built-in one narrows too; the client widening it
+		// beyond the ceiling is reported, not refused; the partner
+		// delegating beyond it is refused.
+		{"narrow an admin's own set under a delegation in force", withOwnSet, onUpdate(ownSet, ownSetNarrow), "", ""},
+		{"give an admin its own set in place of the built-in one, under a delegation", Snap(admitWorld(ownSet, finn("money"))), onUpdate(plainPA, ownPA), "", ""},
+		{"delete an admin's own set under a delegation in force", withOwnSet, onDelete(ownSet), "", ""},
+		{"widen an admin's own set beyond the ceiling (reported)", withOwnSet, onUpdate(ownSet, ownSetWide), "", ""},
+		{"delegate an action beyond an admin's own set", withOwnSet, onUpdate(finn("reports"), MakeMember("agency-y", "finn").Role("ceo").ClientAccess("initech", "dora@agency-y.example", "reports", "deals-all").Obj()),
+			accessv1.ReasonDelegationExceeded, `grants deals: `},
+		{"delegate what an admin's own set holds", Snap(withOwnSet, MakePermissionSet("agency-y", "deals-view").Objects([]string{"deals"}, "view")),
+			onUpdate(finn("reports"), finn("reports", "deals-view")), "", ""},
+		{"delegate a capability beyond an admin's own set", withOwnSet, onUpdate(finn("reports"), finn("money")),
+			accessv1.ReasonDelegationExceeded, `grants billing.access, which partner admin dora@agency-y.example does not hold there`},
 
 		// 14: one Tenant per namespace
 		{"a second Tenant for a namespace", w, onCreate(MakeTenant("aaa").Namespace("acme").Obj()), accessv1.ReasonDuplicateTenant,
