@@ -32,7 +32,11 @@ export interface DecisionClientOptions {
   tokenFile?: string;
   /** How long a token read from tokenFile is used; default 60,000. */
   tokenFileTtlMs?: number;
-  /** Each attempt's time limit; default 10,000. A wait the server makes for consistency counts. */
+  /**
+   * Each attempt's time limit; default 10,000. A request with
+   * consistency.afterWrite gets the wait it allows the server
+   * (maxWaitSeconds, default 5 s) on top.
+   */
   timeoutMs?: number;
   /**
    * How many times to ask again after a retryable error (not_ready,
@@ -158,13 +162,15 @@ export class DecisionClient {
     return res.ok;
   }
 
-  async #post<T>(path: string, body: unknown, options: CallOptions | undefined): Promise<T> {
+  async #post<T>(path: string, body: { consistency?: Consistency }, options: CallOptions | undefined): Promise<T> {
     const payload = JSON.stringify(body);
+    const c = body.consistency;
+    const serverWait = c?.afterWrite ? (c.maxWaitSeconds ?? 5) * 1000 : 0;
     const retries = Math.max(0, Math.floor(this.#opts.retries ?? 0));
     let backoff = this.#opts.retryBackoffMs ?? 200;
     for (let attempt = 0; ; attempt++) {
       try {
-        const { res, text } = await this.#attempt('POST', path, payload, options?.signal);
+        const { res, text } = await this.#attempt('POST', path, payload, options?.signal, serverWait);
         return answer<T>(res, text);
       } catch (err) {
         if (!(err instanceof DecisionError) || !err.retryable || attempt >= retries) throw err;
@@ -176,12 +182,12 @@ export class DecisionClient {
   }
 
   /** One request and its answer's body, within the time limit. */
-  async #attempt(method: string, path: string, body: string | undefined, signal: AbortSignal | undefined): Promise<{ res: Response; text: string }> {
+  async #attempt(method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, serverWait = 0): Promise<{ res: Response; text: string }> {
     const headers: Record<string, string> = { Accept: 'application/json', ...this.#opts.headers };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const token = await this.#token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    const limit = this.#opts.timeoutMs ?? 10_000;
+    const limit = (this.#opts.timeoutMs ?? 10_000) + serverWait;
     // The caller's signal or the time limit, whichever comes first
     // (AbortSignal.any is Node >= 20.3).
     const ctl = new AbortController();

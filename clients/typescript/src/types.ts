@@ -51,16 +51,18 @@ export type Write =
   | { kind: WriteKind; namespace?: string; name: string };
 
 /**
- * How fresh an answer must be. The server waits (at most maxWaitSeconds)
- * until its cache is at least as fresh as asked, and answers not_converged
- * (a retryable DecisionError) if it is not by then: never an older answer.
+ * How fresh an answer must be. With afterWrite the server waits (at most
+ * maxWaitSeconds) until the controller has written the EffectivePermissions
+ * computed from inputs that include the write, and answers not_converged (a
+ * retryable DecisionError) if it has not by then: never an older answer.
+ * With atLeastAsFresh it answers at least as freshly as an earlier answer.
  */
 export interface Consistency {
   /** A freshness token from an earlier answer about the same tenant. */
   atLeastAsFresh?: string;
   /** The answer reflects this write (a revocation included). */
   afterWrite?: Write;
-  /** How long the server may wait; default 5, at most 30. */
+  /** How long the server may wait for afterWrite; default 5, at most 30, 0 to look once. */
   maxWaitSeconds?: number;
 }
 

@@ -255,6 +255,15 @@ describe('errors', () => {
     await assert.rejects(c.check(q), { name: 'DecisionError', code: 'timeout', status: 0, retryable: true });
   });
 
+  test('a request after a write may take as long as the wait it allows the server, on top of timeoutMs', async () => {
+    const late: Reply = (_, res) => setTimeout(() => json(res, 200, answer), 150);
+    replies = [late, late];
+    const c = new DecisionClient({ baseUrl, timeoutMs: 50 });
+    await assert.rejects(c.check(q), { code: 'timeout' });
+    const after = { ...q, consistency: { afterWrite: { kind: 'Member' as const, resourceVersion: '9' }, maxWaitSeconds: 2 } };
+    assert.deepEqual(await c.check(after), answer);
+  });
+
   test("the caller's cancellation rejects with its reason, not a DecisionError", async () => {
     replies = [() => {}];
     const c = new DecisionClient({ baseUrl });

@@ -44,7 +44,7 @@ const url = env.DECISION_SERVER_URL;
 const skip = url ? false : 'DECISION_SERVER_URL is not set (clients/typescript/e2e_test.go sets it)';
 
 function options(): DecisionClientOptions {
-  const o: DecisionClientOptions = { baseUrl: url!, timeoutMs: 40_000 };
+  const o: DecisionClientOptions = { baseUrl: url! };
   if (env.DECISION_SERVER_TOKEN_FILE) o.tokenFile = env.DECISION_SERVER_TOKEN_FILE;
   else if (env.DECISION_SERVER_TOKEN) o.token = env.DECISION_SERVER_TOKEN;
   return o;
