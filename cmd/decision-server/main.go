@@ -27,6 +27,8 @@ import (
 // options are the command's flags.
 type options struct {
 	bindAddress, metricsAddress, probeAddress string
+	certDir, selfSignedCertOut                string
+	auth                                      decision.AuthOptions
 	qps                                       float64
 	burst                                     int
 	zap                                       zap.Options
@@ -40,10 +42,20 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("decision-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.bindAddress, "bind-address", "127.0.0.1:8090",
-		"Address the API binds to. It has no authentication yet (docs/decision-server.md): the default serves this host only; in a cluster, bind :8090 behind a NetworkPolicy.")
+		"Address the API binds to (HTTPS; every caller authenticated and authorized, docs/decision-server.md). The default serves this host only; in a cluster, bind :8090.")
+	fs.StringVar(&o.certDir, "cert-dir", "",
+		"Directory of the API's serving certificate, tls.crt and tls.key (a mounted cert-manager Secret), reloaded when they change. Empty: a self-signed certificate made at start, for local use.")
+	fs.StringVar(&o.selfSignedCertOut, "self-signed-cert-out", "",
+		"Without --cert-dir: the file the self-signed certificate (PEM) is written to, for local clients to trust (curl --cacert). Empty: written nowhere.")
+	fs.DurationVar(&o.auth.TokenTTL, "authentication-token-webhook-cache-ttl", decision.DefaultAuthOptions.TokenTTL,
+		"How long a TokenReview's answer about a caller's bearer token is kept; 0 asks every time.")
+	fs.DurationVar(&o.auth.AllowTTL, "authorization-webhook-cache-authorized-ttl", decision.DefaultAuthOptions.AllowTTL,
+		"How long a SubjectAccessReview's allowing answer is kept: a removed RoleBinding still allows for at most this long; 0 asks every time.")
+	fs.DurationVar(&o.auth.DenyTTL, "authorization-webhook-cache-unauthorized-ttl", decision.DefaultAuthOptions.DenyTTL,
+		"How long a SubjectAccessReview's refusing answer is kept: a new RoleBinding takes effect within this long; 0 asks every time.")
 	fs.StringVar(&o.metricsAddress, "metrics-bind-address", "0", "Address the Prometheus metrics endpoint binds to, e.g. :8080; 0 disables it.")
 	fs.StringVar(&o.probeAddress, "health-probe-bind-address", ":8081", "Address the health probes (/healthz, /readyz) bind to.")
-	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (the initial lists and the watches).")
+	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (the initial lists and the watches, TokenReviews and SubjectAccessReviews).")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server.")
 	if kc := flag.CommandLine.Lookup("kubeconfig"); kc != nil {
 		fs.Var(kc.Value, kc.Name, kc.Usage)
@@ -55,6 +67,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.auth.TokenTTL < 0 || o.auth.AllowTTL < 0 || o.auth.DenyTTL < 0 {
+		return nil, fmt.Errorf("the cache TTLs may not be negative: token %s, authorized %s, unauthorized %s", o.auth.TokenTTL, o.auth.AllowTTL, o.auth.DenyTTL)
+	}
+	if o.certDir != "" && o.selfSignedCertOut != "" {
+		return nil, fmt.Errorf("--self-signed-cert-out writes the certificate made when there is no --cert-dir: give one of the two")
 	}
 	return o, nil
 }
@@ -90,6 +108,7 @@ func main() {
 	}
 	if _, err := decision.Setup(context.Background(), mgr, decision.SetupOptions{
 		BindAddress: o.bindAddress, Now: time.Now, Registerer: metrics.Registry,
+		CertDir: o.certDir, SelfSignedCertOut: o.selfSignedCertOut, Auth: o.auth,
 	}); err != nil {
 		log.Error(err, "Unable to set up the decision server")
 		os.Exit(1)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -101,6 +103,15 @@ func TestEnvtest(t *testing.T) {
 		maxRV = max(maxRV, rv)
 	}
 
+	// The application asking: a ServiceAccount RBAC lets read northwind's
+	// EffectivePermissions (auth_test.go tests the refusals).
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newCaller(t, k8s, cs, "app", "crm")
+	grant(t, k8s, cs, app, "northwind", "get", "list")
+
 	release := make(chan struct{})
 	releaseOnce := sync.OnceFunc(func() { close(release) })
 	mcfg := rest.CopyConfig(cfg)
@@ -116,10 +127,12 @@ func TestEnvtest(t *testing.T) {
 		t.Fatal(err)
 	}
 	mctx, cancel := context.WithCancel(ctx)
-	srv, err := Setup(mctx, mgr, SetupOptions{BindAddress: apiAddr, Registerer: prometheus.NewRegistry()})
+	certFile := filepath.Join(t.TempDir(), "decision-server.crt")
+	srv, err := Setup(mctx, mgr, SetupOptions{BindAddress: apiAddr, Registerer: prometheus.NewRegistry(), SelfSignedCertOut: certFile})
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := newAPIClient(t, apiAddr, certFile)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mctx) }()
 	t.Cleanup(func() {
@@ -130,6 +143,10 @@ func TestEnvtest(t *testing.T) {
 		}
 	})
 	get := func(addr, path string) (int, string) {
+		if addr == apiAddr { // HTTPS
+			code, b := api.do(http.MethodGet, path, nil)
+			return code, string(b)
+		}
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			return 0, err.Error()
@@ -139,14 +156,7 @@ func TestEnvtest(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	post := func(path string, body any) (int, []byte) {
-		b, _ := json.Marshal(body)
-		resp, err := http.Post("http://"+apiAddr+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = resp.Body.Close() }()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
+		return api.as(app.token).do(http.MethodPost, path, body)
 	}
 	check := func(q question.Question) Answer {
 		t.Helper()

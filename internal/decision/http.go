@@ -90,10 +90,17 @@ func (s *Server) endpoint(name string, serve serveFunc) http.Handler {
 		var body any
 		var results []string
 		var e *Error
+		var refused *Error
+		if r.Method == http.MethodPost {
+			// Who asks, before anything is read or told.
+			r, refused = s.authenticate(w, r)
+		}
 		switch {
 		case r.Method != http.MethodPost:
 			w.Header().Set("Allow", http.MethodPost)
 			e = &Error{Code: CodeMethodNotAllowed, Message: fmt.Sprintf("%s: use POST with a JSON body", r.Method), status: http.StatusMethodNotAllowed}
+		case refused != nil:
+			e = refused
 		case !s.synced():
 			e = &Error{Code: CodeNotReady, Message: "the cache has not synced yet: no answer rather than a wrong one; retry, or ask another replica", status: http.StatusServiceUnavailable}
 		default:
@@ -101,6 +108,7 @@ func (s *Server) endpoint(name string, serve serveFunc) http.Handler {
 		}
 		if e != nil {
 			s.metrics.decisions.WithLabelValues(name, resultError).Inc()
+			s.metrics.errors.WithLabelValues(name, e.Code).Inc()
 			writeJSON(w, e.status, e)
 			return
 		}
@@ -163,6 +171,9 @@ func (s *Server) serveCheck(r *http.Request, w http.ResponseWriter) (any, []stri
 	if e := validate(&q); e != nil {
 		return nil, nil, e
 	}
+	if e := s.authorize(r.Context(), verbGet, q.Tenant); e != nil {
+		return nil, nil, e
+	}
 	a, err := s.Check(r.Context(), &q)
 	if err != nil {
 		return nil, nil, internal(err)
@@ -196,6 +207,9 @@ func (s *Server) serveBatch(r *http.Request, w http.ResponseWriter) (any, []stri
 			return nil, nil, e
 		}
 	}
+	if e := s.authorize(r.Context(), verbGet, tenantsOf(&b)...); e != nil {
+		return nil, nil, e
+	}
 	out := BatchAnswer{Answers: make([]Answer, len(b.Questions))}
 	results := make([]string, len(b.Questions))
 	for i := range b.Questions {
@@ -219,6 +233,9 @@ func (s *Server) serveWhoCan(r *http.Request, w http.ResponseWriter) (any, []str
 	if err := q.Validate(false, question.JSONForm(&q)); err != nil {
 		return nil, nil, invalid("%s", err)
 	}
+	if e := s.authorize(r.Context(), verbList, q.Tenant); e != nil {
+		return nil, nil, e
+	}
 	a, err := s.WhoCan(r.Context(), &q)
 	if err != nil {
 		return nil, nil, internal(err)
@@ -236,6 +253,9 @@ func (s *Server) serveFilter(r *http.Request, w http.ResponseWriter) (any, []str
 	}
 	q := question.Question{Tenant: fq.Tenant, User: fq.User, Action: fq.Action, Type: fq.Type}
 	if e := validate(&q); e != nil {
+		return nil, nil, e
+	}
+	if e := s.authorize(r.Context(), verbGet, fq.Tenant); e != nil {
 		return nil, nil, e
 	}
 	a, err := s.Filter(r.Context(), &fq)

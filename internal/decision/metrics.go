@@ -16,6 +16,7 @@ const (
 // metrics are the server's Prometheus metrics.
 type metrics struct {
 	decisions *prometheus.CounterVec
+	errors    *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	computes  prometheus.Counter
 }
@@ -28,6 +29,10 @@ func newMetrics(reg prometheus.Registerer, cacheAge func() float64) (*metrics, e
 			Name: "decision_server_decisions_total",
 			Help: "Answers by endpoint (check, batch-check, who-can, filter) and result (allowed, denied, error); a batch counts each question.",
 		}, []string{"endpoint", "result"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "decision_server_errors_total",
+			Help: "Error answers by endpoint and code (unauthenticated and forbidden are the refused callers); a batch counts once.",
+		}, []string{"endpoint", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "decision_server_request_duration_seconds",
 			Help:    "Time to answer a request, by endpoint, errors included.",
@@ -45,7 +50,7 @@ func newMetrics(reg prometheus.Registerer, cacheAge func() float64) (*metrics, e
 		Name: "decision_server_cache_age_seconds",
 		Help: "Seconds since the cache last saw an EffectivePermission change (since the server started, before the first).",
 	}, cacheAge)
-	for _, c := range []prometheus.Collector{m.decisions, m.latency, m.computes, age} {
+	for _, c := range []prometheus.Collector{m.decisions, m.errors, m.latency, m.computes, age} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Join(errors.New("registering the decision server's metrics"), err)
 		}

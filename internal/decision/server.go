@@ -27,6 +27,10 @@ type Options struct {
 	// metrics.Registry in cmd/decision-server); nil leaves them
 	// unregistered.
 	Registerer prometheus.Registerer
+	// Auth authenticates every /v1 request and authorizes its question.
+	// Nil answers anyone: only for tests that call Handler in-process;
+	// Setup, and so cmd/decision-server, always sets it.
+	Auth *Auth
 }
 
 // Server answers access questions from a cache. It is safe for concurrent
@@ -39,6 +43,7 @@ type Server struct {
 	snaps   snapshots
 	perms   compiled
 	metrics *metrics
+	auth    *Auth
 }
 
 // New returns a Server reading o.Reader. Feed its Tracker the cache's
@@ -51,7 +56,7 @@ func New(o Options) (*Server, error) {
 		o.Synced = func() bool { return true }
 	}
 	s := &Server{
-		reader: o.Reader, now: o.Now, synced: o.Synced,
+		reader: o.Reader, now: o.Now, synced: o.Synced, auth: o.Auth,
 		snaps: snapshots{ns: map[string]*snapshot{}},
 		perms: compiled{m: map[types.NamespacedName]compiledEP{}},
 	}

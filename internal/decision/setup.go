@@ -33,6 +33,17 @@ type SetupOptions struct {
 	Now func() time.Time
 	// Registerer registers the metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
+	// CertDir holds the API's serving certificate and key, tls.crt and
+	// tls.key (a mounted cert-manager Secret), reloaded when they change.
+	// "" serves a self-signed certificate made at start, for local use.
+	CertDir string
+	// SelfSignedCertOut is the file the self-signed certificate is written
+	// to (PEM, with its CA), for local clients to trust; "" writes none.
+	SelfSignedCertOut string
+	// Auth says how long the API server's answers about callers are kept
+	// (DefaultAuthOptions in cmd/decision-server). The API always
+	// authenticates and authorizes.
+	Auth AuthOptions
 }
 
 // cached are the kinds the server's cache holds: the EffectivePermissions
@@ -46,13 +57,23 @@ var cached = []client.Object{
 // no leader election (its cache built with CacheOptions): the field
 // indexes, an informer with the Tracker's handlers for each kind it reads,
 // a readiness check that passes once the cache has synced (/readyz on the
-// manager's probe address), and the API on o.BindAddress.
+// manager's probe address), and the API on o.BindAddress: over TLS, every
+// caller authenticated and every question authorized by the API server of
+// mgr (docs/decision-server.md, "Authentication and authorization").
 func Setup(ctx context.Context, mgr manager.Manager, o SetupOptions) (*Server, error) {
 	if err := SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
+	serve := o.BindAddress != "" && o.BindAddress != "0"
+	var auth *Auth
+	if serve {
+		var err error
+		if auth, err = NewAuth(mgr.GetConfig(), mgr.GetHTTPClient(), o.Auth); err != nil {
+			return nil, err
+		}
+	}
 	waiter := &syncWaiter{cache: mgr.GetCache()}
-	s, err := New(Options{Reader: mgr.GetCache(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer})
+	s, err := New(Options{Reader: mgr.GetCache(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer, Auth: auth})
 	if err != nil {
 		return nil, err
 	}
@@ -79,11 +100,25 @@ func Setup(ctx context.Context, mgr manager.Manager, o SetupOptions) (*Server, e
 	}); err != nil {
 		return nil, err
 	}
-	if o.BindAddress == "" || o.BindAddress == "0" {
+	if !serve {
 		return s, nil
 	}
+	tlsConfig, watcher, err := servingTLS(o, mgr.GetLogger().WithName("decision-api"))
+	if err != nil {
+		return nil, err
+	}
+	if watcher != nil {
+		if err := mgr.Add(watcher); err != nil {
+			return nil, err
+		}
+	}
+	l, err := tlsListener(ctx, o.BindAddress, tlsConfig)
+	if err != nil {
+		return nil, err
+	}
 	return s, mgr.Add(&manager.Server{
-		Name: "decision-api",
+		Name:     "decision-api",
+		Listener: l,
 		Server: &http.Server{
 			Addr:              o.BindAddress,
 			Handler:           s.Handler(),
