@@ -41,12 +41,12 @@ import (
 type inputKind string
 
 const (
-	kindTenant           inputKind = "Tenant"
-	kindMember           inputKind = "Member"
-	kindRole             inputKind = "Role"
-	kindPermissionSet    inputKind = "PermissionSet"
-	kindPartnerAccess    inputKind = "PartnerAccess"
-	kindVisibilityPolicy inputKind = "VisibilityPolicy"
+	kindTenant           inputKind = accessv1.KindTenant
+	kindMember           inputKind = accessv1.KindMember
+	kindRole             inputKind = accessv1.KindRole
+	kindPermissionSet    inputKind = accessv1.KindPermissionSet
+	kindPartnerAccess    inputKind = accessv1.KindPartnerAccess
+	kindVisibilityPolicy inputKind = accessv1.KindVisibilityPolicy
 )
 
 // field is where observedInputs records the kind.

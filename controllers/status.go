@@ -50,7 +50,7 @@ func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Find
 // was, else True with the first reason and the findings as line writes
 // them ("N what: ...").
 func degradedCondition(generation int64, dropped []engine.Finding, what string, line func(engine.Finding) string) metav1.Condition {
-	c := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: "AsExpected",
+	c := metav1.Condition{Type: accessv1.ConditionDegraded, Status: metav1.ConditionFalse, Reason: accessv1.ReasonAsExpected,
 		Message: "nothing was dropped", ObservedGeneration: generation}
 	if len(dropped) > 0 {
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, dropped[0].Reason, joinFindings(dropped, what, line)
@@ -90,7 +90,7 @@ func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus 
 	st := *t.Status.DeepCopy()
 	st.ObservedGeneration = t.Generation
 	sum, ok := res.Tenant(t.Name)
-	fs := res.FindingsFor(engine.ObjectRef{Kind: "Tenant", Name: t.Name})
+	fs := res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindTenant, Name: t.Name})
 	st.Members, st.ActiveSuperAdmins, st.Roles, st.PartnerAccess, st.Clients = nil, nil, nil, nil, nil // a Tenant that computes nothing counts nothing
 	if ok {
 		st.Members, st.ActiveSuperAdmins, st.Roles = ptr.To(sum.Members), ptr.To(sum.ActiveSuperAdmins), ptr.To(sum.Roles)
@@ -104,7 +104,7 @@ func memberStatus(m *accessv1.Member, res *engine.Result) accessv1.MemberStatus 
 	st := *m.Status.DeepCopy()
 	st.ObservedGeneration = m.Generation
 	st.Clients = res.Clients(m.Namespace, m.Name)
-	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Member", Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force")
+	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindMember, Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force")
 	return st
 }
 
@@ -120,7 +120,7 @@ func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 			st.Depth = ptr.To(sum.Depth)
 		}
 	}
-	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: "Role", Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
+	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindRole, Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
 	return st
 }
 
@@ -128,7 +128,7 @@ func permissionSetStatus(ps *accessv1.PermissionSet, res *engine.Result) accessv
 	st := *ps.Status.DeepCopy()
 	st.ObservedGeneration = ps.Generation
 	st.Members = ptr.To(res.PermissionSetUsers(ps.Namespace, ps.Name))
-	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PermissionSet", Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
+	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindPermissionSet, Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
 	return st
 }
 
@@ -140,7 +140,7 @@ func partnerAccessStatus(pa *accessv1.PartnerAccess, res *engine.Result) accessv
 	if st.Phase == "" {
 		st.Phase = accessv1.PhasePending // no Tenant claims the namespace yet
 	}
-	setConditions(&st.Conditions, pa.Generation, res.FindingsFor(engine.ObjectRef{Kind: "PartnerAccess", Namespace: pa.Namespace, Name: pa.Name}),
+	setConditions(&st.Conditions, pa.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindPartnerAccess, Namespace: pa.Namespace, Name: pa.Name}),
 		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), sum.Staff))
 	return st
 }
@@ -161,7 +161,7 @@ func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result, no
 		}
 	}
 	st.Mode = mode
-	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: "VisibilityPolicy", Namespace: p.Namespace, Name: p.Name}), "the policy is in force")
+	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindVisibilityPolicy, Namespace: p.Namespace, Name: p.Name}), "the policy is in force")
 	return st
 }
 

@@ -180,12 +180,12 @@ func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.Ow
 	gv := accessv1.GroupVersion.String()
 	for _, m := range snap.Members {
 		if m.Namespace == ns {
-			out[engine.ObjectRef{Kind: "Member", Namespace: ns, Name: m.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: "Member", Name: m.Name, UID: m.UID}
+			out[engine.ObjectRef{Kind: accessv1.KindMember, Namespace: ns, Name: m.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: accessv1.KindMember, Name: m.Name, UID: m.UID}
 		}
 	}
 	for _, pa := range snap.PartnerAccesses {
 		if pa.Namespace == ns {
-			out[engine.ObjectRef{Kind: "PartnerAccess", Namespace: ns, Name: pa.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: "PartnerAccess", Name: pa.Name, UID: pa.UID}
+			out[engine.ObjectRef{Kind: accessv1.KindPartnerAccess, Namespace: ns, Name: pa.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: accessv1.KindPartnerAccess, Name: pa.Name, UID: pa.UID}
 		}
 	}
 	return out
@@ -357,13 +357,13 @@ func (r *TenantReconciler) markStale(ctx context.Context, ns string, cause error
 	}
 	for i := range eps.Items {
 		ep := &eps.Items[i]
-		if c := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionReady); c != nil && c.Reason == ReasonStale {
+		if c := meta.FindStatusCondition(ep.Status.Conditions, accessv1.ConditionReady); c != nil && c.Reason == accessv1.ReasonStale {
 			continue // already said
 		}
 		_ = r.patchEPStatus(ctx, ep, func(st *accessv1.EffectivePermissionStatus, generation int64) {
 			st.ObservedGeneration = generation
 			meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionUnknown,
-				Reason: ReasonStale, ObservedGeneration: generation,
+				Reason: accessv1.ReasonStale, ObservedGeneration: generation,
 				Message: "the inputs could not be read (" + cause.Error() + "); the last computed grants are kept until they can"})
 		})
 	}
@@ -387,9 +387,6 @@ func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.Eff
 	r.wrote(orig)
 	return nil
 }
-
-// ReasonStale marks EffectivePermissions kept while their inputs cannot be read.
-const ReasonStale = "Stale"
 
 // SetupWithManager watches every input kind and maps each event to the
 // tenant namespaces it affects.

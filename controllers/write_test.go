@@ -246,7 +246,7 @@ func TestInputsUnreadable(t *testing.T) {
 		t.Errorf("the EffectivePermission changed: %v", got.Spec.Capabilities)
 	}
 	cond := meta.FindStatusCondition(got.Status.Conditions, accessv1.ConditionReady)
-	if cond == nil || cond.Status != metav1.ConditionUnknown || cond.Reason != ReasonStale {
+	if cond == nil || cond.Status != metav1.ConditionUnknown || cond.Reason != accessv1.ReasonStale {
 		t.Errorf("the EffectivePermission is not marked stale: %+v", got.Status.Conditions)
 	}
 }

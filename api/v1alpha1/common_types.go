@@ -103,22 +103,44 @@ type CommonStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
-// Condition types used on every kind.
+// Kind names: an object's kind, as findings, events and ownerReferences
+// name it.
+const (
+	KindTenant              = "Tenant"
+	KindMember              = "Member"
+	KindRole                = "Role"
+	KindPermissionSet       = "PermissionSet"
+	KindPartnerAccess       = "PartnerAccess"
+	KindVisibilityPolicy    = "VisibilityPolicy"
+	KindEffectivePermission = "EffectivePermission"
+)
+
+// Condition types used on every kind, each with the reasons it carries.
 const (
 	// ConditionReady is the summary condition.
 	//   True: every input of the object is valid and its grants are in force.
-	//   False: something is wrong; the reason is one of the Reason* constants.
+	//   False: something is wrong; the reason is that of the object's first
+	//   finding, one of the finding reasons below.
 	//   Unknown: the controller has not computed the object yet, or cannot now.
 	ConditionReady = "Ready"
+	// ReasonReady is Ready=True's reason.
+	ReasonReady = "Ready"
+	// ReasonStale is Ready=Unknown's reason on an EffectivePermission kept as
+	// last written while its inputs cannot be read (fail closed: nothing is
+	// deleted for lack of information).
+	ReasonStale = "Stale"
 
 	// ConditionDegraded is True when part of the object was dropped (grants
-	// nothing) while the rest stands; the message lists what and why.
+	// nothing) while the rest stands; the message lists what and why, and
+	// the reason is that of the first dropped finding.
 	ConditionDegraded = "Degraded"
+	// ReasonAsExpected is Degraded=False's reason: nothing was dropped.
+	ReasonAsExpected = "AsExpected"
 )
 
-// Condition and finding reasons. Each finding the engine reports carries one.
+// Finding reasons: each finding the engine reports carries one, and Ready=False
+// (or Degraded=True) carries the first finding's.
 const (
-	ReasonReady                  = "Ready"
 	ReasonNoSuperAdmin           = "NoSuperAdmin"
 	ReasonRoleRequired           = "RoleRequired"
 	ReasonRoleForbidden          = "RoleForbidden"

@@ -59,13 +59,16 @@ const (
 // visibility and groups, the check package decides any record access.
 type EffectivePermissionSpec struct {
 	// tenant is the Tenant's name.
+	// +required
 	Tenant string `json:"tenant"`
 
 	// user is the user's e-mail address, lowercase.
+	// +required
 	User string `json:"user"`
 
 	// active is false when the user holds nothing here (a deactivated or
 	// broken Member with no partner grants).
+	// +required
 	Active bool `json:"active"`
 
 	// accountRole is the Member's account role, or PartnerAdmin /
@@ -88,26 +91,31 @@ type EffectivePermissionSpec struct {
 
 	// capabilities held, sorted; "*" means every capability name.
 	// +optional
+	// +listType=atomic
 	Capabilities []string `json:"capabilities,omitempty"`
 
 	// withheldCapabilities are never held, even under "*".
 	// +optional
+	// +listType=atomic
 	WithheldCapabilities []string `json:"withheldCapabilities,omitempty"`
 
 	// capabilitySources say why each capability is held.
 	// +optional
+	// +listType=atomic
 	CapabilitySources []CapabilitySource `json:"capabilitySources,omitempty"`
 
 	// subordinates are the roles strictly below spec.role, each with its
 	// parent (so the path can be explained), sorted by role. Written once
 	// for all types; a Hierarchy grant on a type refers to it.
 	// +optional
+	// +listType=atomic
 	Subordinates []RoleEdge `json:"subordinates,omitempty"`
 
 	// objects has one entry per object type the user may act on, sorted by
 	// type. The entry of type "*" applies to every type with no entry of its
 	// own.
 	// +optional
+	// +listType=atomic
 	Objects []ObjectPermission `json:"objects,omitempty"`
 }
 
@@ -116,6 +124,7 @@ type CapabilitySource struct {
 	// via is the source, e.g. "permissionSet: sales-rep".
 	Via string `json:"via"`
 	// capabilities it gives, sorted.
+	// +listType=atomic
 	Capabilities []string `json:"capabilities"`
 }
 
@@ -134,10 +143,12 @@ type ObjectPermission struct {
 
 	// actions the user may perform, sorted, implied actions expanded.
 	// +optional
+	// +listType=atomic
 	Actions []Action `json:"actions,omitempty"`
 
 	// actionSources say why each action is held.
 	// +optional
+	// +listType=atomic
 	ActionSources []ActionSource `json:"actionSources,omitempty"`
 
 	// all is the access to every record of the type (the highest All grant).
@@ -152,6 +163,7 @@ type ObjectPermission struct {
 	// grants give access to records, each with why. Empty when the user has
 	// no view on the type: then it sees no record.
 	// +optional
+	// +listType=atomic
 	Grants []RecordGrant `json:"grants,omitempty"`
 }
 
@@ -160,6 +172,7 @@ type ActionSource struct {
 	// via is the source.
 	Via string `json:"via"`
 	// actions it gives, sorted, implied actions expanded.
+	// +listType=atomic
 	Actions []Action `json:"actions"`
 }
 
@@ -170,6 +183,7 @@ type TypeVisibility struct {
 	Default Visibility `json:"default"`
 	// allowed visibilities; empty means all four.
 	// +optional
+	// +listType=atomic
 	Allowed []Visibility `json:"allowed,omitempty"`
 }
 
@@ -192,8 +206,10 @@ type RecordGrant struct {
 	// hiddenFields are hidden from the user on these records unless another
 	// grant gives at least this access.
 	// +optional
+	// +listType=atomic
 	HiddenFields []string `json:"hiddenFields,omitempty"`
 	// via is the path that gave the grant.
+	// +listType=atomic
 	Via []string `json:"via"`
 }
 

@@ -84,6 +84,7 @@ type MemberSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=atomic
 	PermissionSets []string `json:"permissionSets,omitempty"`
 
 	// active is false for a deactivated member, who holds no access at all.
@@ -110,6 +111,7 @@ type MemberSpec struct {
 	// PartnerAccess and grantedBy is a partner admin there.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
+	// +listType=atomic
 	ClientAccess []ClientAccess `json:"clientAccess,omitempty"`
 }
 
@@ -127,6 +129,7 @@ type ClientAccess struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=253
+	// +listType=atomic
 	PermissionSets []string `json:"permissionSets,omitempty"`
 
 	// grantedBy is the e-mail of the partner admin of this agency in the
@@ -155,6 +158,7 @@ type MemberStatus struct {
 	// clients lists, on a partner agency's staff member, every client tenant
 	// the person reaches or tries to reach, and why not when not.
 	// +optional
+	// +listType=atomic
 	Clients []ClientReach `json:"clients,omitempty"`
 }
 
@@ -163,6 +167,7 @@ type MemberStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=tenancy,shortName=mbr
+// +kubebuilder:selectablefield:JSONPath=`.spec.email`
 // +kubebuilder:printcolumn:name="Email",type=string,JSONPath=`.spec.email`
 // +kubebuilder:printcolumn:name="Account role",type=string,JSONPath=`.spec.accountRole`
 // +kubebuilder:printcolumn:name="Role",type=string,JSONPath=`.spec.role`

@@ -70,6 +70,7 @@ type PartnerAccessSpec struct {
 	// invalid entries are reported and grant nothing.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
+	// +listType=atomic
 	PartnerAdmins []PartnerAdmin `json:"partnerAdmins,omitempty"`
 
 	// expiresAt, an RFC 3339 time, ends the access by itself: it is active
@@ -130,6 +131,7 @@ type PartnerAccessStatus struct {
 
 	// partnerAdmins lists the e-mails of the valid partner admin entries.
 	// +optional
+	// +listType=atomic
 	PartnerAdmins []string `json:"partnerAdmins,omitempty"`
 
 	// staff is the number of the partner's staff who reach this tenant.
@@ -145,6 +147,7 @@ type PartnerAccessStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=tenancy,shortName=pacc
+// +kubebuilder:selectablefield:JSONPath=`.spec.partner`
 // +kubebuilder:printcolumn:name="Partner",type=string,JSONPath=`.spec.partner`
 // +kubebuilder:printcolumn:name="Method",type=string,JSONPath=`.spec.method`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`

@@ -36,6 +36,7 @@ type PermissionSetSpec struct {
 	// objects grants actions on object types.
 	// +optional
 	// +kubebuilder:validation:MaxItems=256
+	// +listType=atomic
 	Objects []ObjectActions `json:"objects,omitempty"`
 
 	// capabilities grants account-level features such as reports.access or
@@ -43,6 +44,7 @@ type PermissionSetSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
 	// +kubebuilder:validation:items:MaxLength=128
+	// +listType=atomic
 	Capabilities []string `json:"capabilities,omitempty"`
 }
 
@@ -55,6 +57,7 @@ type ObjectActions struct {
 	// +kubebuilder:validation:MaxItems=256
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:Pattern=`^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$`
+	// +listType=atomic
 	Types []string `json:"types"`
 
 	// actions granted on those types. edit, delete, export and viewAll imply
@@ -62,6 +65,7 @@ type ObjectActions struct {
 	// +required
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=7
+	// +listType=atomic
 	Actions []Action `json:"actions"`
 }
 

@@ -90,11 +90,13 @@ type TenantStatus struct {
 
 	// partnerAccess lists the partner tenants with active access here, sorted.
 	// +optional
+	// +listType=atomic
 	PartnerAccess []string `json:"partnerAccess,omitempty"`
 
 	// clients lists, on a partner tenant, the client tenants where it has
 	// active access, sorted.
 	// +optional
+	// +listType=atomic
 	Clients []string `json:"clients,omitempty"`
 
 	// observedInputs says how far the controller's view of the inputs

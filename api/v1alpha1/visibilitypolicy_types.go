@@ -73,6 +73,7 @@ type VisibilityPolicySpec struct {
 	// permission: a viewer without view on the type sees nothing.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1024
+	// +listType=atomic
 	SharingRules []SharingRule `json:"sharingRules,omitempty"`
 
 	// departmentDefault is, in Department mode, the access between two
@@ -87,6 +88,7 @@ type VisibilityPolicySpec struct {
 	// When several match, the last one wins.
 	// +optional
 	// +kubebuilder:validation:MaxItems=1024
+	// +listType=atomic
 	DepartmentRules []DepartmentRule `json:"departmentRules,omitempty"`
 }
 
@@ -108,6 +110,7 @@ type ObjectTypePolicy struct {
 	// state in PermissionGroup mode. Empty means all four.
 	// +optional
 	// +kubebuilder:validation:MaxItems=4
+	// +listType=atomic
 	AllowedVisibilities []Visibility `json:"allowedVisibilities,omitempty"`
 
 	// exemptFromRoles, when true, makes roles not apply to this type (Zoho's
@@ -146,6 +149,7 @@ type SharingRule struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:XValidation:rule="self.matches('^[-a-z0-9]+$') && !self.startsWith('-') && !self.endsWith('-')",messageExpression="self == '*' ? '\"*\" in a sharing rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for' : 'object type \"' + self + '\" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type'",reason=FieldValueInvalid
+	// +listType=atomic
 	ObjectTypes []string `json:"objectTypes"`
 
 	// from matches the records' owners.
@@ -174,6 +178,7 @@ type DepartmentRule struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MaxLength=63
 	// +kubebuilder:validation:items:XValidation:rule="self.matches('^[-a-z0-9]+$') && !self.startsWith('-') && !self.endsWith('-')",messageExpression="self == '*' ? '\"*\" in a department rule is no type (only a PermissionSet reads \"*\" as every type): list the types the rule is for' : 'object type \"' + self + '\" is not a type name (a lowercase DNS label such as deals or business-cards, at most 63 characters): write the name of the type'",reason=FieldValueInvalid
+	// +listType=atomic
 	ObjectTypes []string `json:"objectTypes"`
 
 	// from is the owners' department (a role).
@@ -193,6 +198,7 @@ type DepartmentRule struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=128
 	// +kubebuilder:validation:items:MaxLength=128
+	// +listType=atomic
 	HiddenFields []string `json:"hiddenFields,omitempty"`
 }
 
@@ -220,6 +226,7 @@ type ModeChange struct {
 	// conversions say how stored record visibilities read now, so that
 	// applications can migrate their stored values.
 	// +optional
+	// +listType=atomic
 	Conversions []VisibilityConversion `json:"conversions,omitempty"`
 }
 
@@ -235,6 +242,7 @@ type VisibilityPolicyStatus struct {
 	// kept.
 	// +optional
 	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
 	ModeChanges []ModeChange `json:"modeChanges,omitempty"`
 }
 

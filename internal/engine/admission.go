@@ -86,7 +86,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	if !ok {
 		return nil
 	}
-	if target.Kind == "EffectivePermission" {
+	if target.Kind == accessv1.KindEffectivePermission {
 		return admitEffectivePermission(target, ch)
 	}
 	if isBuiltIn(target) {
@@ -157,7 +157,7 @@ func Admit(current *Snapshot, ch Change, now time.Time) []Finding {
 	// (otherwise an ownerReference would be a way round them).
 	if !ch.TenantGone && !stoodIn { // a stand-in is no living tenant to keep a SuperAdmin for
 		out = append(out, lastSuperAdmin(current, ch, target, rb, ra)...)
-		if ch.Operation == Delete && target.Kind == "Role" {
+		if ch.Operation == Delete && target.Kind == accessv1.KindRole {
 			out = append(out, roleInUse(target, ra, had)...)
 		}
 	}
@@ -182,7 +182,7 @@ func standIn(current *Snapshot, target ObjectRef) *accessv1.Tenant {
 			return nil
 		}
 	}
-	return &accessv1.Tenant{TypeMeta: metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "Tenant"}, ObjectMeta: metav1.ObjectMeta{Name: ns}}
+	return &accessv1.Tenant{TypeMeta: metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindTenant}, ObjectMeta: metav1.ObjectMeta{Name: ns}}
 }
 
 // grewOverLimit says whether f is a role-limit finding of a tenant that has
@@ -257,7 +257,7 @@ func lastSuperAdmin(current *Snapshot, ch Change, target ObjectRef, rb, ra *Resu
 }
 
 func hasNoSuperAdmin(r *Result, tenant string) bool {
-	return slices.ContainsFunc(r.FindingsFor(refOf("Tenant", "", tenant)), func(f Finding) bool { return f.Reason == accessv1.ReasonNoSuperAdmin })
+	return slices.ContainsFunc(r.FindingsFor(refOf(accessv1.KindTenant, "", tenant)), func(f Finding) bool { return f.Reason == accessv1.ReasonNoSuperAdmin })
 }
 
 // roleInUse refuses deleting a Role that members hold or roles report to:
@@ -269,9 +269,9 @@ func roleInUse(target ObjectRef, ra *Result, had map[findingKey]bool) []Finding 
 			continue
 		}
 		switch {
-		case f.Reason == accessv1.ReasonRoleNotFound && f.Object.Kind == "Member":
+		case f.Reason == accessv1.ReasonRoleNotFound && f.Object.Kind == accessv1.KindMember:
 			members = append(members, f.Object.Name)
-		case f.Reason == accessv1.ReasonParentNotFound && f.Object.Kind == "Role":
+		case f.Reason == accessv1.ReasonParentNotFound && f.Object.Kind == accessv1.KindRole:
 			roles = append(roles, f.Object.Name)
 		}
 	}
@@ -330,7 +330,7 @@ func refusal(obj ObjectRef, field, reason, format string, args ...any) Finding {
 }
 
 func isBuiltIn(r ObjectRef) bool {
-	return (r.Kind == "Role" && r.Name == accessv1.CEORole) || (r.Kind == "PermissionSet" && r.Name == accessv1.PartnerAdminPermissionSet)
+	return (r.Kind == accessv1.KindRole && r.Name == accessv1.CEORole) || (r.Kind == accessv1.KindPermissionSet && r.Name == accessv1.PartnerAdminPermissionSet)
 }
 
 func builtInSpecUnchanged(old, new any) bool {
@@ -346,7 +346,7 @@ func builtInSpecUnchanged(old, new any) bool {
 }
 
 func builtInRole(r ObjectRef) string {
-	if r.Kind == "Role" {
+	if r.Kind == accessv1.KindRole {
 		return "it is the root of the tenant's role tree"
 	}
 	return "partner admins hold it in every client"
@@ -365,19 +365,19 @@ func keyOf(f Finding) findingKey { return findingKey{f.Object, f.Field, f.Reason
 func RefOf(obj any) (ObjectRef, bool) {
 	switch o := obj.(type) {
 	case *accessv1.Tenant:
-		return refOf("Tenant", "", o.Name), true
+		return refOf(accessv1.KindTenant, "", o.Name), true
 	case *accessv1.Member:
-		return refOf("Member", o.Namespace, o.Name), true
+		return refOf(accessv1.KindMember, o.Namespace, o.Name), true
 	case *accessv1.Role:
-		return refOf("Role", o.Namespace, o.Name), true
+		return refOf(accessv1.KindRole, o.Namespace, o.Name), true
 	case *accessv1.PermissionSet:
-		return refOf("PermissionSet", o.Namespace, o.Name), true
+		return refOf(accessv1.KindPermissionSet, o.Namespace, o.Name), true
 	case *accessv1.PartnerAccess:
-		return refOf("PartnerAccess", o.Namespace, o.Name), true
+		return refOf(accessv1.KindPartnerAccess, o.Namespace, o.Name), true
 	case *accessv1.VisibilityPolicy:
-		return refOf("VisibilityPolicy", o.Namespace, o.Name), true
+		return refOf(accessv1.KindVisibilityPolicy, o.Namespace, o.Name), true
 	case *accessv1.EffectivePermission:
-		return refOf("EffectivePermission", o.Namespace, o.Name), true
+		return refOf(accessv1.KindEffectivePermission, o.Namespace, o.Name), true
 	}
 	return ObjectRef{}, false
 }

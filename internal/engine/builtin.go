@@ -39,7 +39,7 @@ const capabilityUsersManage = "users.manage"
 // namespace: the root of the role tree.
 func BuiltinCEORole(namespace string) *accessv1.Role {
 	return &accessv1.Role{
-		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "Role"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindRole},
 		ObjectMeta: metav1.ObjectMeta{Name: accessv1.CEORole, Namespace: namespace},
 		Spec: accessv1.RoleSpec{
 			DisplayName: "CEO",
@@ -54,7 +54,7 @@ func BuiltinCEORole(namespace string) *accessv1.Role {
 // entry, never by the set).
 func BuiltinPartnerAdminSet(namespace string) *accessv1.PermissionSet {
 	return &accessv1.PermissionSet{
-		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "PermissionSet"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindPermissionSet},
 		ObjectMeta: metav1.ObjectMeta{Name: accessv1.PartnerAdminPermissionSet, Namespace: namespace},
 		Spec: accessv1.PermissionSetSpec{
 			Description:  "Built-in partner admin set: elevated access for a partner agency's admins. Managed by access-controller.",

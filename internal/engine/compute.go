@@ -76,7 +76,7 @@ func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []acces
 		pp := t.partnerParts[email]
 		name := names[email]
 		out = append(out, t.effectivePermission(name, email, ms, pp))
-		sources[refOf("EffectivePermission", t.ns, name)] = t.sourcesOf(ms, pp)
+		sources[refOf(accessv1.KindEffectivePermission, t.ns, name)] = t.sourcesOf(ms, pp)
 	}
 	return out
 }
@@ -152,7 +152,7 @@ func fitName(base, suffix string) string {
 
 func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partnerPerson) accessv1.EffectivePermission {
 	ep := accessv1.EffectivePermission{
-		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: "EffectivePermission"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindEffectivePermission},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns},
 	}
 	spec := &ep.Spec
@@ -298,12 +298,12 @@ func hasScope(objs []accessv1.ObjectPermission, s accessv1.GrantScope) bool {
 func (t *tenant) sourcesOf(ms []*member, pp *partnerPerson) []ObjectRef {
 	var out []ObjectRef
 	for _, m := range ms {
-		out = append(out, refOf("Member", t.ns, m.name()))
+		out = append(out, refOf(accessv1.KindMember, t.ns, m.name()))
 	}
 	if pp != nil {
 		for _, pa := range t.pas {
 			if t.paPhase[pa.Name] == accessv1.PhaseActive && slices.Contains(pp.partners, pa.Spec.Partner) {
-				out = append(out, refOf("PartnerAccess", t.ns, pa.Name))
+				out = append(out, refOf(accessv1.KindPartnerAccess, t.ns, pa.Name))
 			}
 		}
 	}

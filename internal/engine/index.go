@@ -219,7 +219,7 @@ func (w *world) drop(tenant, email string, f Finding) {
 // controllerOwned is the finding on an EffectivePermission written by
 // anyone but the controller: among offline inputs, or in an admission request.
 func controllerOwned(namespace, name string) Finding {
-	return refusal(refOf("EffectivePermission", namespace, name), "metadata.name", accessv1.ReasonControllerOwned,
+	return refusal(refOf(accessv1.KindEffectivePermission, namespace, name), "metadata.name", accessv1.ReasonControllerOwned,
 		"EffectivePermission %s/%s is written only by access-controller; remove it from your manifests (the controller computes it from Members, Roles, PermissionSets, PartnerAccess and the VisibilityPolicy)",
 		namespace, name)
 }
@@ -236,7 +236,7 @@ func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRol
 	if w.reach == nil {
 		w.reach = map[ObjectRef][]accessv1.ClientReach{}
 	}
-	ref := refOf("Member", p.ns, m.name())
+	ref := refOf(accessv1.KindMember, p.ns, m.name())
 	w.reach[ref] = append(w.reach[ref], accessv1.ClientReach{Tenant: client, As: as, Reason: reason})
 }
 
@@ -249,7 +249,7 @@ func index(s *Snapshot) *world {
 			w.leaving[t.NamespaceOrDefault()] = t.Name
 		}
 	}
-	tenants := alive(w, "Tenant", s.Tenants)
+	tenants := alive(w, accessv1.KindTenant, s.Tenants)
 	// The oldest claim holds a namespace (ties, and offline manifests
 	// without a creationTimestamp: the first name).
 	slices.SortFunc(tenants, func(a, b *accessv1.Tenant) int {
@@ -258,7 +258,7 @@ func index(s *Snapshot) *world {
 	for _, obj := range tenants {
 		ns := obj.NamespaceOrDefault()
 		if other, ok := byNS[ns]; ok {
-			w.fs.add(Refused, obj.Name, refOf("Tenant", "", obj.Name), "spec.namespace", accessv1.ReasonDuplicateTenant, "%s",
+			w.fs.add(Refused, obj.Name, refOf(accessv1.KindTenant, "", obj.Name), "spec.namespace", accessv1.ReasonDuplicateTenant, "%s",
 				duplicateTenant(obj.Name, ns, other.obj))
 			continue
 		}
@@ -290,47 +290,47 @@ func index(s *Snapshot) *world {
 	}
 
 	rolesByTenant := map[*tenant][]*accessv1.Role{}
-	for _, r := range alive(w, "Role", s.Roles) {
-		t := claim("Role", r.Namespace, r.Name)
+	for _, r := range alive(w, accessv1.KindRole, s.Roles) {
+		t := claim(accessv1.KindRole, r.Namespace, r.Name)
 		if t == nil {
 			continue
 		}
 		if r.Name == accessv1.CEORole {
 			if r.Spec.ReportsTo != "" { // the CEL rule's words
-				w.fs.add(Refused, t.name, refOf("Role", t.ns, r.Name), "spec.reportsTo", accessv1.ReasonBuiltIn,
+				w.fs.add(Refused, t.name, refOf(accessv1.KindRole, t.ns, r.Name), "spec.reportsTo", accessv1.ReasonBuiltIn,
 					"the built-in ceo Role is the root of the role tree and cannot have a parent; remove spec.reportsTo")
 			}
-			w.fs.add(Refused, t.name, refOf("Role", t.ns, r.Name), "metadata.name", accessv1.ReasonBuiltIn,
+			w.fs.add(Refused, t.name, refOf(accessv1.KindRole, t.ns, r.Name), "metadata.name", accessv1.ReasonBuiltIn,
 				"Role ceo is built in: access-controller creates it in every tenant and it cannot be changed; remove it from your manifests (roles report to ceo by default)")
 			continue
 		}
 		rolesByTenant[t] = append(rolesByTenant[t], r)
 	}
-	for _, ps := range alive(w, "PermissionSet", s.PermissionSets) {
-		t := claim("PermissionSet", ps.Namespace, ps.Name)
+	for _, ps := range alive(w, accessv1.KindPermissionSet, s.PermissionSets) {
+		t := claim(accessv1.KindPermissionSet, ps.Namespace, ps.Name)
 		if t == nil {
 			continue
 		}
 		if ps.Name == accessv1.PartnerAdminPermissionSet {
-			w.fs.add(Refused, t.name, refOf("PermissionSet", t.ns, ps.Name), "metadata.name", accessv1.ReasonBuiltIn,
+			w.fs.add(Refused, t.name, refOf(accessv1.KindPermissionSet, t.ns, ps.Name), "metadata.name", accessv1.ReasonBuiltIn,
 				"PermissionSet partner-admin is built in: access-controller keeps it in every tenant and it cannot be changed; remove it from your manifests or choose another name")
 			continue
 		}
 		t.sets[ps.Name] = ps
 		checkPermissionSet(t, ps, &w.fs)
 	}
-	for _, pa := range alive(w, "PartnerAccess", s.PartnerAccesses) {
-		if t := claim("PartnerAccess", pa.Namespace, pa.Name); t != nil {
+	for _, pa := range alive(w, accessv1.KindPartnerAccess, s.PartnerAccesses) {
+		if t := claim(accessv1.KindPartnerAccess, pa.Namespace, pa.Name); t != nil {
 			t.pas = append(t.pas, pa)
 		}
 	}
-	for _, p := range alive(w, "VisibilityPolicy", s.VisibilityPolicies) {
-		t := claim("VisibilityPolicy", p.Namespace, p.Name)
+	for _, p := range alive(w, accessv1.KindVisibilityPolicy, s.VisibilityPolicies) {
+		t := claim(accessv1.KindVisibilityPolicy, p.Namespace, p.Name)
 		if t == nil {
 			continue
 		}
 		if p.Name != accessv1.DefaultPolicyName {
-			w.fs.add(Refused, t.name, refOf("VisibilityPolicy", t.ns, p.Name), "metadata.name", accessv1.ReasonPolicyName,
+			w.fs.add(Refused, t.name, refOf(accessv1.KindVisibilityPolicy, t.ns, p.Name), "metadata.name", accessv1.ReasonPolicyName,
 				"a tenant has one VisibilityPolicy and it must be named default, not %s; rename it to default", p.Name)
 			continue
 		}
@@ -340,8 +340,8 @@ func index(s *Snapshot) *world {
 		w.fs = append(w.fs, controllerOwned(ep.Namespace, ep.Name))
 	}
 	membersByTenant := map[*tenant][]*accessv1.Member{}
-	for _, m := range alive(w, "Member", s.Members) {
-		if t := claim("Member", m.Namespace, m.Name); t != nil {
+	for _, m := range alive(w, accessv1.KindMember, s.Members) {
+		if t := claim(accessv1.KindMember, m.Namespace, m.Name); t != nil {
 			membersByTenant[t] = append(membersByTenant[t], m)
 		}
 	}
@@ -352,7 +352,7 @@ func index(s *Snapshot) *world {
 		slices.SortFunc(roles, func(a, b *accessv1.Role) int { return cmp.Compare(a.Name, b.Name) })
 		t.roles = buildRoleTree(t, roles, &w.fs)
 		if t.obj.Spec.Limits != nil && t.obj.Spec.Limits.Roles != nil && int32(len(roles)) > *t.obj.Spec.Limits.Roles {
-			w.fs.add(Refused, t.name, refOf("Tenant", "", t.name), "spec.limits.roles", accessv1.ReasonRoleLimitExceeded,
+			w.fs.add(Refused, t.name, refOf(accessv1.KindTenant, "", t.name), "spec.limits.roles", accessv1.ReasonRoleLimitExceeded,
 				"tenant %q has %d custom roles, more than its limit of %d (the built-in ceo does not count); delete roles or raise spec.limits.roles",
 				t.name, len(roles), *t.obj.Spec.Limits.Roles)
 		}
@@ -372,7 +372,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 		m := &member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
 			accountRole: obj.AccountRoleOrDefault(), declaredRole: obj.Spec.Role}
 		m.usable = m.active
-		ref := refOf("Member", t.ns, obj.Name)
+		ref := refOf(accessv1.KindMember, t.ns, obj.Name)
 		if !emailRE.MatchString(obj.Spec.Email) {
 			m.usable = false
 			fs.add(Refused, t.name, ref, "spec.email", accessv1.ReasonInvalidEmail,
@@ -387,7 +387,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 			case obj.Spec.Role == "":
 			case t.roles.has(obj.Spec.Role):
 				m.role = obj.Spec.Role
-			case w.beingDeleted("Role", t.ns, obj.Spec.Role):
+			case w.beingDeleted(accessv1.KindRole, t.ns, obj.Spec.Role):
 				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
 					"member %q has role %q, which is being deleted in tenant %q; from now on the member has no role (own records, All and Public paths only): set spec.role to another Role",
 					obj.Name, obj.Spec.Role, t.name)
@@ -413,7 +413,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 				"member %q has employment %q; it must be Employee or Contractor", obj.Name, e)
 		}
 		for i, name := range obj.Spec.PermissionSets {
-			if _, ok := t.sets[name]; !ok && w.beingDeleted("PermissionSet", t.ns, name) {
+			if _, ok := t.sets[name]; !ok && w.beingDeleted(accessv1.KindPermissionSet, t.ns, name) {
 				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
 					"member %q names PermissionSet %q, which is being deleted in tenant %q; it grants nothing from now on: remove it from spec.permissionSets",
 					obj.Name, name, t.name)
@@ -439,7 +439,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 		}
 		for _, m := range ms {
 			m.usable = false
-			fs.add(Refused, t.name, refOf("Member", t.ns, m.name()), "spec.email", accessv1.ReasonDuplicateEmail,
+			fs.add(Refused, t.name, refOf(accessv1.KindMember, t.ns, m.name()), "spec.email", accessv1.ReasonDuplicateEmail,
 				"e-mail %s is used by members %s of tenant %q; an e-mail must be unique in a tenant and neither is granted anything: remove or change the duplicates",
 				email, quoteJoin(names), t.name)
 		}
@@ -459,7 +459,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 			names[i] = m.Name
 		}
 		why := superAdminsLeaving(names)
-		fs.add(Reported, t.name, refOf("Tenant", "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
+		fs.add(Reported, t.name, refOf(accessv1.KindTenant, "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
 			"tenant %q has no active SuperAdmin%s; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name, why)
 	}
 }
@@ -467,7 +467,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 // checkPermissionSet reports values the API server's schema would refuse
 // (offline manifests are not schema-checked) and the "*" capability.
 func checkPermissionSet(t *tenant, ps *accessv1.PermissionSet, fs *findings) {
-	ref := refOf("PermissionSet", t.ns, ps.Name)
+	ref := refOf(accessv1.KindPermissionSet, t.ns, ps.Name)
 	for i, o := range ps.Spec.Objects {
 		for j, a := range o.Actions {
 			if _, ok := actionBit(a); !ok {

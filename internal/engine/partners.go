@@ -118,7 +118,7 @@ func (w *world) partnerAccesses(now time.Time) {
 
 func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Time) {
 	fs := &w.fs
-	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	ref := refOf(accessv1.KindPartnerAccess, c.ns, pa.Name)
 	spec := &pa.Spec
 	phase := accessv1.PhaseActive
 	demote := func(p accessv1.PartnerAccessPhase) {
@@ -130,7 +130,7 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 	}
 	p := w.byName[spec.Partner]
 	switch {
-	case p == nil && w.beingDeleted("Tenant", "", spec.Partner):
+	case p == nil && w.beingDeleted(accessv1.KindTenant, "", spec.Partner):
 		demote(accessv1.PhasePending)
 		fs.add(Reported, c.name, ref, "spec.partner", accessv1.ReasonPartnerNotFound,
 			"PartnerAccess %q names partner %q, whose Tenant is being deleted; nothing is granted from now on (deletion is revocation): delete this PartnerAccess, or name another partner", pa.Name, spec.Partner)
@@ -209,7 +209,7 @@ func (w *world) deletingAccessIn(c *tenant, partner string) string {
 // partnerAdminEntry validates one partnerAdmins entry (invariants 8 and 9).
 func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, field string, e accessv1.PartnerAdmin) *adminGrant {
 	fs := &w.fs
-	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	ref := refOf(accessv1.KindPartnerAccess, c.ns, pa.Name)
 	if !emailRE.MatchString(e.Email) {
 		fs.add(Refused, c.name, ref, field+".email", accessv1.ReasonInvalidEmail,
 			"%s is not a valid e-mail address; write it as name@example.com", e.Email)
@@ -296,7 +296,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 // ceiling. A set that does not exist grants nothing, never the built-in set.
 func (w *world) ownSet(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, e accessv1.PartnerAdmin) []source {
 	fs := &w.fs
-	ref := refOf("PartnerAccess", c.ns, pa.Name)
+	ref := refOf(accessv1.KindPartnerAccess, c.ns, pa.Name)
 	field := fieldIndex("spec.partnerAdmins", i) + ".permissionSet"
 	ps, ok := c.sets[e.PermissionSet]
 	if !ok {
@@ -347,7 +347,7 @@ func (w *world) neverGranted(t *tenant, ps *accessv1.PermissionSet, never []stri
 		return
 	}
 	w.neverSeen[ps] = true
-	w.fs.add(Reported, t.name, refOf("PermissionSet", t.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+	w.fs.add(Reported, t.name, refOf(accessv1.KindPermissionSet, t.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
 		"PermissionSet %q is used %s but holds %s, which partner people never get; they are stripped: remove them from the set",
 		ps.Name, use, strings.Join(never, ", "))
 }
@@ -436,7 +436,7 @@ func (w *world) partnerGrants() {
 
 func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAccess, neverReported map[*accessv1.PermissionSet]*Finding) {
 	fs := &w.fs
-	ref := refOf("Member", p.ns, s.name())
+	ref := refOf(accessv1.KindMember, p.ns, s.name())
 	field := fieldIndex("spec.clientAccess", i)
 	// dropHere records the finding added last on the person's
 	// EffectivePermission in the client, only if the client declared this
@@ -468,7 +468,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 			}
 			neverReported[ps] = nil
 			if len(never) > 0 {
-				fs.add(Reported, p.name, refOf("PermissionSet", p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+				fs.add(Reported, p.name, refOf(accessv1.KindPermissionSet, p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
 					"PermissionSet %q is used as a partner template but holds %s, which partner people never get; they are stripped: remove them from the set",
 					ps.Name, strings.Join(never, ", "))
 				f := (*fs)[len(*fs)-1]

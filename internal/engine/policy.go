@@ -67,7 +67,7 @@ func (p *policy) build(t *tenant, fs *findings) {
 		return
 	}
 	spec := &p.obj.Spec
-	ref := refOf("VisibilityPolicy", t.ns, p.obj.Name)
+	ref := refOf(accessv1.KindVisibilityPolicy, t.ns, p.obj.Name)
 	switch spec.Mode {
 	case "", accessv1.ModeRoleHierarchy:
 	case accessv1.ModePermissionGroup, accessv1.ModeDepartment:

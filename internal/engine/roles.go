@@ -48,7 +48,7 @@ func buildRoleTree(t *tenant, roles []*accessv1.Role, fs *findings) *roleTree {
 		node := tr.nodes[n]
 		if _, ok := tr.nodes[node.parent]; !ok {
 			node.broken = true
-			fs.add(Reported, t.name, refOf("Role", t.ns, n), "spec.reportsTo", accessv1.ReasonParentNotFound,
+			fs.add(Reported, t.name, refOf(accessv1.KindRole, t.ns, n), "spec.reportsTo", accessv1.ReasonParentNotFound,
 				"Role %q reports to %q, which does not exist in tenant %q; its members see only their own records until it does: create Role %q or change spec.reportsTo",
 				n, node.parent, t.name, node.parent)
 		}
@@ -73,11 +73,11 @@ func buildRoleTree(t *tenant, roles []*accessv1.Role, fs *findings) *roleTree {
 			for _, n := range cycle {
 				tr.nodes[n].broken, tr.nodes[n].inCycle = true, true
 				if len(cycle) == 1 { // the CEL rule's words: the API server refuses it first
-					fs.add(Refused, t.name, refOf("Role", t.ns, n), "spec.reportsTo", accessv1.ReasonRoleCycle,
+					fs.add(Refused, t.name, refOf(accessv1.KindRole, t.ns, n), "spec.reportsTo", accessv1.ReasonRoleCycle,
 						"Role %q cannot report to itself; name its parent Role (default ceo)", n)
 					continue
 				}
-				fs.add(Refused, t.name, refOf("Role", t.ns, n), "spec.reportsTo", accessv1.ReasonRoleCycle,
+				fs.add(Refused, t.name, refOf(accessv1.KindRole, t.ns, n), "spec.reportsTo", accessv1.ReasonRoleCycle,
 					"Role %q reports to %q, which closes a cycle (%s); roles must form one tree under ceo: point one of them at a role outside the cycle",
 					n, tr.nodes[n].parent, cycleText(cycle, n))
 			}

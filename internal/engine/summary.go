@@ -66,26 +66,26 @@ func (r *Result) TenantOfNamespace(ns string) (string, bool) {
 // spec.permissionSets, its partner staff's clientAccess entries naming it
 // as a template, and, for partner-admin, the partner admins holding it here.
 func (r *Result) PermissionSetUsers(namespace, name string) int32 {
-	return r.sum.setUsers[refOf("PermissionSet", namespace, name)]
+	return r.sum.setUsers[refOf(accessv1.KindPermissionSet, namespace, name)]
 }
 
 // Role returns a Role's summary (the built-in ceo included), and false when
 // the engine computed none (no Tenant claims the namespace).
 func (r *Result) Role(namespace, name string) (RoleSummary, bool) {
-	s, ok := r.sum.roles[refOf("Role", namespace, name)]
+	s, ok := r.sum.roles[refOf(accessv1.KindRole, namespace, name)]
 	return s, ok
 }
 
 // PartnerAccess returns a PartnerAccess's summary.
 func (r *Result) PartnerAccess(namespace, name string) PartnerAccessSummary {
-	return r.sum.access[refOf("PartnerAccess", namespace, name)]
+	return r.sum.access[refOf(accessv1.KindPartnerAccess, namespace, name)]
 }
 
 // Clients returns, for a partner tenant's Member, every client it reaches
 // (as partner admin or staff) or tries to through clientAccess, and why not,
 // sorted by client tenant.
 func (r *Result) Clients(namespace, name string) []accessv1.ClientReach {
-	return r.sum.reach[refOf("Member", namespace, name)]
+	return r.sum.reach[refOf(accessv1.KindMember, namespace, name)]
 }
 
 // FindingsFor returns the findings about one object, sorted.
@@ -95,7 +95,7 @@ func (r *Result) FindingsFor(ref ObjectRef) []Finding { return r.sum.findings[re
 // the Member of that e-mail in the tenant, and the PartnerAccess objects its
 // partner grants come from. The controller makes them its owners.
 func (r *Result) Sources(namespace, name string) []ObjectRef {
-	return r.sum.sources[refOf("EffectivePermission", namespace, name)]
+	return r.sum.sources[refOf(accessv1.KindEffectivePermission, namespace, name)]
 }
 
 // Dropped returns the findings that dropped part of what an
@@ -106,7 +106,7 @@ func (r *Result) Sources(namespace, name string) []ObjectRef {
 // Problems of shared objects (a sharing rule naming a missing role) are
 // reported on those objects only.
 func (r *Result) Dropped(namespace, name string) []Finding {
-	return r.sum.dropped[refOf("EffectivePermission", namespace, name)]
+	return r.sum.dropped[refOf(accessv1.KindEffectivePermission, namespace, name)]
 }
 
 // summarize fills the summaries once everything is computed.
@@ -123,7 +123,7 @@ func (w *world) summarize(res *Result) {
 	s.dropped = map[ObjectRef][]Finding{}
 	for k, fs := range w.dropped {
 		if ep := res.Lookup(k.tenant, k.email); ep != nil {
-			ref := refOf("EffectivePermission", ep.Namespace, ep.Name)
+			ref := refOf(accessv1.KindEffectivePermission, ep.Namespace, ep.Name)
 			s.dropped[ref] = append(s.dropped[ref], fs...)
 		}
 	}
@@ -160,23 +160,23 @@ func (w *world) summarize(res *Result) {
 		for _, m := range t.members {
 			for _, name := range sortedCopy(m.obj.Spec.PermissionSets) {
 				if _, ok := t.sets[name]; ok {
-					s.setUsers[refOf("PermissionSet", t.ns, name)]++
+					s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)]++
 				}
 			}
 			for _, ca := range m.obj.Spec.ClientAccess {
 				for _, name := range sortedCopy(ca.PermissionSets) {
 					if _, ok := t.sets[name]; ok {
-						s.setUsers[refOf("PermissionSet", t.ns, name)]++
+						s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)]++
 					}
 				}
 			}
 		}
 		if n := len(t.admins); n > 0 {
-			s.setUsers[refOf("PermissionSet", t.ns, accessv1.PartnerAdminPermissionSet)] += int32(n)
+			s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, accessv1.PartnerAdminPermissionSet)] += int32(n)
 		}
 		counts := map[string]int32{}
 		for name, node := range t.roles.nodes {
-			s.roles[refOf("Role", t.ns, name)] = RoleSummary{InTree: node.inTree, Depth: node.depth, Members: members[name],
+			s.roles[refOf(accessv1.KindRole, t.ns, name)] = RoleSummary{InTree: node.inTree, Depth: node.depth, Members: members[name],
 				SubordinateRoles: t.roles.descendants(name, counts)}
 		}
 		staff := map[string]int32{}
@@ -197,7 +197,7 @@ func (w *world) summarize(res *Result) {
 				}
 				sum.Staff = staff[pa.Spec.Partner]
 			}
-			s.access[refOf("PartnerAccess", t.ns, pa.Name)] = sum
+			s.access[refOf(accessv1.KindPartnerAccess, t.ns, pa.Name)] = sum
 		}
 	}
 }

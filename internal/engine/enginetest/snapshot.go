@@ -88,31 +88,31 @@ func Snap(objs ...any) *engine.Snapshot {
 		case *EffectivePermissionWrapper:
 			add(v.Obj())
 		case *accessv1.Tenant:
-			put(key{"Tenant", "", v.Name}, v.DeepCopy())
+			put(key{accessv1.KindTenant, "", v.Name}, v.DeepCopy())
 		case accessv1.Tenant:
 			add(&v)
 		case *accessv1.Member:
-			put(key{"Member", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindMember, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.Member:
 			add(&v)
 		case *accessv1.Role:
-			put(key{"Role", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindRole, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.Role:
 			add(&v)
 		case *accessv1.PermissionSet:
-			put(key{"PermissionSet", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindPermissionSet, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.PermissionSet:
 			add(&v)
 		case *accessv1.PartnerAccess:
-			put(key{"PartnerAccess", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindPartnerAccess, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.PartnerAccess:
 			add(&v)
 		case *accessv1.VisibilityPolicy:
-			put(key{"VisibilityPolicy", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindVisibilityPolicy, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.VisibilityPolicy:
 			add(&v)
 		case *accessv1.EffectivePermission:
-			put(key{"EffectivePermission", v.Namespace, v.Name}, v.DeepCopy())
+			put(key{accessv1.KindEffectivePermission, v.Namespace, v.Name}, v.DeepCopy())
 		case accessv1.EffectivePermission:
 			add(&v)
 		default:

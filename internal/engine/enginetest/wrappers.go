@@ -38,7 +38,7 @@ type TenantWrapper struct{ accessv1.Tenant }
 // MakeTenant starts a Tenant named name (namespace defaults to name).
 func MakeTenant(name string) *TenantWrapper {
 	return &TenantWrapper{accessv1.Tenant{
-		TypeMeta:   typeMeta("Tenant"),
+		TypeMeta:   typeMeta(accessv1.KindTenant),
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 	}}
 }
@@ -79,7 +79,7 @@ type MemberWrapper struct{ accessv1.Member }
 // with e-mail Email(ns, name).
 func MakeMember(ns, name string) *MemberWrapper {
 	return &MemberWrapper{accessv1.Member{
-		TypeMeta:   typeMeta("Member"),
+		TypeMeta:   typeMeta(accessv1.KindMember),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       accessv1.MemberSpec{Email: Email(ns, name)},
 	}}
@@ -191,7 +191,7 @@ type RoleWrapper struct{ accessv1.Role }
 // MakeRole starts a Role named name in ns (reporting to ceo by default).
 func MakeRole(ns, name string) *RoleWrapper {
 	return &RoleWrapper{accessv1.Role{
-		TypeMeta:   typeMeta("Role"),
+		TypeMeta:   typeMeta(accessv1.KindRole),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 	}}
 }
@@ -225,7 +225,7 @@ type PermissionSetWrapper struct{ accessv1.PermissionSet }
 // MakePermissionSet starts an empty PermissionSet named name in ns.
 func MakePermissionSet(ns, name string) *PermissionSetWrapper {
 	return &PermissionSetWrapper{accessv1.PermissionSet{
-		TypeMeta:   typeMeta("PermissionSet"),
+		TypeMeta:   typeMeta(accessv1.KindPermissionSet),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 	}}
 }
@@ -257,7 +257,7 @@ type PartnerAccessWrapper struct{ accessv1.PartnerAccess }
 // namespace ns, naming partner name, method AccessLink.
 func MakePartnerAccess(ns, name string) *PartnerAccessWrapper {
 	return &PartnerAccessWrapper{accessv1.PartnerAccess{
-		TypeMeta:   typeMeta("PartnerAccess"),
+		TypeMeta:   typeMeta(accessv1.KindPartnerAccess),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: accessv1.PartnerAccessSpec{
 			Partner: name,
@@ -323,7 +323,7 @@ type PolicyWrapper struct{ accessv1.VisibilityPolicy }
 // every setting at its default.
 func MakePolicy(ns string) *PolicyWrapper {
 	return &PolicyWrapper{accessv1.VisibilityPolicy{
-		TypeMeta:   typeMeta("VisibilityPolicy"),
+		TypeMeta:   typeMeta(accessv1.KindVisibilityPolicy),
 		ObjectMeta: metav1.ObjectMeta{Name: accessv1.DefaultPolicyName, Namespace: ns},
 	}}
 }
@@ -409,7 +409,7 @@ type EffectivePermissionWrapper struct{ accessv1.EffectivePermission }
 // MakeEffectivePermission starts an EffectivePermission named name in ns.
 func MakeEffectivePermission(ns, name string) *EffectivePermissionWrapper {
 	return &EffectivePermissionWrapper{accessv1.EffectivePermission{
-		TypeMeta:   typeMeta("EffectivePermission"),
+		TypeMeta:   typeMeta(accessv1.KindEffectivePermission),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       accessv1.EffectivePermissionSpec{Tenant: ns, User: Email(ns, name), Active: true},
 	}}
