@@ -14,19 +14,6 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
-// partial lists the finding reasons that drop only part of an object: the
-// rest of it still grants. They set Degraded; every finding sets Ready=False.
-var partial = map[string]bool{
-	accessv1.ReasonPermissionSetNotFound:  true,
-	accessv1.ReasonPartnerAdminInvalid:    true,
-	accessv1.ReasonDelegationExceeded:     true,
-	accessv1.ReasonNeverGranted:           true,
-	accessv1.ReasonGranterNotPartnerAdmin: true,
-	accessv1.ReasonNoPartnerAccess:        true,
-	accessv1.ReasonRoleNotFound:           true,
-	accessv1.ReasonMigrationInvalid:       true,
-}
-
 // setConditions writes Ready and Degraded from an object's findings.
 // meta.SetStatusCondition moves lastTransitionTime only when a status flips,
 // so an unchanged result leaves the conditions byte-identical.
@@ -37,7 +24,7 @@ func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Find
 	if len(fs) > 0 {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fs[0].Reason, summarize(fs)
 		for _, f := range fs {
-			if partial[f.Reason] {
+			if f.Partial() {
 				dropped = append(dropped, f)
 			}
 		}

@@ -164,7 +164,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if changes.live || len(writes) > 0 {
 		observe = changes
 	}
-	if err := r.writeStatuses(ctx, ns, res, now, observe, &record); err != nil {
+	if err := r.writeStatuses(ctx, ns, snap, current.Items, res, now, observe, &record); err != nil {
 		record.Store(false)
 		return ctrl.Result{}, err
 	}
@@ -193,99 +193,57 @@ func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.Ow
 
 // writeStatuses patches the status of each object of the namespace whose
 // computed status differs from the stored one; an unchanged result writes
-// nothing.
+// nothing. The objects are the snapshot's (each kind read once per pass) and
+// the EffectivePermissions listed before the writes (those written in this
+// pass carry their status with them, and are skipped as ours).
 //
 // observe, when not nil, are the changes the pass reflects, recorded in
 // each claiming Tenant's status.observedInputs; recorded is set when every
 // such Tenant holds them (a Tenant whose cached copy predates our own last
 // write is left for the next pass, and so are the changes).
-func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
-	in := client.InNamespace(ns)
-	var jobs []func() error
+func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *engine.Snapshot, eps []accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
 	// Every Tenant claiming the namespace: the one that holds it, and any
 	// other that claims it too (refused at admission; if one slips in, its
 	// status says why it computes nothing).
-	var tenants accessv1.TenantList
-	if err := r.List(ctx, &tenants, client.MatchingFields{gather.IndexTenantNamespace: ns}); err != nil {
-		return err
+	var tenants []*accessv1.Tenant
+	for i := range snap.Tenants {
+		if snap.Tenants[i].NamespaceOrDefault() == ns {
+			tenants = append(tenants, &snap.Tenants[i])
+		}
 	}
-	recorded.Store(observe != nil && len(tenants.Items) > 0)
-	for i := range tenants.Items {
-		obj := &tenants.Items[i]
-		if observe != nil && r.stale(obj) {
+	recorded.Store(observe != nil && len(tenants) > 0)
+	for _, t := range tenants {
+		if observe != nil && r.stale(t) {
 			recorded.Store(false)
 		}
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) {
-				o := x.(*accessv1.Tenant)
-				o.Status = tenantStatus(o, res)
-				if observe != nil {
-					o.Status.ObservedInputs = recordedInputs(o.Status.ObservedInputs, observe)
-				}
-			}, func(x client.Object) []metav1.Condition { return x.(*accessv1.Tenant).Status.Conditions })
-		})
 	}
-	var members accessv1.MemberList
-	if err := r.List(ctx, &members, in); err != nil {
-		return err
-	}
-	for i := range members.Items {
-		obj := &members.Items[i]
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Member); o.Status = memberStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Member).Status.Conditions })
-		})
-	}
-	var roles accessv1.RoleList
-	if err := r.List(ctx, &roles, in); err != nil {
-		return err
-	}
-	for i := range roles.Items {
-		obj := &roles.Items[i]
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.Role); o.Status = roleStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.Role).Status.Conditions })
-		})
-	}
-	var sets accessv1.PermissionSetList
-	if err := r.List(ctx, &sets, in); err != nil {
-		return err
-	}
-	for i := range sets.Items {
-		obj := &sets.Items[i]
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.PermissionSet); o.Status = permissionSetStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PermissionSet).Status.Conditions })
-		})
-	}
-	var pas accessv1.PartnerAccessList
-	if err := r.List(ctx, &pas, in); err != nil {
-		return err
-	}
-	for i := range pas.Items {
-		obj := &pas.Items[i]
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { o := x.(*accessv1.PartnerAccess); o.Status = partnerAccessStatus(o, res) }, func(x client.Object) []metav1.Condition { return x.(*accessv1.PartnerAccess).Status.Conditions })
-		})
-	}
-	var policies accessv1.VisibilityPolicyList
-	if err := r.List(ctx, &policies, in); err != nil {
-		return err
-	}
-	for i := range policies.Items {
-		obj := &policies.Items[i]
-		jobs = append(jobs, func() error {
-			return r.patch(ctx, obj, func(x client.Object) {
-				o := x.(*accessv1.VisibilityPolicy)
-				o.Status = visibilityPolicyStatus(o, res, now)
-			}, func(x client.Object) []metav1.Condition { return x.(*accessv1.VisibilityPolicy).Status.Conditions })
-		})
-	}
+	jobs := slices.Concat(
+		statusJobs(ctx, r, tenants, func(o *accessv1.Tenant) {
+			o.Status = tenantStatus(o, res)
+			if observe != nil {
+				o.Status.ObservedInputs = recordedInputs(o.Status.ObservedInputs, observe)
+			}
+		}, func(o *accessv1.Tenant) []metav1.Condition { return o.Status.Conditions }),
+		statusJobs(ctx, r, inNamespace(snap.Members, ns),
+			func(o *accessv1.Member) { o.Status = memberStatus(o, res) },
+			func(o *accessv1.Member) []metav1.Condition { return o.Status.Conditions }),
+		statusJobs(ctx, r, inNamespace(snap.Roles, ns),
+			func(o *accessv1.Role) { o.Status = roleStatus(o, res) },
+			func(o *accessv1.Role) []metav1.Condition { return o.Status.Conditions }),
+		statusJobs(ctx, r, inNamespace(snap.PermissionSets, ns),
+			func(o *accessv1.PermissionSet) { o.Status = permissionSetStatus(o, res) },
+			func(o *accessv1.PermissionSet) []metav1.Condition { return o.Status.Conditions }),
+		statusJobs(ctx, r, inNamespace(snap.PartnerAccesses, ns),
+			func(o *accessv1.PartnerAccess) { o.Status = partnerAccessStatus(o, res) },
+			func(o *accessv1.PartnerAccess) []metav1.Condition { return o.Status.Conditions }),
+		statusJobs(ctx, r, inNamespace(snap.VisibilityPolicies, ns),
+			func(o *accessv1.VisibilityPolicy) { o.Status = visibilityPolicyStatus(o, res, now) },
+			func(o *accessv1.VisibilityPolicy) []metav1.Condition { return o.Status.Conditions }),
+	)
 	// An EffectivePermission's status travels with its spec; it is written
 	// alone only when it is not current (after markStale, or a hand edit).
-	var eps accessv1.EffectivePermissionList
-	if err := r.List(ctx, &eps, in); err != nil {
-		return err
-	}
-	for i := range eps.Items {
-		obj := &eps.Items[i]
+	for i := range eps {
+		obj := &eps[i]
 		dropped := res.Dropped(obj.Namespace, obj.Name)
 		if apiequality.Semantic.DeepEqual(obj.Status, effectivePermissionStatus(obj.Status, obj.Generation, dropped)) {
 			continue
@@ -297,6 +255,33 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, res *en
 		})
 	}
 	return kerrors.NewAggregate(parallel(jobs, func(job func() error) error { return job() }))
+}
+
+// inNamespace are pointers to the items of a snapshot's kind in namespace
+// ns.
+func inNamespace[T any, PT interface {
+	*T
+	client.Object
+}](items []T, ns string) []PT {
+	var out []PT
+	for i := range items {
+		if p := PT(&items[i]); p.GetNamespace() == ns {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// statusJobs are the status writes of one kind: set computes an object's
+// status on a copy, conds finds its conditions (for the Events of patch).
+func statusJobs[T client.Object](ctx context.Context, r *TenantReconciler, objs []T, set func(T), conds func(T) []metav1.Condition) []func() error {
+	out := make([]func() error, 0, len(objs))
+	for _, obj := range objs {
+		out = append(out, func() error {
+			return r.patch(ctx, obj, func(x client.Object) { set(x.(T)) }, func(x client.Object) []metav1.Condition { return conds(x.(T)) })
+		})
+	}
+	return out
 }
 
 // patch writes an object's status when it changed, and emits an Event when

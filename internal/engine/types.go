@@ -84,6 +84,25 @@ type Finding struct {
 	Tenant string `json:"tenant,omitempty"`
 }
 
+// partialReasons are the reasons of findings that drop only part of an
+// object: the rest of it still grants.
+var partialReasons = map[string]bool{
+	accessv1.ReasonPermissionSetNotFound:  true,
+	accessv1.ReasonPartnerAdminInvalid:    true,
+	accessv1.ReasonDelegationExceeded:     true,
+	accessv1.ReasonNeverGranted:           true,
+	accessv1.ReasonGranterNotPartnerAdmin: true,
+	accessv1.ReasonNoPartnerAccess:        true,
+	accessv1.ReasonRoleNotFound:           true,
+	accessv1.ReasonMigrationInvalid:       true,
+	accessv1.ReasonBeyondPartnerCeiling:   true,
+}
+
+// Partial reports whether the finding drops only part of its object, the
+// rest still granting: such a finding makes the object Degraded (every
+// finding makes it not Ready).
+func (f Finding) Partial() bool { return partialReasons[f.Reason] }
+
 // String renders "Kind namespace/name: field: message".
 func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s: %s", f.Object, f.Field, f.Message)
