@@ -70,10 +70,15 @@ func (s *Server) listEPs(ctx context.Context, sel client.MatchingFields) ([]*acc
 	for i := range l.Items {
 		out[i] = &l.Items[i]
 	}
-	slices.SortFunc(out, func(a, b *accessv1.EffectivePermission) int {
+	sortEPs(out)
+	return out, nil
+}
+
+// sortEPs sorts by namespace and name, as accessctl reads them.
+func sortEPs(eps []*accessv1.EffectivePermission) {
+	slices.SortFunc(eps, func(a, b *accessv1.EffectivePermission) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	return out, nil
 }
 
 // compiled caches each EffectivePermission compiled (pkg/check), per

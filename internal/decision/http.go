@@ -163,18 +163,29 @@ func validate(q *question.Question) *Error {
 	return nil
 }
 
+// CheckRequest is a check body: a question of `accessctl check` and how
+// fresh its answer must be.
+type CheckRequest struct {
+	question.Question
+	Consistency *Consistency `json:"consistency,omitempty"`
+}
+
 func (s *Server) serveCheck(r *http.Request, w http.ResponseWriter) (any, []string, *Error) {
-	var q question.Question
+	var q CheckRequest
 	if e := decode(w, r, &q); e != nil {
 		return nil, nil, e
 	}
-	if e := validate(&q); e != nil {
+	if e := validate(&q.Question); e != nil {
 		return nil, nil, e
 	}
 	if e := s.authorize(r.Context(), verbGet, q.Tenant); e != nil {
 		return nil, nil, e
 	}
-	a, err := s.Check(r.Context(), &q)
+	src, e := s.view(r.Context(), q.Tenant, q.Consistency)
+	if e != nil {
+		return nil, nil, e
+	}
+	a, err := s.check(r.Context(), &q.Question, src)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
@@ -185,6 +196,9 @@ func (s *Server) serveCheck(r *http.Request, w http.ResponseWriter) (any, []stri
 // order.
 type BatchRequest struct {
 	Questions []question.Question `json:"questions"`
+	// Consistency applies to every question: each tenant's answers wait
+	// for it, once.
+	Consistency *Consistency `json:"consistency,omitempty"`
 }
 
 // BatchAnswer is a batch-check answer: one Answer per question, in order.
@@ -210,10 +224,21 @@ func (s *Server) serveBatch(r *http.Request, w http.ResponseWriter) (any, []stri
 	if e := s.authorize(r.Context(), verbGet, tenantsOf(&b)...); e != nil {
 		return nil, nil, e
 	}
+	if _, e := b.Consistency.validate(); e != nil {
+		return nil, nil, e
+	}
+	srcs := map[string]source{}
+	for _, t := range tenantsOf(&b) {
+		src, e := s.view(r.Context(), t, b.Consistency)
+		if e != nil {
+			return nil, nil, e
+		}
+		srcs[t] = src
+	}
 	out := BatchAnswer{Answers: make([]Answer, len(b.Questions))}
 	results := make([]string, len(b.Questions))
 	for i := range b.Questions {
-		a, err := s.Check(r.Context(), &b.Questions[i])
+		a, err := s.check(r.Context(), &b.Questions[i], srcs[b.Questions[i].Tenant])
 		if err != nil {
 			return nil, nil, internal(err)
 		}
@@ -222,29 +247,47 @@ func (s *Server) serveBatch(r *http.Request, w http.ResponseWriter) (any, []stri
 	return out, results, nil
 }
 
+// WhoCanRequest is a who-can body: a question of `accessctl who-can` and
+// how fresh its answer must be.
+type WhoCanRequest struct {
+	question.Question
+	Consistency *Consistency `json:"consistency,omitempty"`
+}
+
 func (s *Server) serveWhoCan(r *http.Request, w http.ResponseWriter) (any, []string, *Error) {
-	var q question.Question
+	var q WhoCanRequest
 	if e := decode(w, r, &q); e != nil {
 		return nil, nil, e
 	}
 	if q.User != "" {
 		return nil, nil, invalid("user: who-can asks about every user of the tenant; leave user out")
 	}
-	if err := q.Validate(false, question.JSONForm(&q)); err != nil {
+	if err := q.Validate(false, question.JSONForm(&q.Question)); err != nil {
 		return nil, nil, invalid("%s", err)
 	}
 	if e := s.authorize(r.Context(), verbList, q.Tenant); e != nil {
 		return nil, nil, e
 	}
-	a, err := s.WhoCan(r.Context(), &q)
+	src, e := s.view(r.Context(), q.Tenant, q.Consistency)
+	if e != nil {
+		return nil, nil, e
+	}
+	a, err := s.whoCan(r.Context(), &q.Question, src)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
 	return a, []string{result(len(a.Users) > 0)}, nil
 }
 
+// FilterRequest is a filter body: the question and how fresh its answer
+// must be.
+type FilterRequest struct {
+	FilterQuestion
+	Consistency *Consistency `json:"consistency,omitempty"`
+}
+
 func (s *Server) serveFilter(r *http.Request, w http.ResponseWriter) (any, []string, *Error) {
-	var fq FilterQuestion
+	var fq FilterRequest
 	if e := decode(w, r, &fq); e != nil {
 		return nil, nil, e
 	}
@@ -258,7 +301,11 @@ func (s *Server) serveFilter(r *http.Request, w http.ResponseWriter) (any, []str
 	if e := s.authorize(r.Context(), verbGet, fq.Tenant); e != nil {
 		return nil, nil, e
 	}
-	a, err := s.Filter(r.Context(), &fq)
+	src, e := s.view(r.Context(), fq.Tenant, fq.Consistency)
+	if e != nil {
+		return nil, nil, e
+	}
+	a, err := s.filter(r.Context(), &fq.FilterQuestion, src)
 	if err != nil {
 		return nil, nil, internal(err)
 	}

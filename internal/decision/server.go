@@ -18,6 +18,10 @@ type Options struct {
 	// Reader is the cache: the EffectivePermissions, with the field indexes
 	// of SetupIndexes, and the engine's inputs.
 	Reader client.Reader
+	// Live reads the API server itself (the manager's APIReader): answers
+	// asked at a freshness the cache has not reached (Consistency). Nil:
+	// such questions are refused.
+	Live client.Reader
 	// Now is the engine's clock (PartnerAccess expiry); default time.Now.
 	Now func() time.Time
 	// Synced reports whether the cache has synced; until it has, every
@@ -37,6 +41,7 @@ type Options struct {
 // use.
 type Server struct {
 	reader  client.Reader
+	live    client.Reader
 	now     func() time.Time
 	synced  func() bool
 	track   *Tracker
@@ -56,7 +61,7 @@ func New(o Options) (*Server, error) {
 		o.Synced = func() bool { return true }
 	}
 	s := &Server{
-		reader: o.Reader, now: o.Now, synced: o.Synced, auth: o.Auth,
+		reader: o.Reader, live: o.Live, now: o.Now, synced: o.Synced, auth: o.Auth,
 		snaps: snapshots{ns: map[string]*snapshot{}},
 		perms: compiled{m: map[types.NamespacedName]compiledEP{}},
 	}
@@ -111,8 +116,11 @@ type FilterAnswer struct {
 // user): as `accessctl check` answers it, from the EffectivePermission the
 // controller wrote, the owner's role and membership from the engine.
 func (s *Server) Check(ctx context.Context, q *question.Question) (Answer, error) {
-	fresh := s.track.Freshness(q.Tenant)
-	ep, err := s.userEP(ctx, q.Tenant, q.User)
+	return s.check(ctx, q, s.cached(q.Tenant))
+}
+
+func (s *Server) check(ctx context.Context, q *question.Question, src source) (Answer, error) {
+	ep, err := src.userEP(ctx, q.Tenant, q.User)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -127,15 +135,18 @@ func (s *Server) Check(ctx context.Context, q *question.Question) (Answer, error
 	if reasons == nil {
 		reasons = []string{}
 	}
-	return Answer{Allowed: d.Allowed, Access: d.Access, Reasons: reasons, Freshness: fresh}, nil
+	return Answer{Allowed: d.Allowed, Access: d.Access, Reasons: reasons, Freshness: src.freshness()}, nil
 }
 
 // WhoCan answers a valid who-can question (question.Validate without a
 // user): as `accessctl who-can` answers it, over the tenant's
 // EffectivePermissions in the cache.
 func (s *Server) WhoCan(ctx context.Context, q *question.Question) (WhoCanAnswer, error) {
-	fresh := s.track.Freshness(q.Tenant)
-	users, err := s.tenantEPs(ctx, q.Tenant)
+	return s.whoCan(ctx, q, s.cached(q.Tenant))
+}
+
+func (s *Server) whoCan(ctx context.Context, q *question.Question, src source) (WhoCanAnswer, error) {
+	users, err := src.tenantEPs(ctx, q.Tenant)
 	if err != nil {
 		return WhoCanAnswer{}, err
 	}
@@ -146,15 +157,18 @@ func (s *Server) WhoCan(ctx context.Context, q *question.Question) (WhoCanAnswer
 		}
 	}
 	w := (&question.Asker{Owners: owners, Compile: s.perms.get}).WhoCan(users, q)
-	return WhoCanAnswer{WhoCan: w, Freshness: fresh}, nil
+	return WhoCanAnswer{WhoCan: w, Freshness: src.freshness()}, nil
 }
 
 // Filter answers a valid filter question with pkg/check's Filter of the
 // user's EffectivePermission; a user with none gets a filter that allows
 // nothing.
 func (s *Server) Filter(ctx context.Context, q *FilterQuestion) (FilterAnswer, error) {
-	fresh := s.track.Freshness(q.Tenant)
-	ep, err := s.userEP(ctx, q.Tenant, q.User)
+	return s.filter(ctx, q, s.cached(q.Tenant))
+}
+
+func (s *Server) filter(ctx context.Context, q *FilterQuestion, src source) (FilterAnswer, error) {
+	ep, err := src.userEP(ctx, q.Tenant, q.User)
 	if err != nil {
 		return FilterAnswer{}, err
 	}
@@ -162,5 +176,5 @@ func (s *Server) Filter(ctx context.Context, q *FilterQuestion) (FilterAnswer, e
 	if ep != nil {
 		p = s.perms.get(ep)
 	}
-	return FilterAnswer{Filter: p.Filter(q.Action, q.Type), Freshness: fresh}, nil
+	return FilterAnswer{Filter: p.Filter(q.Action, q.Type), Freshness: src.freshness()}, nil
 }

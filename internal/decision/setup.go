@@ -73,7 +73,7 @@ func Setup(ctx context.Context, mgr manager.Manager, o SetupOptions) (*Server, e
 		}
 	}
 	waiter := &syncWaiter{cache: mgr.GetCache()}
-	s, err := New(Options{Reader: mgr.GetCache(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer, Auth: auth})
+	s, err := New(Options{Reader: mgr.GetCache(), Live: mgr.GetAPIReader(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer, Auth: auth})
 	if err != nil {
 		return nil, err
 	}

@@ -49,12 +49,24 @@ type Tracker struct {
 	fresh  map[string]uint64
 	lastEP time.Time
 	now    func() time.Time
+	// seenRV is, per kind, the highest resourceVersion of an event the
+	// cache has delivered: the cache holds every change of that kind up to
+	// it (a watch delivers a kind's changes in order, the store first).
+	seenRV map[kind]string
+	// notify is closed, and replaced, at each event: a waiter looks again.
+	notify chan struct{}
+	// deletions remembers the resourceVersion of the most recent deletions
+	// the cache delivered (a DELETE of a custom resource answers a Status,
+	// not the object: a caller cannot learn it), oldest first in order.
+	deletions map[objectKey]string
+	order     []objectKey
 	// forget drops what is cached for a deleted EffectivePermission.
 	forget func(*accessv1.EffectivePermission)
 }
 
 func newTracker(now func() time.Time) *Tracker {
-	return &Tracker{last: map[key]uint64{}, fresh: map[string]uint64{}, lastEP: now(), now: now}
+	return &Tracker{last: map[key]uint64{}, fresh: map[string]uint64{}, lastEP: now(), now: now,
+		seenRV: map[kind]string{}, notify: make(chan struct{}), deletions: map[objectKey]string{}}
 }
 
 // Observe records an object added or updated.
@@ -64,6 +76,17 @@ func (t *Tracker) Observe(obj client.Object) { t.event(obj, false) }
 func (t *Tracker) Deleted(obj client.Object) { t.event(obj, true) }
 
 func (t *Tracker) event(obj client.Object, deleted bool) {
+	defer t.wake()
+	if k, ok := kindOf(obj); ok {
+		t.mu.Lock()
+		if rv := obj.GetResourceVersion(); wellFormed(rv) && !atLeast(t.seenRV[k], rv) {
+			t.seenRV[k] = rv
+		}
+		if deleted && k != kindEP {
+			t.deleted(objectKey{k, obj.GetNamespace(), obj.GetName()}, obj.GetResourceVersion())
+		}
+		t.mu.Unlock()
+	}
 	if ep, ok := obj.(*accessv1.EffectivePermission); ok {
 		t.mu.Lock()
 		t.lastEP = t.now()
@@ -89,6 +112,61 @@ func (t *Tracker) event(obj client.Object, deleted bool) {
 	if ns := obj.GetNamespace(); ns != "" {
 		t.last[key{k, ns}] = t.seq
 	}
+}
+
+// objectKey names one object of a kind.
+type objectKey struct {
+	kind      kind
+	namespace string
+	name      string
+}
+
+// maxDeletions bounds the deletions remembered.
+const maxDeletions = 1 << 16
+
+// deleted remembers a deletion's resourceVersion; t.mu is held.
+func (t *Tracker) deleted(k objectKey, rv string) {
+	if _, ok := t.deletions[k]; !ok {
+		t.order = append(t.order, k)
+	}
+	t.deletions[k] = rv
+	if len(t.order) > maxDeletions {
+		delete(t.deletions, t.order[0])
+		t.order = t.order[1:]
+	}
+}
+
+// deletion is the resourceVersion of the object's deletion, if the cache
+// delivered it (and it is among the most recent).
+func (t *Tracker) deletion(k objectKey) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rv, ok := t.deletions[k]
+	return rv, ok
+}
+
+// wake tells the waiters that something changed.
+func (t *Tracker) wake() {
+	t.mu.Lock()
+	close(t.notify)
+	t.notify = make(chan struct{})
+	t.mu.Unlock()
+}
+
+// changed is closed at the next event. Take it before looking at the
+// cache: a change after the look then wakes the waiter.
+func (t *Tracker) changed() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.notify
+}
+
+// seen is the highest resourceVersion of kind k the cache has delivered
+// ("" before the first).
+func (t *Tracker) seen(k kind) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seenRV[k]
 }
 
 // Seq is the count of input changes so far. Read it before reading the
@@ -127,6 +205,25 @@ func (t *Tracker) age() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.now().Sub(t.lastEP)
+}
+
+// newObject is an empty object of kind k.
+func newObject(k kind) client.Object {
+	switch k {
+	case kindTenant:
+		return &accessv1.Tenant{}
+	case kindMember:
+		return &accessv1.Member{}
+	case kindRole:
+		return &accessv1.Role{}
+	case kindPermissionSet:
+		return &accessv1.PermissionSet{}
+	case kindPartnerAccess:
+		return &accessv1.PartnerAccess{}
+	case kindPolicy:
+		return &accessv1.VisibilityPolicy{}
+	}
+	return &accessv1.EffectivePermission{}
 }
 
 func kindOf(obj any) (kind, bool) {
