@@ -62,14 +62,16 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen verify-fmt vet lint build controlplane ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, and the shared scenarios against bin/accessctl.
+test: verify-gen verify-fmt vet lint build controlplane openfga ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, the shared scenarios against bin/accessctl, and the OpenFGA verdict comparison (short).
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
+	cd hack/decisionbench && ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 
 .PHONY: bench
-bench: controlplane ## Go benchmarks (engine render, check, EP size), then the scale run on a local control plane (docs/performance.md).
+bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane, then the decision server against OpenFGA (docs/performance.md).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
 	ACCESS_CONTROLLER_SCALE=1 go test ./controllers/ -run '^TestScale$$' -count=1 -v -timeout 30m | grep -E 'SCALE|^(---|ok|FAIL)'
+	cd hack/decisionbench && DECISIONBENCH=1 go test . -run '^TestBenchmark$$' -count=1 -v -timeout 120m | grep -E 'DECISIONBENCH|bench(_test)?\.go|^(---|ok|FAIL)'
 
 .PHONY: reliability
 reliability: controlplane ## The fault tests at full size (minutes): 1,008 last-SuperAdmin race trials (and 504 each of cycles and e-mails) through two webhook replicas, kill/churn with 1,000 mutations and 50+ SIGKILLs, a 60 s API server outage, delayed lists, revocation latency at 1k EffectivePermissions (docs/reliability.md). `make test` runs a short version.
@@ -110,7 +112,7 @@ build-decision-server: ## Build bin/decision-server, the read-only decision API 
 	go build -o $(DECISION_SERVER) ./cmd/decision-server
 
 .PHONY: run
-run: controlplane manifests build-manager ## Run the controller on a local etcd + kube-apiserver with the samples applied (Ctrl-C stops everything).
+run: controlplane manifests build-manager build-decision-server ## Run the controller and the decision server on a local etcd + kube-apiserver with the samples applied (Ctrl-C stops everything).
 	exec hack/local-up.sh
 
 ##@ Deployment
@@ -173,3 +175,10 @@ KUSTOMIZE_VERSION ?= v5.8.1
 kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
 $(KUSTOMIZE):
 	GOBIN=$(LOCALBIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+OPENFGA ?= $(LOCALBIN)/openfga
+OPENFGA_VERSION ?= v1.22.1
+.PHONY: openfga
+openfga: $(OPENFGA) ## Install OpenFGA's server into bin/ from its release module (the decision server's benchmark anchor, hack/decisionbench).
+$(OPENFGA):
+	GOBIN=$(LOCALBIN) go install github.com/openfga/openfga/cmd/openfga@$(OPENFGA_VERSION)
