@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# local-up.sh: run the controller against a local control plane (`make run`).
+# local-up.sh: run the controller and the decision server against a local
+# control plane (`make run`).
 #
 # Starts etcd and kube-apiserver on loopback from the binaries in bin/
 # (`make controlplane`), installs the CRDs, starts bin/manager with its
 # admission webhooks (serving a certificate signed by the local CA, which the
 # API server trusts through the webhook configuration's caBundle), installs the
-# webhook configuration, applies config/samples and waits. Ctrl-C (or SIGTERM) stops the manager, then the
+# webhook configuration, applies config/samples, starts bin/decision-server
+# (HTTPS with a self-signed certificate, callers authenticated by their
+# ServiceAccount token) with a demo caller allowed to ask about acme, and waits. Ctrl-C (or SIGTERM) stops the manager, then the
 # apiserver, then etcd, and returns.
 #
 # State lives in bin/local/: pki/ (kept and reused), etcd-data/ (wiped at every
@@ -20,9 +23,12 @@
 #   LOCAL_UP_ETCD_PEER_PORT  etcd peer port                      (2380)
 #   LOCAL_UP_HEALTH_PORT     manager health probe port           (8081)
 #   LOCAL_UP_WEBHOOK_PORT    manager admission webhook port      (9443)
+#   LOCAL_UP_DECISION_PORT   decision server API port (HTTPS)    (8090)
+#   LOCAL_UP_DECISION_HEALTH_PORT decision server probes port    (8082)
 #   LOCAL_UP_KEEP_DATA=1     keep etcd data from the previous run
 #   LOCAL_UP_FOLLOW_LOGS=0|1 stream the manager log to the terminal (1 when stdout is a terminal)
 #   MANAGER                  manager binary                      (bin/manager)
+#   DECISION_SERVER          decision server binary              (bin/decision-server)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,17 +42,20 @@ ETCD=$BIN/etcd
 KUBE_APISERVER=$BIN/kube-apiserver
 KUBECTL=$BIN/kubectl
 MANAGER=${MANAGER:-$BIN/manager}
+DECISION_SERVER=${DECISION_SERVER:-$BIN/decision-server}
 
 APISERVER_PORT=${LOCAL_UP_APISERVER_PORT:-6443}
 ETCD_PORT=${LOCAL_UP_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${LOCAL_UP_ETCD_PEER_PORT:-2380}
 HEALTH_PORT=${LOCAL_UP_HEALTH_PORT:-8081}
 WEBHOOK_PORT=${LOCAL_UP_WEBHOOK_PORT:-9443}
+DECISION_PORT=${LOCAL_UP_DECISION_PORT:-8090}
+DECISION_HEALTH_PORT=${LOCAL_UP_DECISION_HEALTH_PORT:-8082}
 KEEP_DATA=${LOCAL_UP_KEEP_DATA:-0}
 if [[ -t 1 ]]; then FOLLOW_LOGS=${LOCAL_UP_FOLLOW_LOGS:-1}; else FOLLOW_LOGS=${LOCAL_UP_FOLLOW_LOGS:-0}; fi
 
 START=$SECONDS
-ETCD_PID='' APISERVER_PID='' MANAGER_PID='' TAIL_PID='' SLEEP_PID='' OWNS_STATE=''
+ETCD_PID='' APISERVER_PID='' MANAGER_PID='' DECISION_PID='' TAIL_PID='' SLEEP_PID='' OWNS_STATE=''
 
 if [[ -t 2 ]]; then B=$'\033[1m' Y=$'\033[1;33m' R=$'\033[1;31m' N=$'\033[0m'; else B='' Y='' R='' N=''; fi
 log() { printf '%s[local-up %3ds]%s %s\n' "$B" "$((SECONDS - START))" "$N" "$*"; }
@@ -89,11 +98,12 @@ cleanup() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	[[ -z $MANAGER_PID$APISERVER_PID$ETCD_PID ]] || log "stopping (${STOP_REASON:-exit status $rc})"
+	[[ -z $DECISION_PID$MANAGER_PID$APISERVER_PID$ETCD_PID ]] || log "stopping (${STOP_REASON:-exit status $rc})"
+	stop decision-server "$DECISION_PID"
 	stop manager "$MANAGER_PID"
 	stop kube-apiserver "$APISERVER_PID"
 	stop etcd "$ETCD_PID"
-	[[ -z $OWNS_STATE ]] || rm -f "$STATE"/{etcd,kube-apiserver,manager,local-up}.pid
+	[[ -z $OWNS_STATE ]] || rm -f "$STATE"/{etcd,kube-apiserver,manager,decision-server,local-up}.pid
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -109,6 +119,7 @@ for b in "$ETCD" "$KUBE_APISERVER" "$KUBECTL"; do
 	[[ -x $b ]] || die "$b is missing: run 'make controlplane' (or 'make run', which builds it)"
 done
 [[ -x $MANAGER ]] || die "$MANAGER is missing: run 'make build-manager'"
+[[ -x $DECISION_SERVER ]] || die "$DECISION_SERVER is missing: run 'make build-decision-server'"
 for tool in openssl curl base64; do
 	command -v "$tool" >/dev/null || die "$tool is needed (certificates, health checks); install it and retry"
 done
@@ -127,7 +138,7 @@ mkdir -p "$STATE"
 if other=$(running "$STATE/local-up.pid" local-up.sh); then
 	die "another local-up.sh is running (pid $other); stop it first (Ctrl-C in its terminal, or: kill $other)"
 fi
-for name in etcd kube-apiserver manager; do
+for name in etcd kube-apiserver manager decision-server; do
 	if pid=$(running "$STATE/$name.pid" "$name"); then
 		die "a $name left over from an earlier run is still running (pid $pid); stop it with: kill $pid"
 	fi
@@ -152,6 +163,8 @@ port_free "$ETCD_PEER_PORT" "etcd (peer)" ETCD_PEER_PORT
 port_free "$APISERVER_PORT" "kube-apiserver" APISERVER_PORT
 port_free "$HEALTH_PORT" "the manager's health probes" HEALTH_PORT
 port_free "$WEBHOOK_PORT" "the manager's admission webhooks" WEBHOOK_PORT
+port_free "$DECISION_PORT" "the decision server's API" DECISION_PORT
+port_free "$DECISION_HEALTH_PORT" "the decision server's health probes" DECISION_HEALTH_PORT
 
 # --- certificates (created once, reused) -------------------------------------
 
@@ -355,6 +368,56 @@ log "applying config/samples (namespaces: ${namespaces//$'\n'/ })"
 kc apply -k config/samples >"$STATE/samples.log" 2>&1 ||
 	{ show_log "kubectl apply" "$STATE/samples.log"; die "applying config/samples failed (log: $STATE/samples.log)"; }
 
+# --- decision server ------------------------------------------------------------
+
+log "starting the decision server $DECISION_SERVER (log: $STATE/decision-server.log)"
+rm -f "$STATE/decision-server.crt"
+detach "$DECISION_SERVER" --kubeconfig "$KUBECONFIG_FILE" \
+	--bind-address="127.0.0.1:$DECISION_PORT" --health-probe-bind-address="127.0.0.1:$DECISION_HEALTH_PORT" \
+	--metrics-bind-address=0 --self-signed-cert-out="$STATE/decision-server.crt" \
+	</dev/null >"$STATE/decision-server.log" 2>&1 &
+DECISION_PID=$!
+echo "$DECISION_PID" >"$STATE/decision-server.pid"
+
+# A demo caller: ServiceAccount crm in namespace crm-app, allowed to read
+# acme's EffectivePermissions (get: check, batch-check, filter; list: who-can).
+kc apply -f - >"$STATE/decision-rbac.log" 2>&1 <<RBAC || { show_log "kubectl apply" "$STATE/decision-rbac.log"; die "creating the demo caller failed"; }
+apiVersion: v1
+kind: Namespace
+metadata: {name: crm-app}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: crm, namespace: crm-app}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: decision-client, namespace: acme}
+rules:
+- apiGroups: [access.tenancy.dev]
+  resources: [effectivepermissions]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: crm-decision-client, namespace: acme}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: decision-client}
+subjects:
+- {kind: ServiceAccount, name: crm, namespace: crm-app}
+RBAC
+
+ready=
+for ((i = 0; i < 240; i++)); do # 60 s
+	alive decision-server "$DECISION_PID" "$STATE/decision-server.log"
+	if [[ $(curl -fsS --noproxy '*' "http://127.0.0.1:$DECISION_HEALTH_PORT/readyz" 2>/dev/null) == ok ]]; then ready=1 && break; fi
+	sleep 0.25
+done
+if [[ -z $ready ]]; then
+	show_log decision-server "$STATE/decision-server.log"
+	die "the decision server was not ready within 60s on http://127.0.0.1:$DECISION_HEALTH_PORT/readyz (log: $STATE/decision-server.log)"
+fi
+log "decision server ready on https://127.0.0.1:$DECISION_PORT (certificate: $STATE/decision-server.crt)"
+
 # Give the manager a moment to converge, so the first `get` shows something.
 count_eps() { kc get effectivepermissions -A --no-headers 2>/dev/null | wc -l || true; }
 count=0 deadline=$((SECONDS + 10))
@@ -373,7 +436,7 @@ fi
 
 cat <<EOF
 
-$(log "up: etcd, kube-apiserver, manager (controllers and webhooks); $count EffectivePermissions")
+$(log "up: etcd, kube-apiserver, manager (controllers and webhooks), decision server; $count EffectivePermissions")
 
   In another terminal:
 
@@ -395,8 +458,19 @@ $(log "up: etcd, kube-apiserver, manager (controllers and webhooks); $count Effe
     bin/kubectl patch member -n acme ivan --type merge -p '{"spec":{"accountRole":"SuperAdmin"}}'
     bin/kubectl patch member -n acme carol --type merge -p '{"spec":{"active":false}}'   # now accepted
 
-  Logs: $STATE/{manager,kube-apiserver,etcd}.log
-  Ctrl-C here stops the manager, kube-apiserver and etcd (etcd data is wiped at the next start).
+  Ask the decision server, as the demo application crm-app/crm (allowed to
+  read acme's EffectivePermissions, nothing else):
+    TOKEN=\$(bin/kubectl create token crm -n crm-app)
+    dcurl() { curl -s --cacert $STATE/decision-server.crt -H "Authorization: Bearer \$TOKEN" "\$@"; echo; }
+    dcurl https://127.0.0.1:$DECISION_PORT/v1/check -d '{"tenant":"acme","user":"vera@acme.example","action":"edit","type":"deals","owner":"sam@acme.example"}'
+    dcurl https://127.0.0.1:$DECISION_PORT/v1/who-can -d '{"tenant":"acme","action":"edit","type":"deals","owner":"sam@acme.example"}'
+    dcurl https://127.0.0.1:$DECISION_PORT/v1/filter -d '{"tenant":"acme","user":"vera@acme.example","action":"view","type":"deals"}'
+  Read your revocation: deactivate Sam and ask "after" that write:
+    RV=\$(bin/kubectl patch member -n acme sam --type merge -p '{"spec":{"active":false}}' -o jsonpath='{.metadata.resourceVersion}')
+    dcurl https://127.0.0.1:$DECISION_PORT/v1/check -d '{"tenant":"acme","user":"sam@acme.example","action":"view","type":"deals","consistency":{"afterWrite":{"kind":"Member","resourceVersion":"'\$RV'"}}}'
+
+  Logs: $STATE/{manager,decision-server,kube-apiserver,etcd}.log
+  Ctrl-C here stops the decision server, the manager, kube-apiserver and etcd (etcd data is wiped at the next start).
 
 EOF
 
@@ -411,7 +485,7 @@ fi
 # Wait until a signal arrives or a component exits by itself. The sleep runs in
 # the background so that `wait` returns as soon as a trapped signal arrives.
 while :; do
-	for c in "manager $MANAGER_PID manager.log" "kube-apiserver $APISERVER_PID kube-apiserver.log" "etcd $ETCD_PID etcd.log"; do
+	for c in "decision-server $DECISION_PID decision-server.log" "manager $MANAGER_PID manager.log" "kube-apiserver $APISERVER_PID kube-apiserver.log" "etcd $ETCD_PID etcd.log"; do
 		read -r name pid file <<<"$c"
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid" 2>/dev/null && rc=0 || rc=$?
