@@ -5,7 +5,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -280,10 +279,10 @@ func roleInUse(target ObjectRef, ra *Result, had map[findingKey]bool) []Finding 
 	}
 	var who []string
 	if len(members) > 0 {
-		who = append(who, plural(len(members), "member ", "members ")+quoteList(members))
+		who = append(who, plural(len(members), "member ", "members ")+quoted(members, ", "))
 	}
 	if len(roles) > 0 {
-		who = append(who, plural(len(roles), "role ", "roles ")+quoteList(roles))
+		who = append(who, plural(len(roles), "role ", "roles ")+quoted(roles, ", "))
 	}
 	return []Finding{refusal(target, "metadata.name", accessv1.ReasonRoleInUse,
 		"cannot delete role %q: %s still %s it; give them another role or parent first",
@@ -404,25 +403,9 @@ func drop[T any](objs []T, r ObjectRef) []T {
 	})
 }
 
-// quoteList quotes names and joins them with commas.
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
-
 func boolRank(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

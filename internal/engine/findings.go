@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // findings collects findings; the order of adding does not matter, they are
@@ -38,4 +40,34 @@ func (fs findings) sorted() []Finding {
 
 func refOf(kind, namespace, name string) ObjectRef {
 	return ObjectRef{Kind: kind, Namespace: namespace, Name: name}
+}
+
+// What findings' fields and messages are written with.
+
+// fieldIndex names the i-th item of the list at path: "spec.roles[2]".
+func fieldIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// quoted quotes names and joins them with sep: `"a", "b"`.
+func quoted(names []string, sep string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, sep)
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// orNobody names an empty e-mail "nobody".
+func orNobody(email string) string {
+	if email == "" {
+		return "nobody"
+	}
+	return email
 }

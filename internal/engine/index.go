@@ -171,7 +171,7 @@ func superAdminsLeaving(names []string) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%s %s %s being deleted and no longer %s)", plural(len(names), "SuperAdmin", "SuperAdmins"), quoteList(names),
+	return fmt.Sprintf(" (%s %s %s being deleted and no longer %s)", plural(len(names), "SuperAdmin", "SuperAdmins"), quoted(names, ", "),
 		plural(len(names), "is", "are"), plural(len(names), "counts", "count"))
 }
 
@@ -441,7 +441,7 @@ func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
 			m.usable = false
 			fs.add(Refused, t.name, refOf(accessv1.KindMember, t.ns, m.name()), "spec.email", accessv1.ReasonDuplicateEmail,
 				"e-mail %s is used by members %s of tenant %q; an e-mail must be unique in a tenant and neither is granted anything: remove or change the duplicates",
-				email, quoteJoin(names), t.name)
+				email, quoted(names, " and "), t.name)
 		}
 	}
 	supers := 0

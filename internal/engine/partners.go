@@ -154,7 +154,7 @@ func (w *world) partnerAccess(c *tenant, pa *accessv1.PartnerAccess, now time.Ti
 		demote(accessv1.PhaseInvalid)
 		fs.add(Reported, c.name, ref, "spec.approvedBy", accessv1.ReasonApproverNotAuthorized,
 			"PartnerAccess %q was approved by %s, who is not an active SuperAdmin of tenant %q nor holds users.manage there; nothing is granted: have a super admin (or a member with users.manage) approve it and set spec.approvedBy",
-			pa.Name, orNone(spec.ApprovedBy), c.name)
+			pa.Name, orNobody(spec.ApprovedBy), c.name)
 	}
 	if spec.ExpiresAt != "" {
 		exp, err := time.Parse(time.RFC3339, spec.ExpiresAt)
@@ -397,13 +397,6 @@ func quoteActions(b actionBits) string {
 	return strings.Join(names, " ")
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "nobody"
-	}
-	return s
-}
-
 // partnerGrants gives every valid partner admin and partner staff person its
 // parts in each client (semantics.md §4, invariants 10, 11, 18).
 func (w *world) partnerGrants() {
@@ -497,10 +490,10 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
 	if admin == nil {
-		w.reached(p, s, ca.Tenant, "", "granted by "+orNone(ca.GrantedBy)+", who is not a partner admin there")
+		w.reached(p, s, ca.Tenant, "", "granted by "+orNobody(ca.GrantedBy)+", who is not a partner admin there")
 		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
 			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
-			s.name(), ca.Tenant, orNone(ca.GrantedBy), p.name, ca.Tenant)
+			s.name(), ca.Tenant, orNobody(ca.GrantedBy), p.name, ca.Tenant)
 		dropHere()
 		return
 	}
