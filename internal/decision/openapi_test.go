@@ -43,8 +43,8 @@ import (
 
 var openAPIFile = filepath.Join("..", "..", "clients", "openapi.yaml")
 
-// endpoints are the /v1 endpoints and the Go types of their bodies.
-var endpoints = []struct {
+// openAPIEndpoints are the /v1 endpoints and the Go types of their bodies.
+var openAPIEndpoints = []struct {
 	path        string
 	request     reflect.Type
 	answer      reflect.Type
@@ -58,14 +58,14 @@ var endpoints = []struct {
 
 // enumsByType are the values of the Go types the document gives as enums.
 var enumsByType = map[reflect.Type][]string{
-	reflect.TypeFor[accessv1.Action]():      strs(question.Actions),
-	reflect.TypeFor[accessv1.Visibility]():  strs(question.Visibilities),
-	reflect.TypeFor[accessv1.AccessLevel](): strs([]accessv1.AccessLevel{accessv1.AccessNone, accessv1.AccessRead, accessv1.AccessReadWrite}),
-	reflect.TypeFor[check.Attribute]():      strs([]check.Attribute{check.AttrOwner, check.AttrOwnerRole, check.AttrOwnerActive, check.AttrVisibility, check.AttrGroups}),
-	reflect.TypeFor[check.Op]():             strs([]check.Op{check.OpIn, check.OpNotIn, check.OpIsTrue, check.OpContainsAny}),
+	reflect.TypeFor[accessv1.Action]():      enumStrings(question.Actions),
+	reflect.TypeFor[accessv1.Visibility]():  enumStrings(question.Visibilities),
+	reflect.TypeFor[accessv1.AccessLevel](): enumStrings([]accessv1.AccessLevel{accessv1.AccessNone, accessv1.AccessRead, accessv1.AccessReadWrite}),
+	reflect.TypeFor[check.Attribute]():      enumStrings([]check.Attribute{check.AttrOwner, check.AttrOwnerRole, check.AttrOwnerActive, check.AttrVisibility, check.AttrGroups}),
+	reflect.TypeFor[check.Op]():             enumStrings([]check.Op{check.OpIn, check.OpNotIn, check.OpIsTrue, check.OpContainsAny}),
 }
 
-func strs[S ~string](xs []S) []string {
+func enumStrings[S ~string](xs []S) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = string(x)
@@ -73,18 +73,18 @@ func strs[S ~string](xs []S) []string {
 	return out
 }
 
-// patterns are the Go side of the patterns the document states, by the
+// openAPIPatterns are the Go side of the patterns the document states, by the
 // property's name.
-var patterns = map[string]string{
+var openAPIPatterns = map[string]string{
 	"user":  accessv1.EmailPattern,
 	"owner": accessv1.EmailPattern,
 	"type":  accessv1.TypeNamePattern,
 }
 
-// doc is the OpenAPI document as JSON values.
-type doc struct{ root map[string]any }
+// openAPIDoc is the OpenAPI document as JSON values.
+type openAPIDoc struct{ root map[string]any }
 
-func loadOpenAPI(t *testing.T) *doc {
+func loadOpenAPI(t *testing.T) *openAPIDoc {
 	t.Helper()
 	y, err := os.ReadFile(openAPIFile)
 	if err != nil {
@@ -98,11 +98,11 @@ func loadOpenAPI(t *testing.T) *doc {
 	if err := json.Unmarshal(j, &root); err != nil {
 		t.Fatal(err)
 	}
-	return &doc{root: root}
+	return &openAPIDoc{root: root}
 }
 
-// at walks keys from the root; nil when one is missing.
-func at(v any, keys ...string) any {
+// jsonAt walks keys from the root; nil when one is missing.
+func jsonAt(v any, keys ...string) any {
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -113,14 +113,14 @@ func at(v any, keys ...string) any {
 	return v
 }
 
-func obj(v any) map[string]any {
+func jsonObject(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
 }
 
 // resolve follows a $ref to a component schema: the schema and its name
 // ("" when s is not a reference).
-func (d *doc) resolve(s map[string]any) (map[string]any, string, error) {
+func (d *openAPIDoc) resolve(s map[string]any) (map[string]any, string, error) {
 	ref, ok := s["$ref"].(string)
 	if !ok {
 		return s, "", nil
@@ -129,7 +129,7 @@ func (d *doc) resolve(s map[string]any) (map[string]any, string, error) {
 	if !ok {
 		return nil, "", fmt.Errorf("$ref %q: want #/components/schemas/<name>", ref)
 	}
-	target := obj(at(d.root, "components", "schemas", name))
+	target := jsonObject(jsonAt(d.root, "components", "schemas", name))
 	if target == nil {
 		return nil, "", fmt.Errorf("$ref %q: no such schema", ref)
 	}
@@ -138,7 +138,7 @@ func (d *doc) resolve(s map[string]any) (map[string]any, string, error) {
 
 // properties are an object schema's properties, allOf flattened as Go
 // flattens embedded structs, and its required ones.
-func (d *doc) properties(s map[string]any) (map[string]map[string]any, map[string]bool, error) {
+func (d *openAPIDoc) properties(s map[string]any) (map[string]map[string]any, map[string]bool, error) {
 	s, _, err := d.resolve(s)
 	if err != nil {
 		return nil, nil, err
@@ -147,7 +147,7 @@ func (d *doc) properties(s map[string]any) (map[string]map[string]any, map[strin
 	required := map[string]bool{}
 	if parts, ok := s["allOf"].([]any); ok {
 		for _, p := range parts {
-			pp, pr, err := d.properties(obj(p))
+			pp, pr, err := d.properties(jsonObject(p))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -164,8 +164,8 @@ func (d *doc) properties(s map[string]any) (map[string]map[string]any, map[strin
 	} else if s["type"] != "object" {
 		return nil, nil, fmt.Errorf("not an object schema (type %v)", s["type"])
 	}
-	for k, v := range obj(s["properties"]) {
-		props[k] = obj(v)
+	for k, v := range jsonObject(s["properties"]) {
+		props[k] = jsonObject(v)
 	}
 	if rs, ok := s["required"].([]any); ok {
 		for _, r := range rs {
@@ -175,8 +175,8 @@ func (d *doc) properties(s map[string]any) (map[string]map[string]any, map[strin
 	return props, required, nil
 }
 
-// goField is one JSON field of a Go type.
-type goField struct {
+// jsonField is one JSON field of a Go type.
+type jsonField struct {
 	name      string
 	typ       reflect.Type
 	omitempty bool
@@ -185,8 +185,8 @@ type goField struct {
 // jsonFields are the fields encoding/json writes and reads for t:
 // embedded structs without a JSON name flattened, "-" and unexported
 // fields left out.
-func jsonFields(t reflect.Type) []goField {
-	var out []goField
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -210,15 +210,15 @@ func jsonFields(t reflect.Type) []goField {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, goField{name: name, typ: f.Type, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty")})
+		out = append(out, jsonField{name: name, typ: f.Type, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty")})
 	}
 	return out
 }
 
-// checker compares Go types with the document's schemas.
-type checker struct {
+// schemaChecker compares Go types with the document's schemas.
+type schemaChecker struct {
 	t     *testing.T
-	d     *doc
+	d     *openAPIDoc
 	enums map[string][]string // expected enums by "<schema>.<property>", for fields typed string in Go
 	done  map[string]bool
 }
@@ -226,7 +226,7 @@ type checker struct {
 // object compares the struct type typ with the object schema s, both
 // ways. answer says typ is written by the server: each field it always
 // writes (no omitempty) must be required.
-func (c *checker) object(where string, typ reflect.Type, s map[string]any, answer bool) {
+func (c *schemaChecker) object(where string, typ reflect.Type, s map[string]any, answer bool) {
 	c.t.Helper()
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
@@ -276,7 +276,7 @@ func (c *checker) object(where string, typ reflect.Type, s map[string]any, answe
 }
 
 // value compares one field's Go type with its property schema.
-func (c *checker) value(where, prop string, typ reflect.Type, s map[string]any, answer bool) {
+func (c *schemaChecker) value(where, prop string, typ reflect.Type, s map[string]any, answer bool) {
 	c.t.Helper()
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
@@ -293,18 +293,18 @@ func (c *checker) value(where, prop string, typ reflect.Type, s map[string]any, 
 	if !typed {
 		wantEnum = c.enums[where]
 	}
-	gotEnum := stringList(r["enum"])
+	gotEnum := jsonStrings(r["enum"])
 	switch {
-	case wantEnum != nil && !sameSet(gotEnum, wantEnum):
+	case wantEnum != nil && !sameStrings(gotEnum, wantEnum):
 		c.t.Errorf("%s: enum %v, the Go side has %v", where, gotEnum, wantEnum)
 	case wantEnum == nil && gotEnum != nil:
-		c.t.Errorf("%s: enum %v, but this test knows no Go values for it: add them to enumsByType or the checker's enums", where, gotEnum)
+		c.t.Errorf("%s: enum %v, but this test knows no Go values for it: add them to enumsByType or the schemaChecker's enums", where, gotEnum)
 	}
 	if p, ok := r["pattern"].(string); ok {
-		if want, known := patterns[prop]; !known || p != want {
+		if want, known := openAPIPatterns[prop]; !known || p != want {
 			c.t.Errorf("%s: pattern %q, the Go side has %q", where, p, want)
 		}
-	} else if want, known := patterns[prop]; known && !answer && r["type"] == "string" {
+	} else if want, known := openAPIPatterns[prop]; known && !answer && r["type"] == "string" {
 		c.t.Errorf("%s: state the pattern %q", where, want)
 	}
 	want := map[reflect.Kind]string{
@@ -323,7 +323,7 @@ func (c *checker) value(where, prop string, typ reflect.Type, s map[string]any, 
 	}
 	switch typ.Kind() {
 	case reflect.Slice:
-		items := obj(r["items"])
+		items := jsonObject(r["items"])
 		if items == nil {
 			c.t.Errorf("%s: an array without items", where)
 			return
@@ -337,7 +337,7 @@ func (c *checker) value(where, prop string, typ reflect.Type, s map[string]any, 
 	}
 }
 
-func stringList(v any) []string {
+func jsonStrings(v any) []string {
 	l, ok := v.([]any)
 	if !ok {
 		return nil
@@ -349,12 +349,12 @@ func stringList(v any) []string {
 	return out
 }
 
-func sameSet(a, b []string) bool {
+func sameStrings(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
-// errorCodes are the Code* constants of this package's source, by value.
-func errorCodes(t *testing.T) map[string]string {
+// sourceErrorCodes are the Code* constants of this package's source, by value.
+func sourceErrorCodes(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
@@ -398,9 +398,9 @@ func errorCodes(t *testing.T) map[string]string {
 	return out
 }
 
-// routes are the patterns of the mux.Handle and mux.HandleFunc calls of
+// sourceRoutes are the patterns of the mux.Handle and mux.HandleFunc calls of
 // this package's source, methods and hosts left out.
-func routes(t *testing.T) []string {
+func sourceRoutes(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
@@ -449,42 +449,42 @@ func routes(t *testing.T) []string {
 // patterns, limits and required fields, and so is the error answer.
 func TestOpenAPISchemas(t *testing.T) {
 	d := loadOpenAPI(t)
-	if v := at(d.root, "openapi"); v != "3.0.3" && v != "3.1.0" {
+	if v := jsonAt(d.root, "openapi"); v != "3.0.3" && v != "3.1.0" {
 		t.Errorf("openapi: %v, want 3.0.3 or 3.1.0", v)
 	}
-	codes := errorCodes(t)
-	c := &checker{t: t, d: d, done: map[string]bool{}, enums: map[string][]string{
+	codes := sourceErrorCodes(t)
+	c := &schemaChecker{t: t, d: d, done: map[string]bool{}, enums: map[string][]string{
 		"Write.kind": kindNames(),
-		"Error.code": slices.Collect(mapKeys(codes)),
+		"Error.code": slices.Collect(keysOf(codes)),
 	}}
 	var documented []string
-	for p := range obj(at(d.root, "paths")) {
+	for p := range jsonObject(jsonAt(d.root, "paths")) {
 		if strings.HasPrefix(p, "/v1/") {
 			documented = append(documented, p)
 		}
 	}
 	var served []string
-	for _, e := range endpoints {
+	for _, e := range openAPIEndpoints {
 		served = append(served, e.path)
-		op := obj(at(d.root, "paths", e.path, "post"))
+		op := jsonObject(jsonAt(d.root, "paths", e.path, "post"))
 		if op == nil {
 			t.Errorf("%s: no POST in %s", e.path, openAPIFile)
 			continue
 		}
-		if ms := obj(at(d.root, "paths", e.path)); len(ms) != 1 {
-			t.Errorf("%s: the server answers only POST (method_not_allowed otherwise), the document has %v", e.path, slices.Collect(mapKeys(ms)))
+		if ms := jsonObject(jsonAt(d.root, "paths", e.path)); len(ms) != 1 {
+			t.Errorf("%s: the server answers only POST (method_not_allowed otherwise), the document has %v", e.path, slices.Collect(keysOf(ms)))
 		}
-		req := obj(at(op, "requestBody", "content", "application/json", "schema"))
-		if req == nil || at(op, "requestBody", "required") != true {
+		req := jsonObject(jsonAt(op, "requestBody", "content", "application/json", "schema"))
+		if req == nil || jsonAt(op, "requestBody", "required") != true {
 			t.Errorf("%s: a required application/json requestBody with a schema", e.path)
 		} else {
 			c.object(e.path+" request", e.request, req, false)
 		}
-		for status, r := range obj(op["responses"]) {
-			s := obj(at(r, "content", "application/json", "schema"))
-			if ref, ok := obj(r)["$ref"].(string); ok {
+		for status, r := range jsonObject(op["responses"]) {
+			s := jsonObject(jsonAt(r, "content", "application/json", "schema"))
+			if ref, ok := jsonObject(r)["$ref"].(string); ok {
 				name, _ := strings.CutPrefix(ref, "#/components/responses/")
-				s = obj(at(d.root, "components", "responses", name, "content", "application/json", "schema"))
+				s = jsonObject(jsonAt(d.root, "components", "responses", name, "content", "application/json", "schema"))
 			}
 			if s == nil {
 				t.Errorf("%s %s: no application/json schema", e.path, status)
@@ -503,32 +503,32 @@ func TestOpenAPISchemas(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(served)
 	if !slices.Equal(documented, served) {
-		t.Errorf("the document's /v1 paths are %v, the endpoints this test knows %v", documented, served)
+		t.Errorf("the document's /v1 paths are %v, the endpoints this test knows %v (openAPIEndpoints)", documented, served)
 	}
 
 	// Limits the server enforces.
-	if v := at(d.root, "components", "schemas", "BatchCheckRequest", "properties", "questions", "maxItems"); v != float64(MaxBatch) {
+	if v := jsonAt(d.root, "components", "schemas", "BatchCheckRequest", "properties", "questions", "maxItems"); v != float64(MaxBatch) {
 		t.Errorf("BatchCheckRequest.questions maxItems %v, MaxBatch is %d", v, MaxBatch)
 	}
-	wait := obj(at(d.root, "components", "schemas", "Consistency", "properties", "maxWaitSeconds"))
+	wait := jsonObject(jsonAt(d.root, "components", "schemas", "Consistency", "properties", "maxWaitSeconds"))
 	if wait["maximum"] != MaxWait.Seconds() || wait["default"] != DefaultWait.Seconds() || wait["minimum"] != 0.0 {
 		t.Errorf("Consistency.maxWaitSeconds: minimum %v, maximum %v, default %v; the server takes 0 to %v, default %v",
 			wait["minimum"], wait["maximum"], wait["default"], MaxWait.Seconds(), DefaultWait.Seconds())
 	}
 	// Every component schema says what it is.
-	for name, s := range obj(at(d.root, "components", "schemas")) {
-		if obj(s)["description"] == nil {
+	for name, s := range jsonObject(jsonAt(d.root, "components", "schemas")) {
+		if jsonObject(s)["description"] == nil {
 			t.Errorf("components.schemas.%s: no description", name)
 		}
 	}
 	// The bearer token is asked for everywhere but the probes.
-	if at(d.root, "components", "securitySchemes", "bearerAuth", "scheme") != "bearer" ||
-		!reflect.DeepEqual(at(d.root, "security"), []any{map[string]any{"bearerAuth": []any{}}}) {
+	if jsonAt(d.root, "components", "securitySchemes", "bearerAuth", "scheme") != "bearer" ||
+		!reflect.DeepEqual(jsonAt(d.root, "security"), []any{map[string]any{"bearerAuth": []any{}}}) {
 		t.Errorf("security: want the bearerAuth (http bearer) scheme required by default")
 	}
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
+func keysOf[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -554,14 +554,14 @@ func docsErrorTable(t *testing.T) map[string]int {
 	return out
 }
 
-// failingReader is a cache that cannot list, and holds no Tenant.
-type failingReader struct{}
+// unreadableCache is a cache that cannot list, and holds no Tenant.
+type unreadableCache struct{}
 
-func (failingReader) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+func (unreadableCache) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
 	return apierrors.NewNotFound(schema.GroupResource{Group: accessv1.GroupVersion.Group, Resource: "tenants"}, key.Name)
 }
 
-func (failingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+func (unreadableCache) List(context.Context, client.ObjectList, ...client.ListOption) error {
 	return errors.New("the cache is gone")
 }
 
@@ -572,12 +572,12 @@ func (failingReader) List(context.Context, client.ObjectList, ...client.ListOpti
 // are exactly the 503s.
 func TestOpenAPIErrors(t *testing.T) {
 	d := loadOpenAPI(t)
-	codes := errorCodes(t)
-	enum := stringList(at(d.root, "components", "schemas", "ErrorCode", "enum"))
-	xerrors := obj(at(d.root, "components", "schemas", "ErrorCode", "x-errors"))
-	if !sameSet(enum, slices.Collect(mapKeys(codes))) || !sameSet(enum, slices.Collect(mapKeys(xerrors))) {
+	codes := sourceErrorCodes(t)
+	enum := jsonStrings(jsonAt(d.root, "components", "schemas", "ErrorCode", "enum"))
+	xerrors := jsonObject(jsonAt(d.root, "components", "schemas", "ErrorCode", "x-errors"))
+	if !sameStrings(enum, slices.Collect(keysOf(codes))) || !sameStrings(enum, slices.Collect(keysOf(xerrors))) {
 		t.Errorf("ErrorCode: enum %v and x-errors %v, the package's Code* constants %v: describe each code in both",
-			enum, slices.Sorted(mapKeys(xerrors)), slices.Sorted(mapKeys(codes)))
+			enum, slices.Sorted(keysOf(xerrors)), slices.Sorted(keysOf(codes)))
 	}
 	docs := docsErrorTable(t)
 
@@ -605,7 +605,7 @@ func TestOpenAPIErrors(t *testing.T) {
 		CodeForbidden:       {auth: true, synced: true, method: "POST", path: "/v1/check", token: "good", body: q + "}"},
 	}
 	newServer := func(c call) http.Handler {
-		o := Options{Reader: failingReader{}, Live: failingReader{}, Synced: func() bool { return c.synced }, Registerer: prometheus.NewRegistry()}
+		o := Options{Reader: unreadableCache{}, Live: unreadableCache{}, Synced: func() bool { return c.synced }, Registerer: prometheus.NewRegistry()}
 		if c.auth {
 			o.Auth = &Auth{
 				authn: authenticator.RequestFunc(func(r *http.Request) (*authenticator.Response, bool, error) {
@@ -625,8 +625,8 @@ func TestOpenAPIErrors(t *testing.T) {
 		}
 		return s.Handler()
 	}
-	for _, code := range slices.Sorted(mapKeys(codes)) {
-		x := obj(xerrors[code])
+	for _, code := range slices.Sorted(keysOf(codes)) {
+		x := jsonObject(xerrors[code])
 		status, _ := x["status"].(float64)
 		retryable, isBool := x["retryable"].(bool)
 		switch {
@@ -660,11 +660,11 @@ func TestOpenAPIErrors(t *testing.T) {
 		}
 		// Every endpoint may answer it: each documents its status, and the
 		// response's description names the code.
-		for _, ep := range endpoints {
-			r := obj(at(d.root, "paths", ep.path, "post", "responses", strconv.Itoa(int(status))))
+		for _, ep := range openAPIEndpoints {
+			r := jsonObject(jsonAt(d.root, "paths", ep.path, "post", "responses", strconv.Itoa(int(status))))
 			if ref, ok := r["$ref"].(string); ok {
 				name, _ := strings.CutPrefix(ref, "#/components/responses/")
-				r = obj(at(d.root, "components", "responses", name))
+				r = jsonObject(jsonAt(d.root, "components", "responses", name))
 			}
 			if !strings.Contains(fmt.Sprint(r["description"]), "`"+code+"`") {
 				t.Errorf("%s: its %v response does not name `%s` (%v)", ep.path, status, code, r["description"])
@@ -682,8 +682,8 @@ func TestOpenAPIErrors(t *testing.T) {
 // every path of the document is served (not not_found).
 func TestOpenAPIRoutes(t *testing.T) {
 	d := loadOpenAPI(t)
-	paths := obj(at(d.root, "paths"))
-	found := routes(t)
+	paths := jsonObject(jsonAt(d.root, "paths"))
+	found := sourceRoutes(t)
 	if len(found) == 0 {
 		t.Fatal("found no Handle or HandleFunc calls in the package's source")
 	}
@@ -695,7 +695,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("Handler serves %s, which %s does not describe", r, openAPIFile)
 		}
 	}
-	s, err := New(Options{Reader: failingReader{}, Registerer: prometheus.NewRegistry()})
+	s, err := New(Options{Reader: unreadableCache{}, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -703,7 +703,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	var documented []string
 	for p, item := range paths {
 		documented = append(documented, p)
-		for method := range obj(item) {
+		for method := range jsonObject(item) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(strings.ToUpper(method), p, strings.NewReader("{}")))
 			if rec.Code == http.StatusNotFound {
