@@ -19,11 +19,33 @@ import (
 // time now (used only for PartnerAccess expiry). It never panics on bad input
 // and never reads the clock; the same snapshot, in any order, gives the same
 // result.
+//
+// A pass is five stages, each reading what the ones before it built:
+//
+//  1. index (index.go): place every object in the tenant that claims its
+//     namespace; terminating objects count as gone, a second claim and an
+//     unclaimed object are reported.
+//  2. validate (index.go, roles.go, policy.go): each tenant's role tree and
+//     limit, visibility policy, PermissionSets and Members.
+//  3. resolve partners (partners.go): which PartnerAccess objects are
+//     active and which partner admin entries stand, then what each partner
+//     admin and staff person holds in each client.
+//  4. compute grants (compute.go, functional.go, policy.go): every user's
+//     EffectivePermission, from its parts.
+//  5. summarize (summary.go): the numbers and findings statuses show.
 func Compute(s *Snapshot, now time.Time) *Result {
 	w := index(s)
+	w.validate()
 	w.partnerAccesses(now)
 	w.partnerGrants()
+	res := w.computeGrants()
+	w.summarize(res)
+	return res
+}
 
+// computeGrants is the fourth stage: every tenant's EffectivePermissions,
+// sorted, indexed by user, with the owners of records and the findings.
+func (w *world) computeGrants() *Result {
 	res := &Result{owners: map[string]map[string]Owner{}, byUser: map[string]map[string]int{}}
 	res.sum.sources = map[ObjectRef][]ObjectRef{}
 	for _, t := range w.tenants {
@@ -42,7 +64,6 @@ func Compute(s *Snapshot, now time.Time) *Result {
 	}
 	res.Findings = w.fs.sorted()
 	res.pending = w.pending
-	w.summarize(res)
 	return res
 }
 

@@ -12,15 +12,19 @@ import (
 // sorted at the end.
 type findings []Finding
 
-func (fs *findings) add(sev Severity, tenant string, obj ObjectRef, field, reason, format string, args ...any) {
-	*fs = append(*fs, Finding{
+// add adds a finding and returns it, for what the finding does besides
+// (w.drop, w.pend).
+func (fs *findings) add(sev Severity, tenant string, obj ObjectRef, field, reason, format string, args ...any) Finding {
+	f := Finding{
 		Object:   obj,
 		Field:    field,
 		Reason:   reason,
 		Message:  fmt.Sprintf(format, args...),
 		Severity: sev,
 		Tenant:   tenant,
-	})
+	}
+	*fs = append(*fs, f)
+	return f
 }
 
 func (fs findings) sorted() []Finding {

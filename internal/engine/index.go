@@ -3,7 +3,6 @@ package engine
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,11 +26,16 @@ type tenant struct {
 	ns   string
 	obj  *accessv1.Tenant
 
+	// placed by index: the tenant's objects
+	roleObjs   []*accessv1.Role                   // custom Roles, sorted by name
+	memberObjs []*accessv1.Member                 // sorted by name
+	sets       map[string]*accessv1.PermissionSet // the built-in partner-admin included
+	pas        []*accessv1.PartnerAccess          // sorted by name
+
+	// resolved by validate
 	members []*member            // sorted by name
 	byEmail map[string][]*member // lowercase e-mail → members (more than one: duplicates)
 	roles   *roleTree
-	sets    map[string]*accessv1.PermissionSet // the built-in partner-admin included
-	pas     []*accessv1.PartnerAccess          // sorted by name
 	policy  policy
 
 	// filled by the partner pass
@@ -109,7 +113,7 @@ type world struct {
 	leaving  map[string]string
 	// neverSeen: the PermissionSets used as partner admins' own sets
 	// already reported for holding never-granted capabilities.
-	neverSeen map[*accessv1.PermissionSet]bool
+	neverSeen map[*accessv1.PermissionSet]Finding
 }
 
 // beingDeleted reports whether the input object kind namespace/name is
@@ -202,12 +206,8 @@ func alive[T any, P interface {
 // personKey is one person (lowercase e-mail) in one tenant (by name).
 type personKey struct{ tenant, email string }
 
-// dropLast records that the finding added last dropped part of what email
-// would hold in tenant.
-func (w *world) dropLast(tenant, email string) {
-	w.drop(tenant, email, w.fs[len(w.fs)-1])
-}
-
+// drop records that finding f dropped part of what email would hold in
+// tenant: the person's EffectivePermission says Degraded.
 func (w *world) drop(tenant, email string, f Finding) {
 	if w.dropped == nil {
 		w.dropped = map[personKey][]Finding{}
@@ -224,12 +224,13 @@ func controllerOwned(namespace, name string) Finding {
 		namespace, name)
 }
 
-// pendLast marks the finding added last as pending.
-func (w *world) pendLast() {
+// pend marks finding f as pending: objects yet to arrive could clear it
+// (admission accepts and reports it, see Admit).
+func (w *world) pend(f Finding) {
 	if w.pending == nil {
 		w.pending = map[Finding]bool{}
 	}
-	w.pending[w.fs[len(w.fs)-1]] = true
+	w.pending[f] = true
 }
 
 func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRole, reason string) {
@@ -240,6 +241,8 @@ func (w *world) reached(p *tenant, m *member, client string, as accessv1.UserRol
 	w.reach[ref] = append(w.reach[ref], accessv1.ClientReach{Tenant: client, As: as, Reason: reason})
 }
 
+// index is the engine's first stage: every object placed in the tenant that
+// claims its namespace (see Compute).
 func index(s *Snapshot) *world {
 	w := &world{byName: map[string]*tenant{}, deleting: map[ObjectRef]any{}, leaving: map[string]string{}}
 	byNS := map[string]*tenant{}
@@ -289,7 +292,6 @@ func index(s *Snapshot) *world {
 		return nil
 	}
 
-	rolesByTenant := map[*tenant][]*accessv1.Role{}
 	for _, r := range alive(w, accessv1.KindRole, s.Roles) {
 		t := claim(accessv1.KindRole, r.Namespace, r.Name)
 		if t == nil {
@@ -304,7 +306,7 @@ func index(s *Snapshot) *world {
 				"Role ceo is built in: access-controller creates it in every tenant and it cannot be changed; remove it from your manifests (roles report to ceo by default)")
 			continue
 		}
-		rolesByTenant[t] = append(rolesByTenant[t], r)
+		t.roleObjs = append(t.roleObjs, r)
 	}
 	for _, ps := range alive(w, accessv1.KindPermissionSet, s.PermissionSets) {
 		t := claim(accessv1.KindPermissionSet, ps.Namespace, ps.Name)
@@ -317,7 +319,6 @@ func index(s *Snapshot) *world {
 			continue
 		}
 		t.sets[ps.Name] = ps
-		checkPermissionSet(t, ps, &w.fs)
 	}
 	for _, pa := range alive(w, accessv1.KindPartnerAccess, s.PartnerAccesses) {
 		if t := claim(accessv1.KindPartnerAccess, pa.Namespace, pa.Name); t != nil {
@@ -339,147 +340,15 @@ func index(s *Snapshot) *world {
 	for _, ep := range s.EffectivePermissions {
 		w.fs = append(w.fs, controllerOwned(ep.Namespace, ep.Name))
 	}
-	membersByTenant := map[*tenant][]*accessv1.Member{}
 	for _, m := range alive(w, accessv1.KindMember, s.Members) {
 		if t := claim(accessv1.KindMember, m.Namespace, m.Name); t != nil {
-			membersByTenant[t] = append(membersByTenant[t], m)
+			t.memberObjs = append(t.memberObjs, m)
 		}
 	}
-
 	for _, t := range w.tenants {
 		slices.SortFunc(t.pas, func(a, b *accessv1.PartnerAccess) int { return cmp.Compare(a.Name, b.Name) })
-		roles := rolesByTenant[t]
-		slices.SortFunc(roles, func(a, b *accessv1.Role) int { return cmp.Compare(a.Name, b.Name) })
-		t.roles = buildRoleTree(t, roles, &w.fs)
-		if t.obj.Spec.Limits != nil && t.obj.Spec.Limits.Roles != nil && int32(len(roles)) > *t.obj.Spec.Limits.Roles {
-			w.fs.add(Refused, t.name, refOf(accessv1.KindTenant, "", t.name), "spec.limits.roles", accessv1.ReasonRoleLimitExceeded,
-				"tenant %q has %d custom roles, more than its limit of %d (the built-in ceo does not count); delete roles or raise spec.limits.roles",
-				t.name, len(roles), *t.obj.Spec.Limits.Roles)
-		}
-		t.policy.build(t, &w.fs)
-		ms := membersByTenant[t]
-		slices.SortFunc(ms, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
-		w.indexMembers(t, ms)
+		slices.SortFunc(t.roleObjs, func(a, b *accessv1.Role) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortFunc(t.memberObjs, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
 	}
 	return w
-}
-
-// indexMembers resolves each member's e-mail, account role and role, and
-// reports what is wrong with them.
-func (w *world) indexMembers(t *tenant, ms []*accessv1.Member) {
-	fs := &w.fs
-	for _, obj := range ms {
-		m := &member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
-			accountRole: obj.AccountRoleOrDefault(), declaredRole: obj.Spec.Role}
-		m.usable = m.active
-		ref := refOf(accessv1.KindMember, t.ns, obj.Name)
-		if !emailRE.MatchString(obj.Spec.Email) {
-			m.usable = false
-			fs.add(Refused, t.name, ref, "spec.email", accessv1.ReasonInvalidEmail,
-				"%s is not a valid e-mail address; write it as name@example.com", obj.Spec.Email)
-		}
-		switch m.accountRole {
-		case accessv1.AccountRoleStandard, accessv1.AccountRoleSuperAdmin:
-			switch {
-			case obj.Spec.Role == "" && m.accountRole == accessv1.AccountRoleStandard:
-				fs.add(Refused, t.name, ref, "spec.role", accessv1.ReasonRoleRequired,
-					"member %q is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole", obj.Name)
-			case obj.Spec.Role == "":
-			case t.roles.has(obj.Spec.Role):
-				m.role = obj.Spec.Role
-			case w.beingDeleted(accessv1.KindRole, t.ns, obj.Spec.Role):
-				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
-					"member %q has role %q, which is being deleted in tenant %q; from now on the member has no role (own records, All and Public paths only): set spec.role to another Role",
-					obj.Name, obj.Spec.Role, t.name)
-				w.dropLast(t.name, m.email)
-			default:
-				fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
-					"member %q has role %q, which does not exist in tenant %q; until it does, the member has no role (own records, All and Public paths only): create Role %q or fix spec.role",
-					obj.Name, obj.Spec.Role, t.name, obj.Spec.Role)
-				w.dropLast(t.name, m.email)
-			}
-		case accessv1.AccountRoleAdmin, accessv1.AccountRoleDeveloper:
-			if obj.Spec.Role != "" {
-				fs.add(Refused, t.name, ref, "spec.role", accessv1.ReasonRoleForbidden,
-					"member %q is %s and must not have a role (admins and developers hold no role): remove spec.role, or make the member Standard", obj.Name, m.accountRole)
-			}
-		default:
-			m.usable = false
-			fs.add(Refused, t.name, ref, "spec.accountRole", accessv1.ReasonInvalidValue,
-				"member %q has accountRole %q; it must be one of SuperAdmin, Admin, Developer, Standard; it grants nothing until fixed", obj.Name, m.accountRole)
-		}
-		if e := obj.Spec.Employment; e != "" && e != accessv1.EmploymentEmployee && e != accessv1.EmploymentContractor {
-			fs.add(Refused, t.name, ref, "spec.employment", accessv1.ReasonInvalidValue,
-				"member %q has employment %q; it must be Employee or Contractor", obj.Name, e)
-		}
-		for i, name := range obj.Spec.PermissionSets {
-			if _, ok := t.sets[name]; !ok && w.beingDeleted(accessv1.KindPermissionSet, t.ns, name) {
-				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
-					"member %q names PermissionSet %q, which is being deleted in tenant %q; it grants nothing from now on: remove it from spec.permissionSets",
-					obj.Name, name, t.name)
-				w.dropLast(t.name, m.email)
-			} else if !ok {
-				fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
-					"member %q names PermissionSet %q, which does not exist in tenant %q; it grants nothing until it does: create it or remove it from spec.permissionSets",
-					obj.Name, name, t.name)
-				w.dropLast(t.name, m.email)
-			}
-		}
-		t.members = append(t.members, m)
-		t.byEmail[m.email] = append(t.byEmail[m.email], m)
-	}
-	for _, email := range slices.Sorted(maps.Keys(t.byEmail)) {
-		ms := t.byEmail[email]
-		if len(ms) < 2 {
-			continue
-		}
-		names := make([]string, len(ms))
-		for i, m := range ms {
-			names[i] = m.name()
-		}
-		for _, m := range ms {
-			m.usable = false
-			fs.add(Refused, t.name, refOf(accessv1.KindMember, t.ns, m.name()), "spec.email", accessv1.ReasonDuplicateEmail,
-				"e-mail %s is used by members %s of tenant %q; an e-mail must be unique in a tenant and neither is granted anything: remove or change the duplicates",
-				email, quoted(names, " and "), t.name)
-		}
-	}
-	supers := 0
-	for _, m := range t.members {
-		if m.isActiveSuperAdmin() {
-			supers++
-		}
-	}
-	if supers == 0 {
-		leaving := w.deletingMembers(t.ns, func(m *accessv1.Member) bool {
-			return m.IsActive() && m.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin
-		})
-		names := make([]string, len(leaving))
-		for i, m := range leaving {
-			names[i] = m.Name
-		}
-		why := superAdminsLeaving(names)
-		fs.add(Reported, t.name, refOf(accessv1.KindTenant, "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
-			"tenant %q has no active SuperAdmin%s; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name, why)
-	}
-}
-
-// checkPermissionSet reports values the API server's schema would refuse
-// (offline manifests are not schema-checked) and the "*" capability.
-func checkPermissionSet(t *tenant, ps *accessv1.PermissionSet, fs *findings) {
-	ref := refOf(accessv1.KindPermissionSet, t.ns, ps.Name)
-	for i, o := range ps.Spec.Objects {
-		for j, a := range o.Actions {
-			if _, ok := actionBit(a); !ok {
-				fs.add(Refused, t.name, ref, fieldIndex(fieldIndex("spec.objects", i)+".actions", j), accessv1.ReasonInvalidValue,
-					"PermissionSet %q has action %q; it must be one of view, create, edit, delete, export, viewAll, modifyAll; it grants nothing", ps.Name, a)
-			}
-		}
-	}
-	for i, c := range ps.Spec.Capabilities {
-		if c == accessv1.AllCapabilities || c == "" {
-			fs.add(Refused, t.name, ref, fieldIndex("spec.capabilities", i), accessv1.ReasonInvalidValue,
-				"PermissionSet %q has capability %q, which is not a capability name; name each capability (only a SuperAdmin holds every capability)", ps.Name, c)
-		}
-	}
 }

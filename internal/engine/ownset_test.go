@@ -211,3 +211,33 @@ func findEP(t *testing.T, res *engine.Result, tenant, user string) *accessv1.Eff
 	t.Fatalf("no EffectivePermission for %s in %s", user, tenant)
 	return nil
 }
+
+// TestOwnSetSharedNeverGranted: two partner admins with the same own set
+// holding a never-granted capability; the set is reported once, and each
+// admin's EffectivePermission drops that finding (not whatever finding
+// happened to be added last).
+func TestOwnSetSharedNeverGranted(t *testing.T) {
+	pa := et.MakePartnerAccess(acme, agency).ApprovedBy(e("carol")).
+		AdminEntry(accessv1.PartnerAdmin{Email: a("dave"), PermissionSet: "pa-over"}).
+		AdminEntry(accessv1.PartnerAdmin{Email: a("bob"), MigratedFrom: "bob", PermissionSet: "pa-over"})
+	res := et.Compute(append(append(partnerWorld(), ownSets()...), pa), nil)
+	n := 0
+	for _, f := range res.Findings {
+		if f.Reason == accessv1.ReasonNeverGranted && f.Object.Name == "pa-over" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("pa-over reported %d times for never-granted capabilities, want once", n)
+	}
+	for _, name := range []string{"agency-x.dave", "bob"} {
+		var reasons []string
+		for _, f := range res.Dropped(acme, name) {
+			reasons = append(reasons, f.Reason+" "+f.Object.String())
+		}
+		if !slices.Contains(reasons, accessv1.ReasonNeverGranted+" PermissionSet acme/pa-over") ||
+			!slices.Contains(reasons, accessv1.ReasonBeyondPartnerCeiling+" PartnerAccess acme/agency-x") {
+			t.Errorf("%s drops %v; want the set's NeverGrantedCapability and the entry's BeyondPartnerAdminCeiling", name, reasons)
+		}
+	}
+}

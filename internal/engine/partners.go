@@ -226,17 +226,17 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 		switch {
 		case fromMember == nil:
 			ok = false
-			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+			f := fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 				"PartnerAccess %q: partner admin %s migrates from member %q, which does not exist in tenant %q; only a member of this tenant can migrate to partner admin: fix spec.partnerAdmins[%d].migratedFrom",
 				pa.Name, e.Email, e.MigratedFrom, c.name, i)
-			w.dropLast(c.name, e.Email)
-			w.pendLast() // the member may still arrive
+			w.drop(c.name, e.Email, f)
+			w.pend(f) // the member may still arrive
 		case !strings.EqualFold(fromMember.obj.Spec.Email, e.Email):
 			ok = false
-			fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+			f := fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 				"partner admin %s cannot migrate member %q (%s): only oneself can migrate from super admin to partner admin; the member's e-mail must equal the entry's",
 				e.Email, e.MigratedFrom, fromMember.obj.Spec.Email)
-			w.dropLast(c.name, e.Email)
+			w.drop(c.name, e.Email, f)
 		default:
 			others := 0
 			for _, m := range c.members {
@@ -246,10 +246,10 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 			}
 			if others == 0 {
 				ok = false
-				fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
+				f := fs.add(Refused, c.name, ref, field+".migratedFrom", accessv1.ReasonMigrationInvalid,
 					"member %q cannot migrate to partner admin: tenant %q would have no other active SuperAdmin; make another member SuperAdmin first", e.MigratedFrom, c.name)
-				w.dropLast(c.name, e.Email)
-				w.pendLast() // another SuperAdmin may still arrive
+				w.drop(c.name, e.Email, f)
+				w.pend(f) // another SuperAdmin may still arrive
 			}
 		}
 	}
@@ -258,9 +258,9 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 	}
 	bad := func(why string) {
 		ok = false
-		fs.add(Reported, c.name, ref, field+".email", accessv1.ReasonPartnerAdminInvalid,
+		f := fs.add(Reported, c.name, ref, field+".email", accessv1.ReasonPartnerAdminInvalid,
 			"partner admin %s %s; this entry grants nothing: %s", e.Email, why, "name an active Employee of "+p.name+" who holds a partner seat")
-		w.dropLast(c.name, e.Email)
+		w.drop(c.name, e.Email, f)
 	}
 	ms := p.byEmail[strings.ToLower(e.Email)]
 	var m *member
@@ -300,10 +300,10 @@ func (w *world) ownSet(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, 
 	field := fieldIndex("spec.partnerAdmins", i) + ".permissionSet"
 	ps, ok := c.sets[e.PermissionSet]
 	if !ok {
-		fs.add(Reported, c.name, ref, field, accessv1.ReasonPermissionSetNotFound,
+		f := fs.add(Reported, c.name, ref, field, accessv1.ReasonPermissionSetNotFound,
 			"partner admin %s's own PermissionSet %q does not exist in tenant %q; this admin holds nothing here (never the built-in partner-admin set) until it does: create it in namespace %q, or remove spec.partnerAdmins[%d].permissionSet to give the built-in set",
 			e.Email, e.PermissionSet, c.name, c.ns, i)
-		w.dropLast(c.name, e.Email)
+		w.drop(c.name, e.Email, f)
 		return nil
 	}
 	src := setSource(ps, fmt.Sprintf("partnerAccess: %s permissionSet %s (partner admin of %s)", pa.Name, ps.Name, p.name))
@@ -321,35 +321,36 @@ func (w *world) ownSet(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, 
 	}
 	src.caps = kept
 	if len(never) > 0 {
-		w.neverGranted(c, ps, never, "as partner admin "+e.Email+"'s own set")
-		w.dropLast(c.name, e.Email)
+		w.drop(c.name, e.Email, w.neverGranted(c, ps, never, "as partner admin "+e.Email+"'s own set"))
 	}
 	if len(beyond) > 0 {
 		why := "beyond the partner-admin ceiling"
 		if slices.Contains(beyond, capabilityBilling) {
 			why += " (billing.access only with billingAccess: true)"
 		}
-		fs.add(Reported, c.name, ref, field, accessv1.ReasonBeyondPartnerCeiling,
+		f := fs.add(Reported, c.name, ref, field, accessv1.ReasonBeyondPartnerCeiling,
 			"partner admin %s's own PermissionSet %q holds %s, %s; they are dropped: remove them from the set, or give the admin the permissions another way",
 			e.Email, ps.Name, strings.Join(beyond, ", "), why)
-		w.dropLast(c.name, e.Email)
+		w.drop(c.name, e.Email, f)
 	}
 	return []source{src}
 }
 
 // neverGranted reports, once per set, a PermissionSet of tenant t used for
-// partner people that holds capabilities they never get (invariant 11).
-func (w *world) neverGranted(t *tenant, ps *accessv1.PermissionSet, never []string, use string) {
+// partner people that holds capabilities they never get (invariant 11), and
+// returns that finding.
+func (w *world) neverGranted(t *tenant, ps *accessv1.PermissionSet, never []string, use string) Finding {
 	if w.neverSeen == nil {
-		w.neverSeen = map[*accessv1.PermissionSet]bool{}
+		w.neverSeen = map[*accessv1.PermissionSet]Finding{}
 	}
-	if w.neverSeen[ps] {
-		return
+	if f, ok := w.neverSeen[ps]; ok {
+		return f
 	}
-	w.neverSeen[ps] = true
-	w.fs.add(Reported, t.name, refOf(accessv1.KindPermissionSet, t.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+	f := w.fs.add(Reported, t.name, refOf(accessv1.KindPermissionSet, t.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
 		"PermissionSet %q is used %s but holds %s, which partner people never get; they are stripped: remove them from the set",
 		ps.Name, use, strings.Join(never, ", "))
+	w.neverSeen[ps] = f
+	return f
 }
 
 // capActions caps a staff template's actions by what the granting admin
@@ -431,13 +432,13 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	fs := &w.fs
 	ref := refOf(accessv1.KindMember, p.ns, s.name())
 	field := fieldIndex("spec.clientAccess", i)
-	// dropHere records the finding added last on the person's
-	// EffectivePermission in the client, only if the client declared this
-	// partner (a PartnerAccess naming it): a partner cannot write into the
-	// status of a client that never let it in (spec principle 6).
-	dropHere := func() {
+	// dropHere records a finding on the person's EffectivePermission in the
+	// client, only if the client declared this partner (a PartnerAccess
+	// naming it): a partner cannot write into the status of a client that
+	// never let it in (spec principle 6).
+	dropHere := func(f Finding) {
 		if c := w.byName[ca.Tenant]; c != nil && slices.ContainsFunc(c.pas, func(pa *accessv1.PartnerAccess) bool { return pa.Spec.Partner == p.name }) {
-			w.dropLast(ca.Tenant, s.email)
+			w.drop(ca.Tenant, s.email, f)
 		}
 	}
 	// Templates are checked first: a template with never-granted capabilities
@@ -446,9 +447,9 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	for j, name := range ca.PermissionSets {
 		ps, ok := p.sets[name]
 		if !ok {
-			fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
+			f := fs.add(Reported, p.name, ref, fieldIndex(field+".permissionSets", j), accessv1.ReasonPermissionSetNotFound,
 				"member %q's client access to %q names PermissionSet %q, which does not exist in partner tenant %q; it grants nothing: create it in namespace %q or remove it from the entry", s.name(), ca.Tenant, name, p.name, p.ns)
-			dropHere()
+			dropHere(f)
 			continue
 		}
 		sets = append(sets, ps)
@@ -461,10 +462,9 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 			}
 			neverReported[ps] = nil
 			if len(never) > 0 {
-				fs.add(Reported, p.name, refOf(accessv1.KindPermissionSet, p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
+				f := fs.add(Reported, p.name, refOf(accessv1.KindPermissionSet, p.ns, ps.Name), "spec.capabilities", accessv1.ReasonNeverGranted,
 					"PermissionSet %q is used as a partner template but holds %s, which partner people never get; they are stripped: remove them from the set",
 					ps.Name, strings.Join(never, ", "))
-				f := (*fs)[len(*fs)-1]
 				neverReported[ps] = &f
 			}
 		}
@@ -476,25 +476,25 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	if c == nil || !c.activePartners[p.name] {
 		w.reached(p, s, ca.Tenant, "", "no active PartnerAccess for "+p.name+" there")
 		if name := w.deletingAccessIn(c, p.name); name != "" {
-			fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
+			f := fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 				"member %q has client access to %q, but %q's PartnerAccess %q for partner %q is being deleted; it grants nothing from now on (deletion is revocation): ask the client to grant a new one, or remove this entry",
 				s.name(), ca.Tenant, ca.Tenant, name, p.name)
-			dropHere()
+			dropHere(f)
 			return
 		}
-		fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
+		f := fs.add(Reported, p.name, ref, field+".tenant", accessv1.ReasonNoPartnerAccess,
 			"member %q has client access to %q, but %q gives partner %q no active PartnerAccess; it grants nothing: ask the client to grant one (a PartnerAccess naming %q in its namespace), or remove this entry",
 			s.name(), ca.Tenant, ca.Tenant, p.name, p.name)
-		dropHere()
+		dropHere(f)
 		return
 	}
 	admin := c.admins[p.name+"/"+strings.ToLower(ca.GrantedBy)]
 	if admin == nil {
 		w.reached(p, s, ca.Tenant, "", "granted by "+orNobody(ca.GrantedBy)+", who is not a partner admin there")
-		fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
+		f := fs.add(Reported, p.name, ref, field+".grantedBy", accessv1.ReasonGranterNotPartnerAdmin,
 			"member %q's client access to %q was granted by %s, who is not a partner admin of %q there; it grants nothing: have one of the partner admins in %q grant it",
 			s.name(), ca.Tenant, orNobody(ca.GrantedBy), p.name, ca.Tenant)
-		dropHere()
+		dropHere(f)
 		return
 	}
 	ceiling := admin.caps()
@@ -526,10 +526,10 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	}
 	if len(excess) > 0 {
 		slices.Sort(excess)
-		fs.add(Refused, p.name, ref, field+".permissionSets", accessv1.ReasonDelegationExceeded,
+		f := fs.add(Refused, p.name, ref, field+".permissionSets", accessv1.ReasonDelegationExceeded,
 			"member %q's client access to %q grants %s, which partner admin %s does not hold there; a partner admin delegates only what it holds: remove them from the templates or grant from an admin who holds them",
 			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
-		dropHere()
+		dropHere(f)
 	}
 	for _, ps := range sets {
 		if f := neverReported[ps]; f != nil {
