@@ -127,7 +127,7 @@ func writeFloor(t *testing.T, all []fixture.Objects) floorTimes {
 	}
 	var took floorTimes
 	took.eps = perTenant(func(o fixture.Objects, i int) {
-		results[i] = engine.Compute(snapshotOf(o), time.Now())
+		results[i] = engine.Compute(o.Snapshot(), time.Now())
 		eps := results[i].EffectivePermissions
 		inParallel(len(eps), func(j int) {
 			ep := eps[j].DeepCopy()
@@ -172,7 +172,7 @@ func requestCosts(t *testing.T) {
 	const n = 1000
 	ctx := context.Background()
 	o := fixture.Tenant("requests", n, 100, 1)
-	res := engine.Compute(snapshotOf(o), time.Now())
+	res := engine.Compute(o.Snapshot(), time.Now())
 	eps := res.EffectivePermissions
 	testenv.CreateNamespace(t, k8s, "requests-typical")
 	testenv.CreateNamespace(t, k8s, "requests-minimal")

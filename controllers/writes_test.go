@@ -78,7 +78,7 @@ func TestWritesAreExact(t *testing.T) {
 	}
 
 	// Re-parent one role: exactly the EffectivePermissions whose spec changes.
-	before := engine.Compute(snapshotOf(a), now)
+	before := engine.Compute(a.Snapshot(), now)
 	role := pickRoleWithSubordinates(a)
 	newParent := pickOtherTopRole(a, role)
 	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "writes-a", Name: role}},
@@ -88,7 +88,7 @@ func TestWritesAreExact(t *testing.T) {
 			a.Roles[i].Spec.ReportsTo = newParent
 		}
 	}
-	after := engine.Compute(snapshotOf(a), now)
+	after := engine.Compute(a.Snapshot(), now)
 	changed := changedEPs(before, after)
 	if changed == 0 {
 		t.Fatalf("re-parenting %s under %s changes no EffectivePermission: pick another role", role, newParent)
@@ -105,11 +105,6 @@ func TestWritesAreExact(t *testing.T) {
 	if got := total(moved, " writes-b "); got != 0 {
 		t.Errorf("re-parenting a role in writes-a wrote %d times in writes-b", got)
 	}
-}
-
-func snapshotOf(o fixture.Objects) *engine.Snapshot {
-	return &engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles, PermissionSets: o.PermissionSets,
-		PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: o.VisibilityPolicies}
 }
 
 func createAll(t *testing.T, o fixture.Objects) {

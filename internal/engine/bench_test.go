@@ -13,18 +13,13 @@ import (
 
 var benchNow = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
-func snapshotOf(o fixture.Objects) *engine.Snapshot {
-	return &engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles, PermissionSets: o.PermissionSets,
-		PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: o.VisibilityPolicies}
-}
-
 // BenchmarkRender computes every EffectivePermission of one tenant. The
 // sizes grow 10× in members and roles so the growth can be read off
 // (docs/performance.md).
 func BenchmarkRender(b *testing.B) {
 	for _, size := range []struct{ members, roles int }{{1000, 100}, {2500, 250}, {5000, 500}, {10000, 1000}} {
 		b.Run(fmt.Sprintf("members=%d,roles=%d", size.members, size.roles), func(b *testing.B) {
-			snap := snapshotOf(fixture.Tenant("acme", size.members, size.roles, 1))
+			snap := fixture.Tenant("acme", size.members, size.roles, 1).Snapshot()
 			b.ReportAllocs()
 			b.ResetTimer()
 			var res *engine.Result

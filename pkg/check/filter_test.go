@@ -314,8 +314,7 @@ func TestFilterRealEPs(t *testing.T) {
 				pol.DepartmentRules = append(pol.DepartmentRules, r)
 			}
 		}
-		res := engine.Compute(&engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles,
-			PermissionSets: o.PermissionSets, PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: o.VisibilityPolicies}, benchNow)
+		res := engine.Compute(o.Snapshot(), benchNow)
 		if len(res.EffectivePermissions) == 0 {
 			t.Fatalf("%s: the engine wrote no EffectivePermission", mode)
 		}

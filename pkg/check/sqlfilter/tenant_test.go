@@ -156,8 +156,9 @@ func (w *world) compute(mode accessv1.VisibilityMode, rng *rand.Rand) *engine.Re
 		}
 	}
 	o := w.objs
-	return engine.Compute(&engine.Snapshot{Tenants: o.Tenants, Members: o.Members, Roles: o.Roles,
-		PermissionSets: o.PermissionSets, PartnerAccesses: o.PartnerAccesses, VisibilityPolicies: pols}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	snap := o.Snapshot()
+	snap.VisibilityPolicies = pols
+	return engine.Compute(snap, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // respell writes email in another spelling strings.EqualFold equates:
