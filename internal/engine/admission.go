@@ -212,7 +212,9 @@ func refuses(ch Change, target ObjectRef, f Finding, pending bool) bool {
 	case ch.Operation != Create:
 		return true
 	default:
-		return f.Reason != accessv1.ReasonMigrationInvalid
+		// A create is refused for another object's new problem only when
+		// nothing yet to arrive could clear it (GitOps order).
+		return f.Reason != accessv1.ReasonMigrationInvalid && !pending
 	}
 }
 

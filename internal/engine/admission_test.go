@@ -260,6 +260,15 @@ func TestAdmit(t *testing.T) {
 			onUpdate(finn("reports"), finn("reports", "deals-view")), "", ""},
 		{"delegate a capability beyond an admin's own set", withOwnSet, onUpdate(finn("reports"), finn("money")),
 			accessv1.ReasonDelegationExceeded, `grants billing.access, which partner admin dora@agency-y.example does not hold there`},
+		// GitOps order: the admin's Member may arrive before the client's set
+		// it names; the staff it already granted then exceed it until the set
+		// arrives (pending), so the create is admitted and reported. With the
+		// set there and narrower than the delegation, nothing yet to arrive
+		// clears it: refused.
+		{"create a partner admin before its own set, under a delegation", Snap(admitWorld(ownPA, finn("reports")), Delete("Member", "agency-y", "dora")),
+			onCreate(MakeMember("agency-y", "dora").Role("ceo").Seat().Obj()), "", ""},
+		{"create a partner admin whose own set is narrower than a delegation", Snap(admitWorld(ownSet, ownPA, finn("money")), Delete("Member", "agency-y", "dora")),
+			onCreate(MakeMember("agency-y", "dora").Role("ceo").Seat().Obj()), accessv1.ReasonDelegationExceeded, `grants billing.access, which partner admin dora@agency-y.example does not hold there`},
 
 		// 14: one Tenant per namespace
 		{"a second Tenant for a namespace", w, onCreate(MakeTenant("aaa").Namespace("acme").Obj()), accessv1.ReasonDuplicateTenant,

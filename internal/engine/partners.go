@@ -21,6 +21,9 @@ type adminGrant struct {
 	billing bool     // ... with billing.access
 	vias    []string // the PartnerAccess objects giving the built-in set
 	own     []source // the own sets, capped (an own set that does not exist adds none)
+	// missing: some entry names an own set that does not exist (yet): what
+	// this admin's staff exceed may still be cleared by its arrival.
+	missing bool
 }
 
 // ceilingCaps is the partner-admin ceiling's capabilities: the built-in set's,
@@ -64,6 +67,7 @@ func (a *adminGrant) merge(g *adminGrant) {
 	a.billing = a.billing || g.billing
 	a.vias = append(a.vias, g.vias...)
 	a.own = append(a.own, g.own...)
+	a.missing = a.missing || g.missing
 }
 
 // partnerPerson is a person's partner standing in a client tenant.
@@ -288,7 +292,8 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 	if e.PermissionSet == "" {
 		return &adminGrant{partner: p.name, member: m, builtin: true, billing: e.BillingAccess, vias: []string{"partnerAccess: " + pa.Name}}
 	}
-	return &adminGrant{partner: p.name, member: m, own: w.ownSet(c, pa, p, i, e)}
+	own := w.ownSet(c, pa, p, i, e)
+	return &adminGrant{partner: p.name, member: m, own: own, missing: own == nil}
 }
 
 // ownSet is a partner admin's own PermissionSet (semantics.md §4, invariant
@@ -530,6 +535,9 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 			"member %q's client access to %q grants %s, which partner admin %s does not hold there; a partner admin delegates only what it holds: remove them from the templates or grant from an admin who holds them",
 			s.name(), ca.Tenant, strings.Join(excess, ", "), admin.member.email)
 		dropHere(f)
+		if admin.missing {
+			w.pend(f) // the admin's own set may still arrive
+		}
 	}
 	for _, ps := range sets {
 		if f := neverReported[ps]; f != nil {
