@@ -29,6 +29,8 @@ type Config struct {
 	Questions, Lists int
 	// Seed makes the world and the questions.
 	Seed uint64
+	// FGA are the OpenFGA configurations to compare with, one after another.
+	FGA []FGAOptions
 	// Timed, when set, measures after comparing: Clients concurrent callers
 	// for Duration per measurement.
 	Timed    bool
@@ -40,25 +42,41 @@ type Config struct {
 
 // Result is what a run measured.
 type Result struct {
-	Users, Roles, Questions, Lists, EPs, Tuples int
-	Allowed, ListedRecords                      int // allowed answers; records listed, summed
+	Users, Roles, Questions, Lists, EPs int
+	Allowed, ListedRecords              int // allowed answers; records listed, summed
 	// Paths counts the allowed single checks by each kind of reason
 	// access-controller gave ("hierarchy", "role", "permissionSet", ...).
-	Paths                      map[string]int
-	Converge, FGALoad          time.Duration
-	Single, Batch, List, List1 Pair
-	DecisionRSS, OpenFGARSS    int64 // bytes, at the end
+	Paths    map[string]int
+	Converge time.Duration // the controller's cold converge
+	AC       Measured
+	FGA      []FGAResult
 }
 
-// Pair is one measurement on both servers.
-type Pair struct{ AC, FGA Stats }
+// FGAResult is one OpenFGA configuration's part of a run.
+type FGAResult struct {
+	Options FGAOptions
+	Tuples  int
+	Load    time.Duration // writing the model and the tuples
+	Measured
+}
+
+// Measured are one server's measurements and its memory at the end.
+type Measured struct {
+	Single, Batch, List, List1 Stats
+	RSS                        int64 // bytes
+}
 
 // Stats are the latencies of one measurement.
 type Stats struct {
 	Requests int
+	Distinct int // how many different requests were sent round-robin
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 }
+
+// Repeated reports whether some request was sent twice, so that a server's
+// answer cache may have answered it.
+func (s Stats) Repeated() bool { return s.Requests > s.Distinct }
 
 // Throughput is requests per second.
 func (s Stats) Throughput() float64 {
@@ -68,9 +86,12 @@ func (s Stats) Throughput() float64 {
 	return float64(s.Requests) / s.Elapsed.Seconds()
 }
 
-// Run builds the world, loads it into OpenFGA and (through the controller)
-// into the cluster the decision server reads, asks every question of both,
-// fails on any different verdict, and then, when timed, measures.
+// Run builds the world, loads it through the controller into the cluster
+// the decision server reads, then, for each OpenFGA configuration, loads it
+// into OpenFGA, asks every question of both, fails on any different
+// verdict and (when timed) measures OpenFGA; last it measures the decision
+// server. Each server is measured while the other is idle (OpenFGA
+// stopped, the decision server answering nothing).
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	logf := cfg.Logf
 	for _, b := range []string{"etcd", "kube-apiserver", "openfga"} {
@@ -81,22 +102,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	w := Generate(cfg.Users, cfg.Roles, cfg.Seed)
 	qs := w.Questions(cfg.Questions, cfg.Seed)
 	ls := w.ListQuestions(cfg.Lists, cfg.Seed)
-	res = &Result{Users: cfg.Users, Roles: cfg.Roles, Questions: len(qs), Lists: len(ls), Paths: map[string]int{}}
-
-	// OpenFGA.
-	fga, err := StartOpenFGA(ctx, filepath.Join(cfg.Root, "bin", "openfga"), cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { err = errors.Join(err, fga.Stop()) }()
-	tuples := w.Tuples(Types)
-	res.Tuples = len(tuples)
-	start := time.Now()
-	if err := fga.Load(ctx, Model(Types), tuples); err != nil {
-		return nil, err
-	}
-	res.FGALoad = time.Since(start)
-	logf("OpenFGA: %d tuples written in %s", len(tuples), res.FGALoad.Round(time.Millisecond))
+	res = &Result{Users: cfg.Users, Roles: cfg.Roles, Questions: len(qs), Lists: len(ls)}
 
 	// access-controller: the control plane, the controller's converge, then
 	// the decision server alone.
@@ -113,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := cluster.Apply(ctx, w); err != nil {
 		return nil, err
 	}
-	start = time.Now()
+	start := time.Now()
 	manager, err := StartManager(ctx, managerBin, cluster.Kubeconfig, filepath.Join(cfg.Dir, "manager.log"))
 	if err != nil {
 		return nil, err
@@ -140,24 +146,54 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	defer func() { err = errors.Join(err, ds.Stop()) }()
 
-	if err := compare(ctx, w, ds, fga, qs, ls, res); err != nil {
-		return res, err
+	for i, o := range cfg.FGA {
+		fr, err := runOpenFGA(ctx, cfg, filepath.Join(cfg.Dir, fmt.Sprintf("openfga-%d", i)), o, w, ds, qs, ls, res)
+		if err != nil {
+			return res, fmt.Errorf("OpenFGA (%s): %w", o, err)
+		}
+		res.FGA = append(res.FGA, fr)
 	}
-	logf("verdicts identical: %d checks (%d allowed, by %v), %d batches of %d, %d lists (%d records listed)",
-		len(qs), res.Allowed, res.Paths, (len(qs)+BatchSize-1)/BatchSize, BatchSize, len(ls), res.ListedRecords)
-
 	if cfg.Timed {
-		if err := measureAll(ctx, cfg, ds, fga, qs, ls, res); err != nil {
+		if res.AC, err = measureServer(ctx, cfg, "access-controller", ds.endpoints(qs, ls)); err != nil {
 			return res, err
 		}
 	}
-	if res.DecisionRSS, err = ds.Process().RSS(); err != nil {
-		return res, err
+	res.AC.RSS, err = ds.Process().RSS()
+	return res, err
+}
+
+// runOpenFGA runs one OpenFGA configuration: start, load, compare every
+// verdict with the decision server's, measure, stop.
+func runOpenFGA(ctx context.Context, cfg Config, dir string, o FGAOptions, w *World, ds *DecisionServer, qs []Question, ls []ListQuestion, res *Result) (fr FGAResult, err error) {
+	fr.Options = o
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fr, err
 	}
-	if res.OpenFGARSS, err = fga.Process().RSS(); err != nil {
-		return res, err
+	fga, err := StartOpenFGA(ctx, filepath.Join(cfg.Root, "bin", "openfga"), dir, o)
+	if err != nil {
+		return fr, err
 	}
-	return res, nil
+	defer func() { err = errors.Join(err, fga.Stop()) }()
+	tuples := w.Tuples(Types)
+	fr.Tuples = len(tuples)
+	start := time.Now()
+	if err := fga.Load(ctx, Model(Types), tuples); err != nil {
+		return fr, err
+	}
+	fr.Load = time.Since(start)
+	cfg.Logf("OpenFGA (%s): %d tuples written in %s", o, len(tuples), fr.Load.Round(time.Millisecond))
+	if err := compare(ctx, w, ds, fga, qs, ls, res); err != nil {
+		return fr, err
+	}
+	cfg.Logf("OpenFGA (%s): verdicts identical: %d checks (%d allowed, by %v), %d batches of %d, %d lists (%d records listed)",
+		o, len(qs), res.Allowed, res.Paths, (len(qs)+BatchSize-1)/BatchSize, BatchSize, len(ls), res.ListedRecords)
+	if cfg.Timed {
+		if fr.Measured, err = measureServer(ctx, cfg, "OpenFGA ("+o.String()+")", fga.endpoints(qs, ls)); err != nil {
+			return fr, err
+		}
+	}
+	fr.RSS, err = fga.Process().RSS()
+	return fr, err
 }
 
 // ErrMissing says the binaries the run needs are not built.
@@ -193,6 +229,7 @@ func compare(ctx context.Context, w *World, ds *DecisionServer, fga *OpenFGA, qs
 	var mu sync.Mutex
 	var bad []Mismatch
 	single := make([]bool, len(qs))
+	paths := map[string]int{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i, q := range qs {
@@ -214,7 +251,7 @@ func compare(ctx context.Context, w *World, ds *DecisionServer, fga *OpenFGA, qs
 				}
 				mu.Lock()
 				for k := range kinds {
-					res.Paths[k]++
+					paths[k]++
 				}
 				mu.Unlock()
 			}
@@ -287,12 +324,13 @@ func compare(ctx context.Context, w *World, ds *DecisionServer, fga *OpenFGA, qs
 			}
 		}
 	}
+	res.Allowed = 0
 	for _, a := range single {
 		if a {
 			res.Allowed++
 		}
 	}
-	res.ListedRecords = int(listed.Load())
+	res.ListedRecords, res.Paths = int(listed.Load()), paths
 	if len(bad) > 0 {
 		slices.SortFunc(bad, func(a, b Mismatch) int { return strings.Compare(a.What, b.What) })
 		return &MismatchError{Mismatches: bad}
@@ -316,58 +354,67 @@ func diffNote(a, b []string) string {
 	return fmt.Sprintf("%d records (%d not in the other: %s)", len(a), n, strings.Join(extra, " "))
 }
 
-// measureAll runs each measurement on OpenFGA, then on access-controller,
-// with the same bodies' questions, callers and duration.
-func measureAll(ctx context.Context, cfg Config, ds *DecisionServer, fga *OpenFGA, qs []Question, ls []ListQuestion, res *Result) error {
-	type target struct {
-		url    string
-		header http.Header
-		client *http.Client
-		bodies [][]byte
+// endpoints are what measureServer posts to one server: the URLs of its
+// check, batch and list endpoints and the bodies of every question.
+type endpoints struct {
+	client                        *http.Client
+	header                        http.Header
+	check, batch, list            string
+	checks, batches, listRequests [][]byte
+}
+
+func bodies[T any](xs []T, body func(T) []byte) [][]byte {
+	out := make([][]byte, len(xs))
+	for i, x := range xs {
+		out[i] = body(x)
 	}
-	bodies := func(n int, body func(int) []byte) [][]byte {
-		out := make([][]byte, n)
-		for i := range out {
-			out[i] = body(i)
+	return out
+}
+
+// fullBatches are the questions in batches of BatchSize (a last, shorter
+// batch left out, so that every timed batch is the same size).
+func fullBatches(qs []Question) [][]Question {
+	var out [][]Question
+	for i := 0; i+BatchSize <= len(qs); i += BatchSize {
+		out = append(out, qs[i:i+BatchSize])
+	}
+	return out
+}
+
+func (d *DecisionServer) endpoints(qs []Question, ls []ListQuestion) endpoints {
+	return endpoints{client: d.client, header: d.header, check: d.CheckURL(), batch: d.BatchURL(), list: d.ListURL(),
+		checks: bodies(qs, d.CheckBody), batches: bodies(fullBatches(qs), d.BatchBody), listRequests: bodies(ls, d.ListBody)}
+}
+
+func (f *OpenFGA) endpoints(qs []Question, ls []ListQuestion) endpoints {
+	return endpoints{client: f.client, header: f.header, check: f.CheckURL(), batch: f.BatchURL(), list: f.ListURL(),
+		checks: bodies(qs, f.CheckBody), batches: bodies(fullBatches(qs), f.BatchBody), listRequests: bodies(ls, f.ListBody)}
+}
+
+// measureServer measures single checks, batch checks and lists with
+// cfg.Clients callers, and lists again with one caller (unloaded latency).
+func measureServer(ctx context.Context, cfg Config, name string, e endpoints) (Measured, error) {
+	var m Measured
+	for _, r := range []struct {
+		what    string
+		clients int
+		url     string
+		bodies  [][]byte
+		out     *Stats
+	}{
+		{"single checks", cfg.Clients, e.check, e.checks, &m.Single},
+		{fmt.Sprintf("batch checks of %d", BatchSize), cfg.Clients, e.batch, e.batches, &m.Batch},
+		{"lists", cfg.Clients, e.list, e.listRequests, &m.List},
+		{"lists", 1, e.list, e.listRequests, &m.List1},
+	} {
+		s, err := measure(ctx, r.clients, cfg.Duration, e.client, r.url, e.header, r.bodies)
+		if err != nil {
+			return m, fmt.Errorf("%s, %s: %w", name, r.what, err)
 		}
-		return out
+		*r.out = s
+		cfg.Logf("%s, %s, %d callers: %.0f/s, p50 %s, p99 %s (%d requests of %d different ones)", name, r.what, r.clients, s.Throughput(), s.P50, s.P99, s.Requests, s.Distinct)
 	}
-	var batches [][]Question
-	for i := 0; i < len(qs); i += BatchSize {
-		if i+BatchSize <= len(qs) {
-			batches = append(batches, qs[i:i+BatchSize])
-		}
-	}
-	run := func(name string, clients int, ac, f target, out *Pair) error {
-		var err error
-		if out.FGA, err = measure(ctx, clients, cfg.Duration, f.client, f.url, f.header, f.bodies); err != nil {
-			return fmt.Errorf("OpenFGA, %s: %w", name, err)
-		}
-		if out.AC, err = measure(ctx, clients, cfg.Duration, ac.client, ac.url, ac.header, ac.bodies); err != nil {
-			return fmt.Errorf("access-controller, %s: %w", name, err)
-		}
-		cfg.Logf("%s, %d callers: access-controller %.0f/s p50 %s p99 %s; OpenFGA %.0f/s p50 %s p99 %s", name, clients,
-			out.AC.Throughput(), out.AC.P50, out.AC.P99, out.FGA.Throughput(), out.FGA.P50, out.FGA.P99)
-		return nil
-	}
-	acT := func(url string, b [][]byte) target { return target{url, ds.header, ds.client, b} }
-	fgaT := func(url string, b [][]byte) target { return target{url, fga.header, fga.client, b} }
-	if err := run("single checks", cfg.Clients,
-		acT(ds.CheckURL(), bodies(len(qs), func(i int) []byte { return ds.CheckBody(qs[i]) })),
-		fgaT(fga.CheckURL(), bodies(len(qs), func(i int) []byte { return fga.CheckBody(qs[i]) })), &res.Single); err != nil {
-		return err
-	}
-	if err := run(fmt.Sprintf("batch checks of %d", BatchSize), cfg.Clients,
-		acT(ds.BatchURL(), bodies(len(batches), func(i int) []byte { return ds.BatchBody(batches[i]) })),
-		fgaT(fga.BatchURL(), bodies(len(batches), func(i int) []byte { return fga.BatchBody(batches[i]) })), &res.Batch); err != nil {
-		return err
-	}
-	lac := acT(ds.ListURL(), bodies(len(ls), func(i int) []byte { return ds.ListBody(ls[i]) }))
-	lfga := fgaT(fga.ListURL(), bodies(len(ls), func(i int) []byte { return fga.ListBody(ls[i]) }))
-	if err := run("list filter vs ListObjects", cfg.Clients, lac, lfga, &res.List); err != nil {
-		return err
-	}
-	return run("list filter vs ListObjects", 1, lac, lfga, &res.List1)
+	return m, nil
 }
 
 // measure posts the bodies round-robin from clients callers for d (each
@@ -398,7 +445,7 @@ func measure(ctx context.Context, clients int, d time.Duration, c *http.Client, 
 	elapsed := time.Since(start)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	s := Stats{Requests: len(all), Elapsed: elapsed}
+	s := Stats{Requests: len(all), Distinct: len(bodies), Elapsed: elapsed}
 	if len(all) > 0 {
 		s.P50, s.P99 = all[len(all)*50/100], all[min(len(all)-1, len(all)*99/100)]
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,14 +32,41 @@ type OpenFGA struct {
 	modelID string
 }
 
-// StartOpenFGA runs the binary on loopback ports with the memory datastore,
-// serving HTTPS with a self-signed certificate and requiring a preshared
-// bearer key, as the decision server serves HTTPS and requires a token. The
-// flags differ from the defaults otherwise only where the benchmark needs
-// every answer whole: ListObjects returns all results (not the first
-// 1,000) within 60 s (not 3 s), and a batch check takes BatchSize checks
-// (not 50). Caches stay off, as by default.
-func StartOpenFGA(ctx context.Context, binary, dir string) (*OpenFGA, error) {
+// FGAOptions choose how OpenFGA stores and caches.
+type FGAOptions struct {
+	// Datastore is "memory" (the default; every read scans all of the
+	// store's tuples) or "sqlite" (indexed tables in a file of the run's
+	// directory, after `openfga migrate`).
+	Datastore string
+	// Cache turns on OpenFGA's check query cache and its check and
+	// ListObjects iterator caches (default TTLs and sizes), which answer
+	// repeated sub-questions from memory for up to 10 s.
+	Cache bool
+	// Flags are further flags of `openfga run`.
+	Flags []string
+}
+
+func (o FGAOptions) String() string {
+	s := o.Datastore
+	if s == "" {
+		s = "memory"
+	}
+	if o.Cache {
+		s += ", caches on"
+	}
+	if len(o.Flags) > 0 {
+		s += ", " + strings.Join(o.Flags, " ")
+	}
+	return s
+}
+
+// StartOpenFGA runs the binary on loopback ports, serving HTTPS with a
+// self-signed certificate and requiring a preshared bearer key, as the
+// decision server serves HTTPS and requires a token. The flags differ from
+// the defaults otherwise only where the benchmark needs every answer whole:
+// ListObjects returns all results (not the first 1,000) within 60 s (not
+// 3 s), and a batch check takes BatchSize checks (not 50); and as o says.
+func StartOpenFGA(ctx context.Context, binary, dir string, o FGAOptions) (*OpenFGA, error) {
 	httpPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -51,21 +80,38 @@ func StartOpenFGA(ctx context.Context, binary, dir string) (*OpenFGA, error) {
 		return nil, err
 	}
 	secret := randomKey()
-	proc, err := Start(ctx, filepath.Join(dir, "openfga.log"), binary, "run",
-		"--datastore-engine=memory",
-		"--http-addr=127.0.0.1:"+strconv.Itoa(httpPort),
-		"--grpc-addr=127.0.0.1:"+strconv.Itoa(grpcPort),
-		"--http-tls-enabled=true", "--http-tls-cert="+cert, "--http-tls-key="+key,
-		"--authn-method=preshared", "--authn-preshared-keys="+secret,
+	args := []string{"run",
+		"--http-addr=127.0.0.1:" + strconv.Itoa(httpPort),
+		"--grpc-addr=127.0.0.1:" + strconv.Itoa(grpcPort),
+		"--http-tls-enabled=true", "--http-tls-cert=" + cert, "--http-tls-key=" + key,
+		"--authn-method=preshared", "--authn-preshared-keys=" + secret,
 		"--playground-enabled=false",
 		"--metrics-enabled=false",
 		"--log-level=warn",
 		"--listObjects-max-results=0",
 		"--listObjects-deadline=60s",
 		"--request-timeout=70s", // must not be below the ListObjects deadline
-		"--max-checks-per-batch-check="+strconv.Itoa(BatchSize),
-		"--max-concurrent-checks-per-batch-check="+strconv.Itoa(BatchSize),
-	)
+		"--max-checks-per-batch-check=" + strconv.Itoa(BatchSize),
+		"--max-concurrent-checks-per-batch-check=" + strconv.Itoa(BatchSize),
+	}
+	switch o.Datastore {
+	case "", "memory":
+		args = append(args, "--datastore-engine=memory")
+	case "sqlite":
+		uri := "file:" + filepath.Join(dir, "openfga.db")
+		out, err := exec.CommandContext(ctx, binary, "migrate", "--datastore-engine=sqlite", "--datastore-uri="+uri).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("openfga migrate (sqlite): %w\n%s", err, out)
+		}
+		args = append(args, "--datastore-engine=sqlite", "--datastore-uri="+uri)
+	default:
+		return nil, fmt.Errorf("OpenFGA datastore %q: want memory or sqlite", o.Datastore)
+	}
+	if o.Cache {
+		args = append(args, "--check-query-cache-enabled=true", "--check-iterator-cache-enabled=true", "--list-objects-iterator-cache-enabled=true")
+	}
+	args = append(args, o.Flags...)
+	proc, err := Start(ctx, filepath.Join(dir, "openfga.log"), binary, args...)
 	if err != nil {
 		return nil, err
 	}
