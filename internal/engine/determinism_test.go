@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,10 +146,11 @@ func checkDeactivated(t *testing.T, snap *engine.Snapshot, i int) {
 			continue
 		}
 		for _, via := range vias(&ep.Spec) {
-			own := ep.Namespace == m.Namespace && (strings.HasPrefix(via, "accountRole: ") || strings.HasPrefix(via, "permissionSet: "))
-			// Only this member can be partner staff of its tenant under its name.
-			staff := strings.HasPrefix(via, "clientAccess: ") && strings.Contains(via, "/"+m.Name+" permissionSet ")
-			if own || (staff && strings.Contains(via, ": "+partnerOf(&s, m.Namespace)+"/")) {
+			v := engine.ParseVia(via).Source()
+			own := ep.Namespace == m.Namespace && (v.Kind == engine.ViaAccountRole || v.Kind == engine.ViaPermissionSet)
+			// Only this member is partner staff of its tenant under its name.
+			staff := v.Kind == engine.ViaClientAccess && v.Member == m.Name && v.Partner == partnerOf(&s, m.Namespace)
+			if own || staff {
 				t.Fatalf("deactivated member %s/%s still holds %q in %s", m.Namespace, m.Name, via, ep.Namespace)
 			}
 		}
@@ -177,8 +179,9 @@ func checkDanglingPartner(t *testing.T, snap *engine.Snapshot, i int) {
 	res := engine.Compute(&s, benchNow)
 	for _, ep := range res.EffectivePermissions {
 		for _, via := range vias(&ep.Spec) {
-			named := strings.Contains(via, "partnerAccess: "+pa.Name+" ") || strings.Contains(via, "partnerAccess: "+pa.Name+",")
-			if ep.Namespace == pa.Namespace && named || strings.Contains(via, "partner admin of no-such-partner-tenant") {
+			v := engine.ParseVia(via).Source()
+			named := v.Kind == engine.ViaPartnerAccess && slices.Contains(v.PartnerAccesses, pa.Name)
+			if ep.Namespace == pa.Namespace && named || v.Partner == "no-such-partner-tenant" {
 				t.Fatalf("PartnerAccess %s/%s names no partner but grants %q to %s", pa.Namespace, pa.Name, via, ep.Spec.User)
 			}
 		}

@@ -77,7 +77,7 @@ func (t *tenant) memberPart(m *member) *part {
 	if !m.usable {
 		return nil
 	}
-	via := "accountRole: " + string(m.accountRole)
+	via := viaAccountRole(string(m.accountRole))
 	switch m.accountRole {
 	case accessv1.AccountRoleSuperAdmin:
 		return &part{sources: []source{everything(via, []string{accessv1.AllCapabilities})}, mode: modeAllRW, allVia: via}
@@ -99,7 +99,7 @@ func (t *tenant) memberPart(m *member) *part {
 	for _, name := range m.obj.Spec.PermissionSets {
 		if ps, ok := t.sets[name]; ok && !seen[name] {
 			seen[name] = true
-			p.sources = append(p.sources, setSource(ps, "permissionSet: "+name))
+			p.sources = append(p.sources, setSource(ps, viaPermissionSet(name)))
 		}
 	}
 	return p
@@ -186,10 +186,10 @@ func (t *tenant) entry(p *part, typ string) (actionBits, []accessv1.ActionSource
 		srcs = append(srcs, accessv1.ActionSource{Via: s.via, Actions: b.list()})
 		if b.has(bitModifyAll) {
 			modifyAll |= b
-			allRW = append(allRW, "modifyAll: "+s.via)
+			allRW = append(allRW, viaModifyAll(s.via))
 		} else if b.has(bitViewAll) {
 			viewAll |= b
-			allR = append(allR, "viewAll: "+s.via)
+			allR = append(allR, viaViewAll(s.via))
 		}
 	}
 	if !bits.has(bitView) {

@@ -19,7 +19,7 @@ type adminGrant struct {
 	member  *member  // the partner tenant's Member
 	builtin bool     // some entry gives the built-in set
 	billing bool     // ... with billing.access
-	vias    []string // the PartnerAccess objects giving the built-in set
+	pas     []string // the PartnerAccess objects giving the built-in set
 	own     []source // the own sets, capped (an own set that does not exist adds none)
 	// missing: some entry names an own set that does not exist (yet): what
 	// this admin's staff exceed may still be cleared by its arrival.
@@ -65,7 +65,7 @@ func (a *adminGrant) actions(typ string) actionBits {
 func (a *adminGrant) merge(g *adminGrant) {
 	a.builtin = a.builtin || g.builtin
 	a.billing = a.billing || g.billing
-	a.vias = append(a.vias, g.vias...)
+	a.pas = append(a.pas, g.pas...)
 	a.own = append(a.own, g.own...)
 	a.missing = a.missing || g.missing
 }
@@ -290,7 +290,7 @@ func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tena
 		return nil
 	}
 	if e.PermissionSet == "" {
-		return &adminGrant{partner: p.name, member: m, builtin: true, billing: e.BillingAccess, vias: []string{"partnerAccess: " + pa.Name}}
+		return &adminGrant{partner: p.name, member: m, builtin: true, billing: e.BillingAccess, pas: []string{pa.Name}}
 	}
 	own := w.ownSet(c, pa, p, i, e)
 	return &adminGrant{partner: p.name, member: m, own: own, missing: own == nil}
@@ -311,7 +311,7 @@ func (w *world) ownSet(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, 
 		w.drop(c.name, e.Email, f)
 		return nil
 	}
-	src := setSource(ps, fmt.Sprintf("partnerAccess: %s permissionSet %s (partner admin of %s)", pa.Name, ps.Name, p.name))
+	src := setSource(ps, viaOwnSet(pa.Name, ps.Name, p.name))
 	ceiling := ceilingCaps(e.BillingAccess)
 	var kept, never, beyond []string
 	for _, name := range src.caps {
@@ -410,7 +410,7 @@ func (w *world) partnerGrants() {
 		for _, key := range slices.Sorted(maps.Keys(c.admins)) {
 			g := c.admins[key]
 			if g.builtin {
-				via := strings.Join(g.vias, ", ") + " (partner admin of " + g.partner + ")"
+				via := viaPartnerAdmin(g.pas, g.partner)
 				p := &part{sources: []source{everything(via, ceilingCaps(g.billing))}, mode: modeAllRW, allVia: via}
 				c.person(g.member.email).add(g.partner, g.member.name(), p, true)
 			}
@@ -506,7 +506,7 @@ func (w *world) clientAccess(p *tenant, s *member, i int, ca accessv1.ClientAcce
 	var excess []string
 	pt := &part{mode: modeOwnAll, viewer: viewer{email: s.email}}
 	for _, ps := range sets {
-		src := setSource(ps, fmt.Sprintf("clientAccess: %s/%s permissionSet %s, granted by %s", p.name, s.name(), ps.Name, admin.member.email))
+		src := setSource(ps, viaClientAccess(p.name, s.name(), ps.Name, admin.member.email))
 		var kept []string
 		for _, c := range src.caps {
 			switch {

@@ -191,7 +191,7 @@ func (w *world) summarize(res *Result) {
 			sum := PartnerAccessSummary{Phase: t.paPhase[pa.Name]}
 			if sum.Phase == accessv1.PhaseActive {
 				for _, key := range slices.Sorted(maps.Keys(t.admins)) {
-					if g := t.admins[key]; g.partner == pa.Spec.Partner && slices.Contains(g.vias, "partnerAccess: "+pa.Name) {
+					if g := t.admins[key]; g.partner == pa.Spec.Partner && slices.Contains(g.pas, pa.Name) {
 						sum.PartnerAdmins = append(sum.PartnerAdmins, g.member.email)
 					}
 				}
