@@ -1,7 +1,7 @@
 package controllers_test
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,7 +14,10 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -27,25 +30,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	env, c, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		fmt.Fprintln(os.Stderr, "SKIP controllers envtest suite:", err)
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cfg = c
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintf(os.Stderr, "client: %v\n", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
-	}
-	os.Exit(code)
+	os.Exit(testenv.Suite(m, "controllers", testenv.Options{}, func(e *testenv.Env) (func(), error) {
+		cfg, k8s = e.Config, e.Client
+		return nil, nil
+	}))
 }
 
 // manager is a running controller manager whose mutating requests are counted.
@@ -59,7 +47,7 @@ type manager struct {
 func startManager(t *testing.T, now func() time.Time) *manager {
 	t.Helper()
 	wc := &writeCounter{byKey: map[string]int{}}
-	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now, Wrap: wc.wrap})
+	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now, Wrap: wc.wrap, Run: []testenv.Runner{controllers.Setup}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +157,46 @@ func describe(m map[string]int) string {
 		fmt.Fprintf(&b, "%s=%d ", k, m[k])
 	}
 	return b.String()
+}
+
+// reconciles is how many passes the tenant controllers of this process
+// have finished (controller-runtime's controller_runtime_reconcile_total,
+// every result).
+func reconciles(t testing.TB) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == "tenant" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}
+
+// reconciledAll waits until the tenant controller has finished, since it
+// counted from, at least one pass per Tenant's namespace in the cluster: a
+// manager started afresh has looked at everything.
+func reconciledAll(t *testing.T, from float64) {
+	t.Helper()
+	var tenants accessv1.TenantList
+	if err := k8s.List(context.Background(), &tenants); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, "a pass over every tenant namespace", func() (bool, string) {
+		done := reconciles(t) - from
+		return done >= float64(len(tenants.Items)), fmt.Sprintf("%v passes, %d tenants", done, len(tenants.Items))
+	})
 }
 
 // settle waits until the controller has written nothing for a quiet period.

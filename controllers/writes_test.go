@@ -71,8 +71,9 @@ func TestWritesAreExact(t *testing.T) {
 
 	// Restart with unchanged inputs: nothing is written, specs nor statuses.
 	m.stop(t)
+	from := reconciles(t)
 	m = startManager(t, clock)
-	time.Sleep(3 * time.Second) // let it list, sync and reconcile every namespace
+	reconciledAll(t, from) // it listed, synced and looked at every namespace
 	if restart := settle(m, 2*time.Second); len(restart) != 0 {
 		t.Errorf("a restart with unchanged inputs wrote %s, want nothing", describe(restart))
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/decision"
 	"github.com/tenancy-dev/access-controller/internal/question"
 	"github.com/tenancy-dev/access-controller/internal/question/questiontest"
@@ -53,20 +53,10 @@ const scenarioName = "role-hierarchy"
 // answer asked after that write reflects it.
 func TestNodeEndToEnd(t *testing.T) {
 	node := requireNode(t)
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
 	build(t, node) // while the API server starts nothing else: npm ci may download
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	scheme, k8s := env.Scheme, env.Client
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +64,7 @@ func TestNodeEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	// The controller, converging the scenario.
-	controller, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{})
+	controller, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Run: []testenv.Runner{controllers.Setup}})
 	if err != nil {
 		t.Fatal(err)
 	}

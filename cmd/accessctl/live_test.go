@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
@@ -26,14 +26,8 @@ import (
 // EffectivePermission edited behind a stopped controller is reported as
 // drift.
 func TestLive(t *testing.T) {
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
 	admin, err := env.AddUser(envtest.User{Name: "reviewer", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,12 +40,8 @@ func TestLive(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{})
+	scheme, k8s := env.Scheme, env.Client
+	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Run: []testenv.Runner{controllers.Setup}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -422,19 +422,9 @@ func (c *apiClient) do(method, path string, body any) (int, []byte) {
 // list is granted too. The API server's answers are cached: questions
 // asked again create no review.
 func TestAuthEnvtest(t *testing.T) {
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
+	scheme, k8s := env.Scheme, env.Client
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -70,19 +69,9 @@ func freeAddress(t *testing.T) string {
 // by the next owner lookup, and an EffectivePermission rewritten seen by the
 // next decision, with a larger token.
 func TestEnvtest(t *testing.T) {
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
+	scheme, k8s := env.Scheme, env.Client
 	ctx := context.Background()
 	s := scenario(t, "role-hierarchy")
 	var maxRV uint64

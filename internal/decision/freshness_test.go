@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/question"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
@@ -57,19 +57,9 @@ func (s slowEPWrites) RoundTrip(req *http.Request) (*http.Response, error) {
 // the tenant never records answers not_converged after the wait; a token
 // newer than the cache is answered from the API server.
 func TestReadYourRevocation(t *testing.T) {
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
+	scheme, k8s := env.Scheme, env.Client
 	ctx := context.Background()
 	s := scenario(t, "role-hierarchy")
 	for _, o := range s.Set.Objects() {
@@ -81,6 +71,7 @@ func TestReadYourRevocation(t *testing.T) {
 		}
 	}
 	ctrlMgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{
+		Run:  []testenv.Runner{controllers.Setup},
 		Wrap: func(rt http.RoundTripper) http.RoundTripper { return slowEPWrites{next: rt, delay: time.Second} },
 	})
 	if err != nil {

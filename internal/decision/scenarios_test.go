@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +27,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/decision"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
@@ -254,21 +254,11 @@ type world struct {
 
 func startWorld(t *testing.T) *world {
 	t.Helper()
-	env, cfg, err := testenv.Start(testenv.Options{})
-	if errors.Is(err, testenv.ErrSkip) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	scheme := testenv.NewScheme()
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.ForTest(t, testenv.Options{})
+	cfg := env.Config
+	scheme, k8s := env.Scheme, env.Client
 	now := func() time.Time { return questiontest.Now }
-	ctrlMgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now})
+	ctrlMgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now, Run: []testenv.Runner{controllers.Setup}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -180,7 +181,7 @@ func TestPartialKnowledge(t *testing.T) {
 		mut.run(t, ctx, 20, 0, &current)
 		watch := watchEPs(t, func() int { return int(current.Load()) })
 		d := &delayFirstList{resource: resource, delay: delay}
-		m, err := testenv.StartManager(adminCfg, scheme, testenv.ManagerOptions{Wrap: func(rt http.RoundTripper) http.RoundTripper {
+		m, err := testenv.StartManager(adminCfg, scheme, testenv.ManagerOptions{Run: []testenv.Runner{controllers.Setup}, Wrap: func(rt http.RoundTripper) http.RoundTripper {
 			d.next = rt
 			return d
 		}})

@@ -3,7 +3,6 @@ package reliability_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -40,42 +39,28 @@ var (
 const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
 
 func TestMain(m *testing.M) {
-	env, cfg, err := testenv.Start(testenv.Options{Restartable: true})
-	if errors.Is(err, testenv.ErrSkip) {
-		fmt.Fprintln(os.Stderr, "SKIP reliability suite:", err)
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testEnv, adminCfg = env, cfg
-	code := func() int {
-		defer func() {
-			_ = testEnv.Stop()
-			_ = os.RemoveAll(testEnv.ControlPlane.APIServer.CertDir)
-		}()
-		if k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+	os.Exit(testenv.Suite(m, "reliability", testenv.Options{Restartable: true}, func(e *testenv.Env) (func(), error) {
+		testEnv, adminCfg = e.Environment, e.Config
+		certs := testEnv.ControlPlane.APIServer.CertDir
+		var err error
+		if k8s, err = client.NewWithWatch(adminCfg, client.Options{Scheme: scheme}); err != nil {
+			return nil, err
 		}
 		dir, err := os.MkdirTemp("", "reliability-")
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return nil, err
 		}
-		defer func() { _ = os.RemoveAll(dir) }()
+		cleanup := func() { _ = os.RemoveAll(dir); _ = os.RemoveAll(certs) }
 		// The manager is a process of its own, so that it can be SIGKILLed.
 		managerBin = filepath.Join(dir, "manager")
 		build := exec.Command("go", "build", "-o", managerBin, "./cmd/manager")
 		build.Dir, build.Stdout, build.Stderr = testenv.Root, os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building the manager:", err)
-			return 1
+			cleanup()
+			return nil, fmt.Errorf("building the manager: %w", err)
 		}
-		return m.Run()
-	}()
-	os.Exit(code)
+		return cleanup, nil
+	}))
 }
 
 func envInt(name string, def int) int {

@@ -56,7 +56,6 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
-	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/webhook"
 )
 
@@ -92,6 +91,80 @@ type Options struct {
 	// started again with every client's configuration still valid (an
 	// outage test). The caller removes CertDir after env.Stop.
 	Restartable bool
+}
+
+// Env is a running API server with an administrator's client: what every
+// envtest suite and test starts from.
+type Env struct {
+	*envtest.Environment
+	Config *rest.Config
+	Scheme *k8sruntime.Scheme
+	// Client is an administrator's client (system:masters), not throttled.
+	Client client.Client
+}
+
+func start(o Options) (*Env, error) {
+	env, cfg, err := Start(o)
+	if err != nil {
+		return nil, err
+	}
+	scheme := NewScheme()
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	return &Env{Environment: env, Config: cfg, Scheme: scheme, Client: c}, nil
+}
+
+// ForTest starts an API server for one test, stopped when the test ends.
+// Without a control plane the test is skipped (ErrSkip), unless RequireEnv
+// is set; any other error fails it.
+func ForTest(t testing.TB, o Options) *Env {
+	t.Helper()
+	e, err := start(o)
+	if errors.Is(err, ErrSkip) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop() })
+	return e
+}
+
+// Suite runs a package's tests against one API server, from its TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.Suite(m, "controllers", testenv.Options{}, setup)) }
+//
+// setup gets the started environment (to set the suite's globals and start
+// its managers) and returns what to do once the tests have run; then the
+// API server stops. Without a control plane the suite is skipped (ErrSkip),
+// unless RequireEnv is set.
+func Suite(m *testing.M, name string, o Options, setup func(*Env) (teardown func(), err error)) int {
+	e, err := start(o)
+	if errors.Is(err, ErrSkip) {
+		fmt.Fprintf(os.Stderr, "SKIP %s envtest suite: %v\n", name, err)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s envtest suite: %v\n", name, err)
+		return 1
+	}
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s envtest suite: stopping the API server: %v\n", name, err)
+		}
+	}()
+	teardown, err := setup(e)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s envtest suite: %v\n", name, err)
+		return 1
+	}
+	if teardown != nil {
+		defer teardown()
+	}
+	return m.Run()
 }
 
 // Start starts etcd and kube-apiserver from bin/ (or KUBEBUILDER_ASSETS)
@@ -134,17 +207,21 @@ func Start(o Options) (*envtest.Environment, *rest.Config, error) {
 	return env, cfg, nil
 }
 
+// Runner adds something a test manager runs — reconcilers, webhooks — as
+// cmd/manager adds it (controllers.Setup is one). The test environment
+// takes what it runs from its callers, so it depends on none of them
+// (cluster-api's envtest helper takes its reconcilers the same way).
+type Runner func(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error
+
 // ManagerOptions say how a test manager runs.
 type ManagerOptions struct {
-	// Now is the controllers' clock (default time.Now).
+	// Now is the clock given to each Runner (default time.Now).
 	Now func() time.Time
-	// Webhooks, when set, serves the webhooks where these options point.
+	// Run are what the manager runs, added in order before it starts.
+	Run []Runner
+	// Webhooks, when set, serves the manager's webhook server where these
+	// options point (a Runner registers the webhooks on it).
 	Webhooks *envtest.WebhookInstallOptions
-	// NoControllers leaves the reconcilers out: a replica that only serves
-	// the webhooks.
-	NoControllers bool
-	// Claims tune the webhooks' per-tenant claims.
-	Claims webhook.ClaimOptions
 	// Wrap wraps the manager's transport, e.g. to count its requests.
 	Wrap func(http.RoundTripper) http.RoundTripper
 }
@@ -159,9 +236,9 @@ type Manager struct {
 	once   sync.Once
 }
 
-// StartManager runs the controllers (and the webhooks, if asked) as
-// cmd/manager does, with cfg's identity. Several managers may run one after
-// another in a process.
+// StartManager runs what o.Run adds (the controllers, the webhooks) as
+// cmd/manager runs them, with cfg's identity. Several managers may run one
+// after another in a process.
 func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions) (*Manager, error) {
 	mcfg := rest.CopyConfig(cfg)
 	if o.Wrap != nil {
@@ -185,14 +262,8 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if !o.NoControllers {
-		if err := controllers.Setup(ctx, mgr, o.Now); err != nil {
-			cancel()
-			return nil, err
-		}
-	}
-	if o.Webhooks != nil {
-		if err := webhook.Setup(ctx, mgr, webhook.Options{Now: o.Now, Claims: o.Claims}); err != nil {
+	for _, run := range o.Run {
+		if err := run(ctx, mgr, o.Now); err != nil {
 			cancel()
 			return nil, err
 		}

@@ -21,7 +21,7 @@ import (
 func TestWebhookDown(t *testing.T) {
 	ctx := context.Background()
 	apply(t, MakeTenant("downco").Obj(), MakeMember("downco", "solo").SuperAdmin().Obj())
-	settled()
+	settled(t)
 
 	stopManager()
 	restarted := false
@@ -59,7 +59,7 @@ func TestWebhookDown(t *testing.T) {
 		t.Fatalf("restarting the manager: %v", err)
 	}
 	restarted = true
-	settled()
+	settled(t)
 	refused(t, "deactivate, judged again", update(off), `cannot deactivate member "solo"`)
 	allowed(t, "the Role, judged again", k8s.Create(ctx, MakeRole("downco", "sales").Obj()))
 }

@@ -62,8 +62,8 @@ func replicas(t *testing.T) *[2]atomic.Int64 {
 		o.LocalServingPort = l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
 		backs[i] = l.Addr().String()
-		ms[i], err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &o, NoControllers: true,
-			Claims: claimsForTest(fmt.Sprintf("replica-%d", i))})
+		ms[i], err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &o,
+			Run: []testenv.Runner{webhooks(claimsForTest(fmt.Sprintf("replica-%d", i)))}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,8 @@ package webhook_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -14,15 +14,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	. "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
+	"github.com/tenancy-dev/access-controller/internal/webhook"
 )
 
 // The suite runs one API server with the webhooks of config/webhook
@@ -38,28 +42,10 @@ var (
 const controllerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
 
 func TestMain(m *testing.M) {
-	env, cfg, err := testenv.Start(testenv.Options{Webhooks: true})
-	if errors.Is(err, testenv.ErrSkip) {
-		fmt.Fprintln(os.Stderr, "SKIP webhook envtest suite:", err)
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testEnv = env
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := startManager(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	stopManager()
-	_ = testEnv.Stop()
-	os.Exit(code)
+	os.Exit(testenv.Suite(m, "webhook", testenv.Options{Webhooks: true}, func(e *testenv.Env) (func(), error) {
+		testEnv, k8s = e.Environment, e.Client
+		return stopManager, startManager()
+	}))
 }
 
 // startManager runs the controllers and the webhooks, as cmd/manager does,
@@ -69,7 +55,8 @@ func startManager() error {
 	if err != nil {
 		return err
 	}
-	if mgr, err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &testEnv.WebhookInstallOptions}); err != nil {
+	if mgr, err = testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Webhooks: &testEnv.WebhookInstallOptions,
+		Run: []testenv.Runner{controllers.Setup, webhooks(webhook.ClaimOptions{})}}); err != nil {
 		return err
 	}
 	return webhookAnswers()
@@ -121,8 +108,39 @@ func apply(t *testing.T, objs ...client.Object) {
 	}
 }
 
-// settled waits until the cache the webhook reads holds what was applied.
-func settled() { time.Sleep(500 * time.Millisecond) }
+// settled waits until the cache the webhook reads holds what the API server
+// holds: every object of the input kinds, at the same resourceVersion.
+func settled(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	testenv.Eventually(t, 30*time.Second, "the webhook's cache holds what was applied", func() (bool, string) {
+		for _, l := range []client.ObjectList{&accessv1.TenantList{}, &accessv1.MemberList{}, &accessv1.RoleList{},
+			&accessv1.PermissionSetList{}, &accessv1.PartnerAccessList{}, &accessv1.VisibilityPolicyList{}} {
+			live, cached := l.DeepCopyObject().(client.ObjectList), l.DeepCopyObject().(client.ObjectList)
+			if err := k8s.List(ctx, live); err != nil {
+				return false, err.Error()
+			}
+			if err := mgr.Cache.List(ctx, cached); err != nil {
+				return false, err.Error()
+			}
+			if a, b := versions(live), versions(cached); !maps.Equal(a, b) {
+				return false, fmt.Sprintf("%T: the API server holds %v, the cache %v", l, a, b)
+			}
+		}
+		return true, ""
+	})
+}
+
+// versions maps each object of a list to its resourceVersion.
+func versions(l client.ObjectList) map[string]string {
+	out := map[string]string{}
+	_ = meta.EachListItem(l, func(o k8sruntime.Object) error {
+		m := o.(client.Object)
+		out[m.GetNamespace()+"/"+m.GetName()] = m.GetResourceVersion()
+		return nil
+	})
+	return out
+}
 
 func get[T client.Object](t *testing.T, obj T) T {
 	t.Helper()
@@ -189,7 +207,7 @@ func TestRefusedRows(t *testing.T) {
 		MakeMember("initech", "peter").SuperAdmin().Obj(),
 		MakePartnerAccess("initech", "agency-y").ApprovedBy("peter@initech.example").Admin("dora@agency-y.example").Obj(),
 	)
-	settled()
+	settled(t)
 
 	t.Run("1 the last active SuperAdmin", func(t *testing.T) {
 		carol := get(t, MakeMember("acme", "carol").Obj())
@@ -202,9 +220,9 @@ func TestRefusedRows(t *testing.T) {
 		refused(t, "delete", k8s.Delete(ctx, carol.DeepCopy()), `cannot delete member "carol"`)
 
 		apply(t, MakeMember("acme", "erin").SuperAdmin().Obj())
-		settled()
+		settled(t)
 		allowed(t, "demote while another SuperAdmin remains", update(demoted))
-		settled()
+		settled(t)
 		erin := get(t, MakeMember("acme", "erin").Obj())
 		refused(t, "delete the one left", k8s.Delete(ctx, erin), `cannot delete member "erin"`)
 		back := get(t, MakeMember("acme", "carol").Obj())
@@ -253,13 +271,13 @@ func TestRefusedRows(t *testing.T) {
 		refused(t, "delete a role in use", k8s.Delete(ctx, get(t, MakeRole("acme", "sales").Obj())),
 			`cannot delete role "sales": member "dan" and role "sales-jr" still use it; give them another role or parent first`)
 		apply(t, MakeRole("acme", "unused").Obj())
-		settled()
+		settled(t)
 		allowed(t, "delete a role nobody uses", k8s.Delete(ctx, get(t, MakeRole("acme", "unused").Obj())))
 	})
 
 	t.Run("6 the role limit", func(t *testing.T) {
 		allowed(t, "third role", k8s.Create(ctx, MakeRole("acme", "third").Obj()))
-		settled()
+		settled(t)
 		refused(t, "fourth role", k8s.Create(ctx, MakeRole("acme", "fourth").Obj()), `tenant "acme" has 4 custom roles, more than its limit of 3`)
 	})
 
@@ -285,11 +303,11 @@ func TestRefusedRows(t *testing.T) {
 			return update(pa)
 		}
 		allowed(t, "give the admin billing", setBilling(true))
-		settled()
+		settled(t)
 		finn := get(t, MakeMember("agency-y", "finn").Obj())
 		finn.Spec.ClientAccess[0].PermissionSets = []string{"money"}
 		allowed(t, "delegate billing", update(finn))
-		settled()
+		settled(t)
 		allowed(t, "take billing back from the admin", setBilling(false))
 		testenv.Eventually(t, 20*time.Second, "finn's billing gone, Degraded", func() (bool, string) {
 			var ep accessv1.EffectivePermission
@@ -337,11 +355,19 @@ func TestRefusedRows(t *testing.T) {
 
 	t.Run("a whole tenant can be deleted", func(t *testing.T) {
 		allowed(t, "delete the Tenant", k8s.Delete(ctx, get(t, MakeTenant("initech").Obj())))
-		settled()
+		settled(t)
 		allowed(t, "then its last SuperAdmin", k8s.Delete(ctx, get(t, MakeMember("initech", "peter").Obj())))
 	})
 
 	t.Run("other kinds are never held up", func(t *testing.T) {
 		allowed(t, "a ConfigMap", k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "unrelated"}}))
 	})
+}
+
+// webhooks is a test manager's Runner for the admission webhooks, as
+// cmd/manager sets them up, with claims tuned by c.
+func webhooks(c webhook.ClaimOptions) testenv.Runner {
+	return func(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
+		return webhook.Setup(ctx, mgr, webhook.Options{Now: now, Claims: c})
+	}
 }
