@@ -14,23 +14,43 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
-// setConditions writes Ready and Degraded from an object's findings.
-// meta.SetStatusCondition moves lastTransitionTime only when a status flips,
-// so an unchanged result leaves the conditions byte-identical.
-func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Finding, readyMessage string) {
+// setConditions writes Ready, Degraded, Reconciling and Stalled from an
+// object's findings; stalls says which need a person (the engine's answer,
+// Result.Stalls). meta.SetStatusCondition moves lastTransitionTime only when
+// a status flips, so an unchanged result leaves the conditions
+// byte-identical. What kstatus (Flux, kubectl wait) reads from them:
+// Current when Ready, Failed when Stalled, InProgress otherwise.
+func setConditions(conds *[]metav1.Condition, generation int64, fs []engine.Finding, readyMessage string, stalls func(engine.Finding) bool) {
 	ready := metav1.Condition{Type: accessv1.ConditionReady, Status: metav1.ConditionTrue, Reason: accessv1.ReasonReady,
 		Message: readyMessage, ObservedGeneration: generation}
-	var dropped []engine.Finding
+	reconciling := metav1.Condition{Type: accessv1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: accessv1.ReasonReconciled,
+		Message: "nothing is awaited", ObservedGeneration: generation}
+	stalled := metav1.Condition{Type: accessv1.ConditionStalled, Status: metav1.ConditionFalse, Reason: accessv1.ReasonAsExpected,
+		Message: "nothing needs a person", ObservedGeneration: generation}
+	var dropped, stalling, waiting []engine.Finding
 	if len(fs) > 0 {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, fs[0].Reason, summarize(fs)
 		for _, f := range fs {
 			if f.Partial() {
 				dropped = append(dropped, f)
 			}
+			if stalls != nil && stalls(f) {
+				stalling = append(stalling, f)
+			} else {
+				waiting = append(waiting, f)
+			}
 		}
+	}
+	switch {
+	case len(stalling) > 0:
+		stalled.Status, stalled.Reason, stalled.Message = metav1.ConditionTrue, stalling[0].Reason, summarize(stalling)
+	case len(waiting) > 0:
+		reconciling.Status, reconciling.Reason, reconciling.Message = metav1.ConditionTrue, waiting[0].Reason, summarize(waiting)
 	}
 	meta.SetStatusCondition(conds, ready)
 	meta.SetStatusCondition(conds, degradedCondition(generation, dropped, "problems", fieldLine))
+	meta.SetStatusCondition(conds, reconciling)
+	meta.SetStatusCondition(conds, stalled)
 }
 
 // degradedCondition is Degraded for what was dropped: False when nothing
@@ -83,7 +103,7 @@ func tenantStatus(t *accessv1.Tenant, res *engine.Result) accessv1.TenantStatus 
 		st.Members, st.ActiveSuperAdmins, st.Roles = ptr.To(sum.Members), ptr.To(sum.ActiveSuperAdmins), ptr.To(sum.Roles)
 		st.PartnerAccess, st.Clients = sum.PartnerAccess, sum.Clients
 	}
-	setConditions(&st.Conditions, t.Generation, fs, fmt.Sprintf("%d members, %d active super admins", ptr.Deref(st.Members, 0), ptr.Deref(st.ActiveSuperAdmins, 0)))
+	setConditions(&st.Conditions, t.Generation, fs, fmt.Sprintf("%d members, %d active super admins", ptr.Deref(st.Members, 0), ptr.Deref(st.ActiveSuperAdmins, 0)), res.Stalls)
 	return st
 }
 
@@ -91,7 +111,7 @@ func memberStatus(m *accessv1.Member, res *engine.Result) accessv1.MemberStatus 
 	st := *m.Status.DeepCopy()
 	st.ObservedGeneration = m.Generation
 	st.Clients = res.Clients(m.Namespace, m.Name)
-	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindMember, Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force")
+	setConditions(&st.Conditions, m.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindMember, Namespace: m.Namespace, Name: m.Name}), "the member's grants are in force", res.Stalls)
 	return st
 }
 
@@ -107,7 +127,7 @@ func roleStatus(r *accessv1.Role, res *engine.Result) accessv1.RoleStatus {
 			st.Depth = ptr.To(sum.Depth)
 		}
 	}
-	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindRole, Namespace: r.Namespace, Name: r.Name}), "the role is in the tree")
+	setConditions(&st.Conditions, r.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindRole, Namespace: r.Namespace, Name: r.Name}), "the role is in the tree", res.Stalls)
 	return st
 }
 
@@ -115,7 +135,7 @@ func permissionSetStatus(ps *accessv1.PermissionSet, res *engine.Result) accessv
 	st := *ps.Status.DeepCopy()
 	st.ObservedGeneration = ps.Generation
 	st.Members = ptr.To(res.PermissionSetUsers(ps.Namespace, ps.Name))
-	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindPermissionSet, Namespace: ps.Namespace, Name: ps.Name}), "the set is valid")
+	setConditions(&st.Conditions, ps.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindPermissionSet, Namespace: ps.Namespace, Name: ps.Name}), "the set is valid", res.Stalls)
 	return st
 }
 
@@ -128,7 +148,7 @@ func partnerAccessStatus(pa *accessv1.PartnerAccess, res *engine.Result) accessv
 		st.Phase = accessv1.PhasePending // no Tenant claims the namespace yet
 	}
 	setConditions(&st.Conditions, pa.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindPartnerAccess, Namespace: pa.Namespace, Name: pa.Name}),
-		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), sum.Staff))
+		fmt.Sprintf("partner %s is active here with %d partner admins and %d staff", pa.Spec.Partner, len(st.PartnerAdmins), sum.Staff), res.Stalls)
 	return st
 }
 
@@ -148,7 +168,7 @@ func visibilityPolicyStatus(p *accessv1.VisibilityPolicy, res *engine.Result, no
 		}
 	}
 	st.Mode = mode
-	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindVisibilityPolicy, Namespace: p.Namespace, Name: p.Name}), "the policy is in force")
+	setConditions(&st.Conditions, p.Generation, res.FindingsFor(engine.ObjectRef{Kind: accessv1.KindVisibilityPolicy, Namespace: p.Namespace, Name: p.Name}), "the policy is in force", res.Stalls)
 	return st
 }
 

@@ -31,7 +31,7 @@ func TestSetConditions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var conds []metav1.Condition
-			setConditions(&conds, 3, tc.findings, "the grants are in force")
+			setConditions(&conds, 3, tc.findings, "the grants are in force", nil)
 			r, d := find(conds, accessv1.ConditionReady), find(conds, accessv1.ConditionDegraded)
 			if r.Status != tc.ready || r.Reason != tc.readyReason || r.ObservedGeneration != 3 || !strings.Contains(r.Message, tc.readyMessageContains) {
 				t.Errorf("Ready = %+v", r)
@@ -87,10 +87,10 @@ func TestEffectivePermissionStatus(t *testing.T) {
 // resync writes no status (a hot loop otherwise, knative/serving#1181).
 func TestConditionsStable(t *testing.T) {
 	var conds []metav1.Condition
-	setConditions(&conds, 1, nil, "ok")
+	setConditions(&conds, 1, nil, "ok", nil)
 	conds[0].LastTransitionTime = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	before := append([]metav1.Condition(nil), conds...)
-	setConditions(&conds, 1, nil, "ok")
+	setConditions(&conds, 1, nil, "ok", nil)
 	if diff := cmp.Diff(before, conds); diff != "" {
 		t.Errorf("an unchanged result changed the conditions:\n%s", diff)
 	}

@@ -134,8 +134,26 @@ const (
 	// nothing) while the rest stands; the message lists what and why, and
 	// the reason is that of the first dropped finding.
 	ConditionDegraded = "Degraded"
-	// ReasonAsExpected is Degraded=False's reason: nothing was dropped.
+	// ReasonAsExpected is Degraded=False's and Stalled=False's reason:
+	// nothing was dropped, nothing needs a person.
 	ReasonAsExpected = "AsExpected"
+
+	// ConditionReconciling is True while the object's problems wait for
+	// inputs that may still arrive (an object it names, an approval); the
+	// reason is the first such finding's. kstatus reads it as InProgress.
+	// Until the controller has looked at a generation, status.observedGeneration
+	// (0 by default) is below metadata.generation, which kstatus reads as
+	// InProgress too.
+	ConditionReconciling = "Reconciling"
+	// ReasonReconciled is Reconciling=False's reason: nothing awaited.
+	ReasonReconciled = "Reconciled"
+
+	// ConditionStalled is True when a problem of the object needs a person
+	// to change an object: a broken invariant no input yet to arrive could
+	// clear (a role cycle, a duplicate e-mail, a delegation beyond its
+	// admin); the reason is the first such finding's. kstatus reads it as
+	// Failed.
+	ConditionStalled = "Stalled"
 )
 
 // Finding reasons: each finding the engine reports carries one, and Ready=False

@@ -187,6 +187,7 @@ type Member struct {
 
 	// status is the member's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status MemberStatus `json:"status,omitempty"`
 }
 

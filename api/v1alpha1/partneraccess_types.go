@@ -165,6 +165,7 @@ type PartnerAccess struct {
 
 	// status is the access's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status PartnerAccessStatus `json:"status,omitempty"`
 }
 

@@ -103,6 +103,7 @@ type PermissionSet struct {
 
 	// status is the set's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status PermissionSetStatus `json:"status,omitempty"`
 }
 

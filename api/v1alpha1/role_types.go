@@ -91,6 +91,7 @@ type Role struct {
 
 	// status is the role's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status RoleStatus `json:"status,omitempty"`
 }
 

@@ -160,6 +160,7 @@ type Tenant struct {
 
 	// status is the tenant's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status TenantStatus `json:"status,omitempty"`
 }
 

@@ -268,6 +268,7 @@ type VisibilityPolicy struct {
 
 	// status is the policy's observed state.
 	// +optional
+	// +kubebuilder:default={observedGeneration: 0}
 	Status VisibilityPolicyStatus `json:"status,omitempty"`
 }
 

@@ -103,6 +103,13 @@ var partialReasons = map[string]bool{
 // finding makes it not Ready).
 func (f Finding) Partial() bool { return partialReasons[f.Reason] }
 
+// Stalls reports whether finding f of this result needs a person to change
+// an object: a broken invariant (Refused) that no object yet to arrive could
+// clear. Its object is then Stalled (kstatus: Failed). Any other finding —
+// a reference not there yet, an expired or unapproved access — leaves the
+// object Reconciling (kstatus: InProgress): it waits for an input.
+func (r *Result) Stalls(f Finding) bool { return f.Severity == Refused && !r.pending[f] }
+
 // String renders "Kind namespace/name: field: message".
 func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s: %s", f.Object, f.Field, f.Message)
