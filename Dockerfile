@@ -21,8 +21,14 @@ COPY controllers/ controllers/
 COPY internal/ internal/
 COPY pkg/ pkg/
 
+# Build stamps (make docker-build passes them; `manager --version` prints them).
+ARG VERSION=devel
+ARG COMMIT=
+ARG BUILD_DATE=
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags '-s -w' -o . ./cmd/manager ./cmd/decision-server
+    go build -trimpath -o . \
+    -ldflags "-s -w -X github.com/tenancy-dev/access-controller/internal/version.Version=${VERSION} -X github.com/tenancy-dev/access-controller/internal/version.Commit=${COMMIT} -X github.com/tenancy-dev/access-controller/internal/version.Date=${BUILD_DATE}" \
+    ./cmd/manager ./cmd/decision-server
 
 # The decision server: a static, shell-less base running as the distroless "nonroot" user.
 FROM gcr.io/distroless/static:nonroot AS decision-server

@@ -17,6 +17,12 @@ CONTROLPLANE_LDFLAGS ?= -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSI
 	-X k8s.io/component-base/version.buildDate=2026-01-01T00:00:00Z \
 	-X k8s.io/client-go/pkg/version.gitVersion=$(KUBE_VERSION) -X k8s.io/client-go/pkg/version.buildDate=2026-01-01T00:00:00Z
 ACCESSCTL ?= $(LOCALBIN)/accessctl
+# Build stamps of the three binaries (`accessctl version`, `manager --version`, `decision-server --version`).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := github.com/tenancy-dev/access-controller/internal/version
+LDFLAGS ?= -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT) -X $(VERSION_PKG).Date=$(BUILD_DATE)
 # The shared scenarios beside this repository, or the copy in testdata/ (a test keeps it identical).
 SCENARIOS ?= $(shell if [ -x ../shared/scenarios/run ]; then cd ../shared/scenarios && pwd; else echo $(CURDIR)/testdata/scenarios; fi)
 
@@ -97,19 +103,19 @@ lint: golangci-lint ## Run golangci-lint (installed into bin/ on first use).
 
 .PHONY: build
 build: ## Build bin/accessctl.
-	go build -o $(ACCESSCTL) ./cmd/accessctl
+	go build -ldflags "$(LDFLAGS)" -o $(ACCESSCTL) ./cmd/accessctl
 
 MANAGER ?= $(LOCALBIN)/manager
 
 .PHONY: build-manager
 build-manager: ## Build bin/manager, the controller manager.
-	go build -o $(MANAGER) ./cmd/manager
+	go build -ldflags "$(LDFLAGS)" -o $(MANAGER) ./cmd/manager
 
 DECISION_SERVER ?= $(LOCALBIN)/decision-server
 
 .PHONY: build-decision-server
 build-decision-server: ## Build bin/decision-server, the read-only decision API (docs/decision-server.md).
-	go build -o $(DECISION_SERVER) ./cmd/decision-server
+	go build -ldflags "$(LDFLAGS)" -o $(DECISION_SERVER) ./cmd/decision-server
 
 .PHONY: run
 run: controlplane manifests build-manager build-decision-server ## Run the controller and the decision server on a local etcd + kube-apiserver with the samples applied (Ctrl-C stops everything).
@@ -125,7 +131,7 @@ ignore-not-found ?= false
 
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG (default controller:latest).
-	$(CONTAINER_TOOL) build -t $(IMG) .
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t $(IMG) .
 
 .PHONY: install
 install: manifests kustomize ## Install the CRDs into the cluster of the current kubeconfig (KUBECTL=kubectl to use yours).

@@ -118,7 +118,7 @@ Exit codes: 0 valid / allowed, 1 invalid / denied, 2 usage or input error.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
-	root.AddCommand(newValidateCmd(), newRenderCmd(), newCheckCmd(), newWhoCanCmd(), newDiffCmd(), newReachCmd())
+	root.AddCommand(newValidateCmd(), newRenderCmd(), newCheckCmd(), newWhoCanCmd(), newDiffCmd(), newReachCmd(), newVersionCmd())
 	return root
 }
 

@@ -22,6 +22,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/decision"
+	"github.com/tenancy-dev/access-controller/internal/version"
 )
 
 // options are the command's flags.
@@ -31,6 +32,7 @@ type options struct {
 	auth                                      decision.AuthOptions
 	qps                                       float64
 	burst                                     int
+	version                                   bool
 	zap                                       zap.Options
 }
 
@@ -57,6 +59,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.probeAddress, "health-probe-bind-address", ":8081", "Address the health probes (/healthz, /readyz) bind to.")
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (the initial lists and the watches, TokenReviews and SubjectAccessReviews).")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
 	if kc := flag.CommandLine.Lookup("kubeconfig"); kc != nil {
 		fs.Var(kc.Value, kc.Name, kc.Usage)
 	}
@@ -86,8 +89,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if o.version {
+		fmt.Println("decision-server " + version.Get().String())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	log := ctrl.Log.WithName("setup")
+	log.Info("Starting the decision server", "version", version.Get().String())
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
