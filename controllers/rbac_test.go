@@ -1,0 +1,106 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/tenancy-dev/access-controller/internal/testenv"
+)
+
+// TestUserRoles: the ClusterRoles config/rbac ships for the people and
+// applications that use the kinds, bound as docs/security.md says, give
+// exactly what they are for — judged by the API server's own RBAC
+// authorizer (SubjectAccessReview).
+func TestUserRoles(t *testing.T) {
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join(testenv.Root, "config", "rbac", "user_roles.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	names := map[string]bool{}
+	for {
+		var cr rbacv1.ClusterRole
+		if err := dec.Decode(&cr); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		cr.Name = "rbac-test-" + cr.Name
+		names[cr.Name] = true
+		if err := k8s.Create(ctx, &cr); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(ctx, &cr) })
+	}
+	for _, n := range []string{"viewer", "editor", "tenant-admin", "decision-client"} {
+		if !names["rbac-test-"+n] {
+			t.Fatalf("config/rbac/user_roles.yaml has no ClusterRole %s", n)
+		}
+	}
+	testenv.CreateNamespace(t, k8s, "rbac-acme")
+	bind := func(role, user, ns string) {
+		subject := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}
+		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "rbac-test-" + role}
+		if ns == "" {
+			crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "rbac-test-" + user}, RoleRef: ref, Subjects: []rbacv1.Subject{subject}}
+			if err := k8s.Create(ctx, crb); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = k8s.Delete(ctx, crb) })
+			return
+		}
+		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "rbac-test-" + user, Namespace: ns}, RoleRef: ref, Subjects: []rbacv1.Subject{subject}}
+		if err := k8s.Create(ctx, rb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bind("editor", "alice", "rbac-acme")
+	bind("viewer", "victor", "rbac-acme")
+	bind("decision-client", "crm", "rbac-acme")
+	bind("tenant-admin", "platform", "")
+
+	for _, tc := range []struct {
+		user, verb, resource, subresource, ns string
+		allowed                               bool
+	}{
+		{"alice", "create", "members", "", "rbac-acme", true},
+		{"alice", "update", "roles", "", "rbac-acme", true},
+		{"alice", "delete", "partneraccesses", "", "rbac-acme", true},
+		{"alice", "patch", "visibilitypolicies", "", "rbac-acme", true},
+		{"alice", "create", "members", "", "default", false}, // only the namespace bound
+		{"alice", "create", "effectivepermissions", "", "rbac-acme", false},
+		{"alice", "update", "members", "status", "rbac-acme", false},
+		{"alice", "get", "effectivepermissions", "", "rbac-acme", true},
+		{"alice", "create", "tenants", "", "", false},
+		{"victor", "list", "members", "", "rbac-acme", true},
+		{"victor", "get", "members", "status", "rbac-acme", true},
+		{"victor", "watch", "effectivepermissions", "", "rbac-acme", true},
+		{"victor", "create", "members", "", "rbac-acme", false},
+		{"crm", "get", "effectivepermissions", "", "rbac-acme", true},
+		{"crm", "list", "effectivepermissions", "", "rbac-acme", true},
+		{"crm", "get", "members", "", "rbac-acme", false},
+		{"platform", "create", "tenants", "", "", true},
+		{"platform", "create", "members", "", "rbac-acme", false},
+	} {
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: tc.user,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Group: "access.tenancy.dev", Resource: tc.resource,
+				Subresource: tc.subresource, Verb: tc.verb, Namespace: tc.ns}}}
+		if err := k8s.Create(ctx, sar); err != nil {
+			t.Fatal(err)
+		}
+		if sar.Status.Allowed != tc.allowed {
+			t.Errorf("%s %s %s/%s in %q: allowed %v, want %v (%s)", tc.user, tc.verb, tc.resource, tc.subresource, tc.ns, sar.Status.Allowed, tc.allowed, sar.Status.Reason)
+		}
+	}
+}
