@@ -133,6 +133,15 @@ ignore-not-found ?= false
 docker-build: ## Build the manager image IMG (default controller:latest).
 	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t $(IMG) .
 
+.PHONY: build-installer
+build-installer: manifests kustomize ## Write dist/install.yaml: CRDs, RBAC, the manager (image IMG, two replicas) and its webhooks in one file for `kubectl apply --server-side -f` (cert-manager must be installed).
+	@# The image is set on a temporary copy of config/, so the tree stays clean.
+	mkdir -p dist
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp -R config "$$tmp/"; \
+	(cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=$(IMG)); \
+	$(KUSTOMIZE) build "$$tmp/config/default" > dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG))"
+
 .PHONY: install
 install: manifests kustomize ## Install the CRDs into the cluster of the current kubeconfig (KUBECTL=kubectl to use yours).
 	@command -v $(KUBECTL) >/dev/null || { echo "$(KUBECTL) not found: run 'make controlplane' or pass KUBECTL=kubectl"; exit 1; }

@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -36,9 +37,13 @@ func main() {
 	var claimWait time.Duration
 	var qps float64
 	var burst int
-	var showVersion bool
+	var showVersion, metricsSecure bool
+	var metricsCertDir string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
+	flag.BoolVar(&metricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS, each scrape authenticated (TokenReview) and authorized (SubjectAccessReview: get on the non-resource URL /metrics, e.g. the metrics-reader ClusterRole); false serves plain HTTP to anyone who can reach it.")
+	flag.StringVar(&metricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate made at start.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
@@ -74,7 +79,7 @@ func main() {
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		Metrics:                 metricsOptions(metricsAddr, metricsSecure, metricsCertDir),
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "access-controller.access.tenancy.dev",
@@ -119,4 +124,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// metricsOptions serve the metrics as kubebuilder's scaffold does since the
+// HTTP/2 Rapid Reset CVEs: HTTPS over HTTP/1.1 only, every scrape
+// authenticated and authorized with the API server (controller-runtime's
+// filter), unless secure is false.
+func metricsOptions(addr string, secure bool, certDir string) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: addr, SecureServing: secure, TLSOpts: []func(*tls.Config){admission.HTTP1Only}}
+	if secure {
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+		o.CertDir = certDir
+	}
+	return o
 }
