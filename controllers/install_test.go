@@ -57,7 +57,7 @@ func TestInstallManifests(t *testing.T) {
 					// Created for real: the namespaced objects' dry runs need it.
 					_ = k8s.Create(ctx, u.DeepCopy())
 				}
-				if err := k8s.Patch(ctx, u, client.Apply, client.FieldOwner("install-test"), client.ForceOwnership, client.DryRunAll); err != nil {
+				if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("install-test"), client.ForceOwnership, client.DryRunAll); err != nil {
 					t.Errorf("%s %s/%s: %v", gvk.Kind, u.GetNamespace(), u.GetName(), err)
 					continue
 				}
