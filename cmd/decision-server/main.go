@@ -33,6 +33,7 @@ type options struct {
 	qps                                       float64
 	burst                                     int
 	version                                   bool
+	decisionLog                               string
 	zap                                       zap.Options
 }
 
@@ -60,6 +61,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Requests per second to the API server (the initial lists and the watches, TokenReviews and SubjectAccessReviews).")
 	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of requests to the API server.")
 	fs.BoolVar(&o.version, "version", false, "Print the version and exit.")
+	fs.StringVar(&o.decisionLog, "decision-log", "",
+		"Write one JSON line per request (who asked what, what was answered) to this file; - for standard output; empty: no decision log.")
 	if kc := flag.CommandLine.Lookup("kubeconfig"); kc != nil {
 		fs.Var(kc.Value, kc.Name, kc.Usage)
 	}
@@ -114,9 +117,23 @@ func main() {
 		log.Error(err, "Unable to create the manager")
 		os.Exit(1)
 	}
+	var decisionLog io.Writer
+	switch o.decisionLog {
+	case "":
+	case "-":
+		decisionLog = os.Stdout
+	default:
+		f, err := os.OpenFile(o.decisionLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			log.Error(err, "Unable to open the decision log")
+			os.Exit(1)
+		}
+		defer func() { _ = f.Close() }()
+		decisionLog = f
+	}
 	if _, err := decision.Setup(context.Background(), mgr, decision.SetupOptions{
 		BindAddress: o.bindAddress, Now: time.Now, Registerer: metrics.Registry,
-		CertDir: o.certDir, SelfSignedCertOut: o.selfSignedCertOut, Auth: o.auth,
+		CertDir: o.certDir, SelfSignedCertOut: o.selfSignedCertOut, Auth: o.auth, DecisionLog: decisionLog,
 	}); err != nil {
 		log.Error(err, "Unable to set up the decision server")
 		os.Exit(1)

@@ -95,6 +95,7 @@ func (s *Server) endpoint(name string, serve serveFunc) http.Handler {
 			// Who asks, before anything is read or told.
 			r, refused = s.authenticate(w, r)
 		}
+		r, recorded := s.logged(r)
 		switch {
 		case r.Method != http.MethodPost:
 			w.Header().Set("Allow", http.MethodPost)
@@ -110,12 +111,14 @@ func (s *Server) endpoint(name string, serve serveFunc) http.Handler {
 			s.metrics.decisions.WithLabelValues(name, resultError).Inc()
 			s.metrics.errors.WithLabelValues(name, e.Code).Inc()
 			writeJSON(w, e.status, e)
+			s.logDecision(name, r, recorded, start, e.status, nil, nil, e)
 			return
 		}
 		for _, res := range results {
 			s.metrics.decisions.WithLabelValues(name, res).Inc()
 		}
 		writeJSON(w, http.StatusOK, body)
+		s.logDecision(name, r, recorded, start, http.StatusOK, body, results, nil)
 	})
 }
 

@@ -2,6 +2,7 @@ package decision
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,9 @@ type Options struct {
 	// metrics.Registry in cmd/decision-server); nil leaves them
 	// unregistered.
 	Registerer prometheus.Registerer
+	// DecisionLog, when set, receives one JSON line per request
+	// (DecisionRecord): who asked what and what was answered.
+	DecisionLog io.Writer
 	// Auth authenticates every /v1 request and authorizes its question.
 	// Nil answers anyone: only for tests that call Handler in-process;
 	// Setup, and so cmd/decision-server, always sets it.
@@ -49,6 +53,8 @@ type Server struct {
 	perms   compiled
 	metrics *metrics
 	auth    *Auth
+	// decisions is the decision log, nil when off.
+	decisions *decisionLog
 }
 
 // New returns a Server reading o.Reader. Feed its Tracker the cache's
@@ -64,6 +70,9 @@ func New(o Options) (*Server, error) {
 		reader: o.Reader, live: o.Live, now: o.Now, synced: o.Synced, auth: o.Auth,
 		snaps: snapshots{ns: map[string]*snapshot{}},
 		perms: compiled{m: map[types.NamespacedName]compiledEP{}},
+	}
+	if o.DecisionLog != nil {
+		s.decisions = &decisionLog{w: o.DecisionLog}
 	}
 	s.track = newTracker(time.Now)
 	s.track.forget = s.perms.forget

@@ -3,6 +3,7 @@ package decision
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,8 @@ type SetupOptions struct {
 	// (DefaultAuthOptions in cmd/decision-server). The API always
 	// authenticates and authorizes.
 	Auth AuthOptions
+	// DecisionLog, when set, receives one JSON line per request (Options).
+	DecisionLog io.Writer
 }
 
 // cached are the kinds the server's cache holds: the EffectivePermissions
@@ -73,7 +76,7 @@ func Setup(ctx context.Context, mgr manager.Manager, o SetupOptions) (*Server, e
 		}
 	}
 	waiter := &syncWaiter{cache: mgr.GetCache()}
-	s, err := New(Options{Reader: mgr.GetCache(), Live: mgr.GetAPIReader(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer, Auth: auth})
+	s, err := New(Options{Reader: mgr.GetCache(), Live: mgr.GetAPIReader(), Now: o.Now, Synced: waiter.synced.Load, Registerer: o.Registerer, Auth: auth, DecisionLog: o.DecisionLog})
 	if err != nil {
 		return nil, err
 	}
