@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
@@ -73,10 +74,15 @@ type noted struct {
 	rv map[inputKind]string
 	// live: some change came after the first list.
 	live bool
+	// since is when the earliest live change was noted (its event).
+	since time.Time
 }
 
 func (n *noted) add(k inputKind, rv string, live bool) {
 	n.live = n.live || live
+	if live && n.since.IsZero() {
+		n.since = time.Now()
+	}
 	if _, err := resourceversion.CompareResourceVersion(rv, rv); err != nil {
 		return // not a resourceVersion of the API server
 	}
@@ -93,6 +99,9 @@ func (n *noted) merge(o *noted) {
 		n.add(k, rv, false)
 	}
 	n.live = n.live || o.live
+	if !o.since.IsZero() && (n.since.IsZero() || o.since.Before(n.since)) {
+		n.since = o.since
+	}
 }
 
 // observed holds the noted changes per namespace. Safe for concurrent use.
@@ -129,7 +138,7 @@ func (o *observed) take(ns string) *noted {
 
 // giveBack returns changes a pass took but did not record.
 func (o *observed) giveBack(ns string, n *noted) {
-	if len(n.rv) == 0 && !n.live {
+	if len(n.rv) == 0 && !n.live && n.since.IsZero() {
 		return
 	}
 	o.mu.Lock()

@@ -89,8 +89,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	changes := r.observed.take(ns)
 	var record atomic.Bool
 	defer func() {
-		if !record.Load() {
+		switch {
+		case !record.Load():
 			r.observed.giveBack(ns, changes)
+		case !changes.since.IsZero():
+			convergeSeconds.Observe(time.Since(changes.since).Seconds())
 		}
 	}()
 	snap, err := gather.Gather(ctx, r.Client, ns)
@@ -102,6 +105,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	now := r.Now()
 	res := engine.Compute(snap, now)
+	observePass(snap, res, ns, now)
 
 	var desired []accessv1.EffectivePermission
 	for _, ep := range res.EffectivePermissions {
@@ -317,6 +321,9 @@ func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set fu
 // (w.revokes, by engine.Classify): its EffectivePermission is deleted, or
 // now grants nothing.
 func (r *TenantReconciler) revoked(res *engine.Result, ns string, w epWrite) {
+	if name, ok := res.TenantOfNamespace(ns); ok {
+		revocationsCounter.WithLabelValues(name).Inc()
+	}
 	if r.Recorder == nil {
 		return
 	}

@@ -202,6 +202,7 @@ func (a *admitter) admit(ctx context.Context, op engine.Operation, old, obj clie
 	if len(refusals) == 0 {
 		return nil
 	}
+	countRefusal(req.Kind.Kind, refusals)
 	return refuse(req, target, op, refusals)
 }
 
