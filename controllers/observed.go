@@ -76,6 +76,21 @@ type noted struct {
 	live bool
 	// since is when the earliest live change was noted (its event).
 	since time.Time
+	// causes are the live changes' objects, for the audit trail (at most
+	// maxCauses, the latest of each object).
+	causes []Cause
+}
+
+func (n *noted) addCause(c Cause) {
+	for i := range n.causes {
+		if n.causes[i].Kind == c.Kind && n.causes[i].Namespace == c.Namespace && n.causes[i].Name == c.Name {
+			n.causes[i] = c
+			return
+		}
+	}
+	if len(n.causes) < maxCauses {
+		n.causes = append(n.causes, c)
+	}
 }
 
 func (n *noted) add(k inputKind, rv string, live bool) {
@@ -102,6 +117,9 @@ func (n *noted) merge(o *noted) {
 	if !o.since.IsZero() && (n.since.IsZero() || o.since.Before(n.since)) {
 		n.since = o.since
 	}
+	for _, c := range o.causes {
+		n.addCause(c)
+	}
 }
 
 // observed holds the noted changes per namespace. Safe for concurrent use.
@@ -110,7 +128,7 @@ type observed struct {
 	ns map[string]*noted
 }
 
-func (o *observed) note(ns string, k inputKind, rv string, live bool) {
+func (o *observed) note(ns string, k inputKind, rv string, live bool, cause *Cause) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.ns == nil {
@@ -122,6 +140,9 @@ func (o *observed) note(ns string, k inputKind, rv string, live bool) {
 		o.ns[ns] = n
 	}
 	n.add(k, rv, live)
+	if cause != nil {
+		n.addCause(*cause)
+	}
 }
 
 // take removes and returns the namespace's noted changes (empty when none).
@@ -194,29 +215,34 @@ func statusOnly(oldObj, newObj client.Object) bool {
 // handler.EnqueueRequestsFromMapFunc does, and notes each change for the
 // namespaces it queues.
 func (r *TenantReconciler) enqueue(k inputKind, fn handler.MapFunc) handler.EventHandler {
-	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object, note, live bool) {
+	add := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], obj client.Object, note, live, deleted bool) {
+		var cause *Cause
+		if note && live {
+			c := causeOf(k, obj, deleted)
+			cause = &c
+		}
 		for _, req := range fn(ctx, obj) {
 			if note {
-				r.observed.note(req.Name, k, obj.GetResourceVersion(), live)
+				r.observed.note(req.Name, k, obj.GetResourceVersion(), live, cause)
 			}
 			q.Add(req)
 		}
 	}
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.Object, true, !e.IsInInitialList)
+			add(ctx, q, e.Object, true, !e.IsInInitialList, false)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.ObjectNew, !statusOnly(e.ObjectOld, e.ObjectNew), true)
+			add(ctx, q, e.ObjectNew, !statusOnly(e.ObjectOld, e.ObjectNew), true, false)
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			// A deletion the watch saw carries the resourceVersion of the
 			// deletion; one inferred after a relist its last known version,
 			// which is lower: the record then waits for a later change.
-			add(ctx, q, e.Object, true, true)
+			add(ctx, q, e.Object, true, true, true)
 		},
 		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(ctx, q, e.Object, false, false)
+			add(ctx, q, e.Object, false, false, false)
 		},
 	}
 }

@@ -11,15 +11,15 @@ import (
 
 func TestObservedNotesTheHighestPerKind(t *testing.T) {
 	var o observed
-	o.note("a", kindMember, "90", false)
-	o.note("a", kindMember, "100", false)
-	o.note("a", kindMember, "95", false) // an older change of the kind, delivered later: not lower
-	o.note("a", kindRole, "7", true)
-	o.note("a", kindRole, "", true)        // no resourceVersion: ignored
-	o.note("a", kindRole, "x12", true)     // not one of the API server's: ignored
-	o.note("a", kindRole, "0012", true)    // leading zeros: not well formed
-	o.note("b", kindTenant, "5", false)    // another namespace
-	o.note("a", kindMember, "1000", false) // longer is higher, not lexically lower
+	o.note("a", kindMember, "90", false, nil)
+	o.note("a", kindMember, "100", false, nil)
+	o.note("a", kindMember, "95", false, nil) // an older change of the kind, delivered later: not lower
+	o.note("a", kindRole, "7", true, nil)
+	o.note("a", kindRole, "", true, nil)        // no resourceVersion: ignored
+	o.note("a", kindRole, "x12", true, nil)     // not one of the API server's: ignored
+	o.note("a", kindRole, "0012", true, nil)    // leading zeros: not well formed
+	o.note("b", kindTenant, "5", false, nil)    // another namespace
+	o.note("a", kindMember, "1000", false, nil) // longer is higher, not lexically lower
 
 	a := o.take("a")
 	want := map[inputKind]string{kindMember: "1000", kindRole: "7"}
@@ -39,7 +39,7 @@ func TestObservedNotesTheHighestPerKind(t *testing.T) {
 
 	// A pass that does not record gives its changes back, merged with those
 	// noted meanwhile.
-	o.note("a", kindMember, "1200", false)
+	o.note("a", kindMember, "1200", false, nil)
 	o.giveBack("a", a)
 	merged := o.take("a")
 	if diff := cmp.Diff(map[inputKind]string{kindMember: "1200", kindRole: "7"}, merged.rv); diff != "" || !merged.live {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"io"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -9,14 +10,27 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
+// Options tune the controllers.
+type Options struct {
+	// Now is the clock (PartnerAccess expiry).
+	Now func() time.Time
+	// Audit, when set, receives the audit trail as JSON lines.
+	Audit io.Writer
+}
+
 // Setup registers the field indexes and both reconcilers with a manager.
 // The manager's main and the envtest suite call it, so both run the same
 // controllers.
 func Setup(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
+	return SetupWith(ctx, mgr, Options{Now: now})
+}
+
+// SetupWith is Setup with options.
+func SetupWith(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := gather.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: now, Recorder: mgr.GetEventRecorder("access-controller")}
+	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: o.Now, Recorder: mgr.GetEventRecorder("access-controller"), Audit: o.Audit}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"io"
 	"maps"
 	"slices"
 	"sync"
@@ -39,6 +40,10 @@ type TenantReconciler struct {
 	Recorder events.EventRecorder
 	// Concurrency is how many namespaces reconcile at once (default 4).
 	Concurrency int
+	// Audit, when set, receives the audit trail as JSON lines (AuditRecord),
+	// besides the structured log and the Events.
+	Audit   io.Writer
+	auditor *auditor
 
 	// observed holds the input changes each namespace's next pass records
 	// (observed.go).
@@ -146,6 +151,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			if w.current != nil {
 				r.wrote(w.current)
 			}
+			r.audit(w, changes.causes, now)
 			if w.revokes {
 				r.revoked(res, ns, w)
 			}
@@ -383,6 +389,7 @@ func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.Eff
 // SetupWithManager watches every input kind and maps each event to the
 // tenant namespaces it affects.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.auditor = &auditor{log: mgr.GetLogger().WithName("audit"), recorder: r.Recorder, out: r.Audit}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).

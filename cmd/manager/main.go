@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -38,11 +39,13 @@ func main() {
 	var qps float64
 	var burst int
 	var showVersion, metricsSecure bool
-	var metricsCertDir string
+	var metricsCertDir, auditLog string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
 	flag.BoolVar(&metricsSecure, "metrics-secure", true,
 		"Serve metrics over HTTPS, each scrape authenticated (TokenReview) and authorized (SubjectAccessReview: get on the non-resource URL /metrics, e.g. the metrics-reader ClusterRole); false serves plain HTTP to anyone who can reach it.")
+	flag.StringVar(&auditLog, "audit-log", "",
+		"Write the audit trail of access changes (who gained or lost what, through which path, from which input changes) as JSON lines to this file; - for standard output. The structured log and the Events carry it regardless.")
 	flag.StringVar(&metricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate made at start.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
@@ -91,7 +94,21 @@ func main() {
 		log.Error(err, "Unable to create the manager")
 		os.Exit(1)
 	}
-	if err := controllers.Setup(context.Background(), mgr, time.Now); err != nil {
+	var audit io.Writer
+	switch auditLog {
+	case "":
+	case "-":
+		audit = os.Stdout
+	default:
+		f, err := os.OpenFile(auditLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			log.Error(err, "Unable to open the audit log")
+			os.Exit(1)
+		}
+		defer func() { _ = f.Close() }()
+		audit = f
+	}
+	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
