@@ -209,6 +209,27 @@ if [[ ! -s $WEBHOOK_CERTS/tls.crt ]]; then
 	rm -rf "$WEBHOOK_CERTS" && mv "$WEBHOOK_CERTS.tmp" "$WEBHOOK_CERTS"
 fi
 
+# The manager's own identity: a client certificate for the user
+# access-controller-manager, signed by the same CA, bound below to the
+# ClusterRole config/rbac generates (role.yaml) and the leader election Role:
+# every local run exercises the RBAC manifests and the controller-only rules.
+MANAGER_USER=access-controller-manager
+MANAGER_CERTS=$PKI/manager
+if [[ ! -s $MANAGER_CERTS/client.crt ]]; then
+	log "creating the manager's client certificate in $MANAGER_CERTS"
+	rm -rf "$MANAGER_CERTS.tmp" && mkdir -p "$MANAGER_CERTS.tmp"
+	(
+		cd "$MANAGER_CERTS.tmp"
+		exec >openssl.log 2>&1
+		openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=$MANAGER_USER"
+		printf 'extendedKeyUsage=clientAuth\n' >client.ext
+		openssl x509 -req -in client.csr -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -CAserial ca.srl -out client.crt -days 3650 -extfile client.ext
+		rm -f client.csr client.ext ca.srl openssl.log
+	) || { show_log openssl "$MANAGER_CERTS.tmp/openssl.log"; die "creating the manager's certificate failed (log: $MANAGER_CERTS.tmp/openssl.log)"; }
+	chmod 600 "$MANAGER_CERTS.tmp/client.key"
+	rm -rf "$MANAGER_CERTS" && mv "$MANAGER_CERTS.tmp" "$MANAGER_CERTS"
+fi
+
 # The admin kubeconfig (system:masters), written by hand so that it does not
 # depend on kubectl's config editing or on an existing KUBECONFIG.
 b64() { base64 <"$1" | tr -d '\n'; }
@@ -233,6 +254,9 @@ contexts:
 current-context: local
 EOF
 mv "$KUBECONFIG_FILE.tmp" "$KUBECONFIG_FILE"
+MANAGER_KUBECONFIG=$STATE/manager.kubeconfig
+sed -e "s|$(b64 "$PKI/admin.crt")|$(b64 "$MANAGER_CERTS/client.crt")|" -e "s|$(b64 "$PKI/admin.key")|$(b64 "$MANAGER_CERTS/client.key")|" \
+	-e "s|name: admin|name: manager|; s|user: admin}|user: manager}|" "$KUBECONFIG_FILE" >"$MANAGER_KUBECONFIG"
 umask "$old_umask"
 export KUBECONFIG=$KUBECONFIG_FILE
 kc() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
@@ -311,8 +335,32 @@ kc wait --for=condition=Established --timeout=60s $crds >>"$STATE/crd.log" 2>&1 
 
 # --- manager ------------------------------------------------------------------
 
-log "starting the manager $MANAGER (log: $STATE/manager.log)"
-detach "$MANAGER" --kubeconfig "$KUBECONFIG_FILE" \
+# The manager's RBAC: config/rbac's generated ClusterRole and the leader
+# election Role (for the admission claims' Leases here), bound to its user.
+log "binding the manager's user $MANAGER_USER to config/rbac's roles"
+{
+	cat config/rbac/role.yaml
+	printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: access-controller-system}\n---\n'
+	sed 's/namespace: system/namespace: access-controller-system/' config/rbac/leader_election_role.yaml
+	cat <<RBAC
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: access-controller-manager-local}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: manager-role}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: $MANAGER_USER}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: access-controller-manager-local, namespace: access-controller-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: leader-election-role}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: $MANAGER_USER}]
+RBAC
+} | kc apply -f - >"$STATE/manager-rbac.log" 2>&1 ||
+	{ show_log "kubectl apply" "$STATE/manager-rbac.log"; die "binding the manager's RBAC failed (log: $STATE/manager-rbac.log)"; }
+
+log "starting the manager $MANAGER as $MANAGER_USER (log: $STATE/manager.log)"
+detach "$MANAGER" --kubeconfig "$MANAGER_KUBECONFIG" --claim-namespace=access-controller-system \
 	--health-probe-bind-address="127.0.0.1:$HEALTH_PORT" --metrics-bind-address=0 --leader-elect=false \
 	--webhooks --webhook-host=127.0.0.1 --webhook-port="$WEBHOOK_PORT" --webhook-cert-dir="$WEBHOOK_CERTS" \
 	</dev/null >"$STATE/manager.log" 2>&1 &
@@ -457,6 +505,10 @@ $(log "up: etcd, kube-apiserver, manager (controllers and webhooks), decision se
     bin/kubectl patch member -n acme carol --type merge -p '{"spec":{"active":false}}'
     bin/kubectl patch member -n acme ivan --type merge -p '{"spec":{"accountRole":"SuperAdmin"}}'
     bin/kubectl patch member -n acme carol --type merge -p '{"spec":{"active":false}}'   # now accepted
+
+  The manager runs as its own user, access-controller-manager, with config/rbac's
+  roles: even the admin cannot write an EffectivePermission (only the controller may):
+    bin/kubectl patch eperm -n acme vera --type merge -p '{"spec":{"active":false}}'
 
   Ask the decision server, as the demo application crm-app/crm (allowed to
   read acme's EffectivePermissions, nothing else):
