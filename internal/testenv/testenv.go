@@ -224,6 +224,10 @@ type ManagerOptions struct {
 	Webhooks *envtest.WebhookInstallOptions
 	// Wrap wraps the manager's transport, e.g. to count its requests.
 	Wrap func(http.RoundTripper) http.RoundTripper
+	// LeaderElection, when set, runs the manager's controllers only while
+	// it holds this Lease (in namespace default), as cmd/manager's replicas
+	// do, with short durations so that a test sees a failover in seconds.
+	LeaderElection string
 }
 
 // Manager is a running controller manager.
@@ -252,6 +256,11 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	if o.LeaderElection != "" {
+		opts.LeaderElection, opts.LeaderElectionID, opts.LeaderElectionNamespace = true, o.LeaderElection, "default"
+		opts.LeaderElectionReleaseOnCancel = true
+		opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = ptr.To(4*time.Second), ptr.To(3*time.Second), ptr.To(500*time.Millisecond)
 	}
 	if w := o.Webhooks; w != nil {
 		opts.WebhookServer = crwebhook.NewServer(crwebhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir,
