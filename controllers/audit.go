@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,18 +127,7 @@ func summarizeChanges(cs []engine.AccessChange) string {
 		}
 		parts = append(parts, s)
 	}
-	return joinComma(parts)
-}
-
-func joinComma(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
+	return strings.Join(parts, "; ")
 }
 
 // audit records a written EffectivePermission's change, if it widened or

@@ -14,13 +14,13 @@ import (
 type kind string
 
 const (
-	kindTenant        kind = "Tenant"
-	kindMember        kind = "Member"
-	kindRole          kind = "Role"
-	kindPermissionSet kind = "PermissionSet"
-	kindPartnerAccess kind = "PartnerAccess"
-	kindPolicy        kind = "VisibilityPolicy"
-	kindEP            kind = "EffectivePermission"
+	kindTenant        kind = accessv1.KindTenant
+	kindMember        kind = accessv1.KindMember
+	kindRole          kind = accessv1.KindRole
+	kindPermissionSet kind = accessv1.KindPermissionSet
+	kindPartnerAccess kind = accessv1.KindPartnerAccess
+	kindPolicy        kind = accessv1.KindVisibilityPolicy
+	kindEP            kind = accessv1.KindEffectivePermission
 )
 
 // key is what a read depends on: the objects of one kind in one namespace,

@@ -725,6 +725,12 @@ func mergeTwo(a, b *Branch) (Branch, bool) {
 	return m, true
 }
 
+// OwnerKey is the spelling a Filter writes owner e-mails in:
+// OwnerKey(a) == OwnerKey(b) exactly when strings.EqualFold(a, b), as Action
+// compares owners (foldCanon). An application matching a Filter against
+// stored owners stores this beside them (pkg/check/sqlfilter's OwnerKey).
+func OwnerKey(email string) string { return foldCanon(email) }
+
 // foldCanon returns the one spelling of s's case-folding class that Filter
 // writes: s and t have the same foldCanon exactly when strings.EqualFold(s,
 // t). Each rune becomes the lowercase of the smallest rune of its
