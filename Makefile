@@ -72,6 +72,7 @@ test: verify-gen verify-fmt vet lint build controlplane openfga ## Run every che
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	cd hack/decisionbench && ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
+	"$(SCENARIOS)/run" $(ACCESSCTL) testdata/own-scenarios/*/
 
 .PHONY: bench
 bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane, then the decision server against OpenFGA (docs/performance.md).

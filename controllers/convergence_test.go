@@ -96,21 +96,24 @@ func deleteAll(t *testing.T, objs []manifest.Object) {
 	}
 }
 
-// scenarioDirs lists the shared scenario folders (a copy lives in testdata).
+// scenarioDirs lists the scenario folders: the shared ones (a copy lives in
+// testdata/scenarios) and our own (testdata/own-scenarios).
 func scenarioDirs(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir("../testdata/scenarios")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range entries {
-		if e.IsDir() {
-			out = append(out, filepath.Join("../testdata/scenarios", e.Name()))
+	for _, root := range []string{"../testdata/scenarios", "../testdata/own-scenarios"} {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				out = append(out, filepath.Join(root, e.Name()))
+			}
 		}
 	}
-	if len(out) < 8 {
-		t.Fatalf("found %d scenario folders, want the 8 shared ones", len(out))
+	if len(out) < 9 {
+		t.Fatalf("found %d scenario folders, want the 8 shared ones and ours", len(out))
 	}
 	return out
 }

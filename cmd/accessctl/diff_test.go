@@ -35,14 +35,9 @@ var gateCases = []struct {
 func diffArgs(name, scenario string, keep []string) []string {
 	to := []string{filepath.Join("testdata", "diff", name)}
 	for _, k := range keep {
-		to = append(to, filepath.Join(scenariosDir, scenario, k))
+		to = append(to, filepath.Join(scenarioDir(scenario), k))
 	}
-	return []string{"diff", "-f", filepath.Join(scenariosDir, scenario), "--to", strings.Join(to, ","), "--now", testNow}
-}
-
-// repoPaths shows file names from the repository root, as in the goldens.
-func repoPaths(s string) string {
-	return filepath.ToSlash(strings.ReplaceAll(s, scenariosDir+string(filepath.Separator), "testdata/scenarios/"))
+	return []string{"diff", "-f", scenarioDir(scenario), "--to", strings.Join(to, ","), "--now", testNow}
 }
 
 // TestDiffGolden: the text output of every hand-made pair, and its JSON.
@@ -70,7 +65,7 @@ func TestDiffScenarios(t *testing.T) {
 	empty := filepath.Join("testdata", "diff", "empty.yaml")
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(scenariosDir, name)
+			dir := scenarioDir(name)
 			r := accessctl(t, nil, "diff", "-f", empty, "--to", dir, "--now", testNow, "--fail-on", "narrow")
 			if r.code != exitOK {
 				t.Fatalf("diff from nothing exited %d (nobody can lose access): %s", r.code, r.stderr)

@@ -11,7 +11,7 @@ import (
 func TestRenderGolden(t *testing.T) {
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
-			r := accessctl(t, nil, "render", "-f", filepath.Join(scenariosDir, name), "--now", testNow)
+			r := accessctl(t, nil, "render", "-f", scenarioDir(name), "--now", testNow)
 			if r.code != exitOK {
 				t.Fatalf("render exited %d: %s", r.code, r.stderr)
 			}
@@ -28,11 +28,11 @@ func TestValidateGolden(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			r := accessctl(t, nil, "validate", "-f", filepath.Join(scenariosDir, name), "--now", testNow)
+			r := accessctl(t, nil, "validate", "-f", scenarioDir(name), "--now", testNow)
 			if r.code != exitNo {
 				t.Fatalf("validate exited %d, want %d: %s", r.code, exitNo, r.stderr)
 			}
-			out := strings.ReplaceAll(r.stdout, scenariosDir+string(filepath.Separator), "testdata/scenarios/")
+			out := repoPaths(r.stdout)
 			golden(t, "validate", name, filepath.ToSlash(out))
 		})
 	}

@@ -58,7 +58,7 @@ func TestLive(t *testing.T) {
 		if isInvalidScenario(name) {
 			continue
 		}
-		dir := filepath.Join(scenariosDir, name)
+		dir := scenarioDir(name)
 		dirs = append(dirs, dir)
 		set, err := manifest.Load(dir)
 		if err != nil {

@@ -16,8 +16,28 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // testNow fixes the clock of every test run (PartnerAccess expiry).
 const testNow = "2026-06-01T00:00:00Z"
 
-// scenariosDir is the repository's copy of the shared scenarios.
-var scenariosDir = filepath.Join("..", "..", "testdata", "scenarios")
+// scenariosDir is the repository's copy of the shared scenarios, and
+// ownScenariosDir holds the scenarios written here beyond them.
+var (
+	scenariosDir    = filepath.Join("..", "..", "testdata", "scenarios")
+	ownScenariosDir = filepath.Join("..", "..", "testdata", "own-scenarios")
+)
+
+// scenarioDir is the folder of the scenario name, shared or our own.
+func scenarioDir(name string) string {
+	if _, err := os.Stat(filepath.Join(ownScenariosDir, name)); err == nil {
+		return filepath.Join(ownScenariosDir, name)
+	}
+	return filepath.Join(scenariosDir, name)
+}
+
+// repoPaths shows the scenario files in s from the repository root, as in
+// the goldens.
+func repoPaths(s string) string {
+	s = strings.ReplaceAll(s, scenariosDir+string(filepath.Separator), "testdata/scenarios/")
+	s = strings.ReplaceAll(s, ownScenariosDir+string(filepath.Separator), "testdata/own-scenarios/")
+	return filepath.ToSlash(s)
+}
 
 // result is one in-process run of accessctl.
 type result struct {
@@ -36,17 +56,19 @@ func accessctl(t *testing.T, stdin io.Reader, args ...string) result {
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 
-// scenarios lists the scenario folders.
+// scenarios lists the scenario folders' names, shared and our own.
 func scenarios(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range entries {
-		if e.IsDir() {
-			out = append(out, e.Name())
+	for _, root := range []string{scenariosDir, ownScenariosDir} {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				out = append(out, e.Name())
+			}
 		}
 	}
 	if len(out) == 0 {
@@ -56,7 +78,7 @@ func scenarios(t *testing.T) []string {
 }
 
 func isInvalidScenario(name string) bool {
-	_, err := os.Stat(filepath.Join(scenariosDir, name, "expect-invalid"))
+	_, err := os.Stat(filepath.Join(scenarioDir(name), "expect-invalid"))
 	return err == nil
 }
 

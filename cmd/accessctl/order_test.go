@@ -14,7 +14,7 @@ import (
 func TestRenderIgnoresOrder(t *testing.T) {
 	for _, name := range scenarios(t) {
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(scenariosDir, name)
+			dir := scenarioDir(name)
 			want := accessctl(t, nil, "render", "-f", dir, "--now", testNow)
 			if want.code != exitOK {
 				t.Fatalf("render exited %d: %s", want.code, want.stderr)

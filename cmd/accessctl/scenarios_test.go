@@ -16,7 +16,7 @@ import (
 // output).
 func TestScenarios(t *testing.T) {
 	for _, name := range scenarios(t) {
-		dir := filepath.Join(scenariosDir, name)
+		dir := scenarioDir(name)
 		t.Run(name, func(t *testing.T) {
 			if isInvalidScenario(name) {
 				expectInvalid(t, dir)

@@ -49,7 +49,7 @@ func scenarioResult(t *testing.T, dir string) *engine.Result {
 // agrees with every row of checks.tsv.
 func TestWhoCanAgreesWithCheck(t *testing.T) {
 	for _, name := range scenarios(t) {
-		dir := filepath.Join(scenariosDir, name)
+		dir := scenarioDir(name)
 		if isInvalidScenario(name) {
 			continue
 		}
@@ -104,7 +104,7 @@ func TestWhoCanGolden(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(scenariosDir, name)
+			dir := scenarioDir(name)
 			var b strings.Builder
 			for _, q := range whoCanQuestions(t, dir, scenarioResult(t, dir)) {
 				r := accessctl(t, nil, append([]string{"who-can", "-f", dir, "--now", testNow}, q...)...)

@@ -23,10 +23,12 @@ import (
 // Now is the scenarios' clock (PartnerAccess expiry), accessctl's tests'.
 var Now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
-// Dir is the repository's copy of the shared scenarios.
-var Dir = func() string {
+// Dir is the repository's copy of the shared scenarios, and OwnDir holds the
+// scenarios written here beyond them (testdata/own-scenarios).
+var Dir, OwnDir = func() (string, string) {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "scenarios")
+	testdata := filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata")
+	return filepath.Join(testdata, "scenarios"), filepath.Join(testdata, "own-scenarios")
 }()
 
 // UnknownTenant and UnknownUser are named by no scenario.
@@ -53,24 +55,37 @@ type Row struct {
 // Scenarios loads every valid scenario (those with checks.tsv).
 func Scenarios(t testing.TB) []Scenario {
 	t.Helper()
-	entries, err := os.ReadDir(Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []Scenario
-	for _, e := range entries {
-		dir := filepath.Join(Dir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, "checks.tsv")); !e.IsDir() || err != nil {
+	for _, dir := range dirs(t) {
+		if _, err := os.Stat(filepath.Join(dir, "checks.tsv")); err != nil {
 			continue
 		}
 		set, err := manifest.Load(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, Scenario{Name: e.Name(), Set: set, Result: engine.Compute(&set.Snapshot, Now), Rows: rows(t, dir)})
+		out = append(out, Scenario{Name: filepath.Base(dir), Set: set, Result: engine.Compute(&set.Snapshot, Now), Rows: rows(t, dir)})
 	}
 	if len(out) == 0 {
 		t.Fatal("no scenarios in " + Dir)
+	}
+	return out
+}
+
+// dirs lists the scenario folders, shared and our own.
+func dirs(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for _, root := range []string{Dir, OwnDir} {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				out = append(out, filepath.Join(root, e.Name()))
+			}
+		}
 	}
 	return out
 }
