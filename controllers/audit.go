@@ -168,3 +168,75 @@ func (r *TenantReconciler) audit(w epWrite, causes []Cause, now time.Time) {
 	r.auditor.record(AuditRecord{Time: now.UTC(), Tenant: ep.Spec.Tenant, User: ep.Spec.User, Namespace: ep.Namespace, Name: ep.Name,
 		Direction: string(dir), Changes: kept, Causes: slices.Clone(causes)}, w.current)
 }
+
+// passCauses are the causes of a pass's writes: the changes it took before
+// reading the cache, and those noted since whose version the pass read. The
+// informer updates its cache before it calls the event handlers, so a pass
+// may read a change whose note comes only after the pass took its notes;
+// without the second part, the write it makes for that change would name
+// none of its causes (and the next pass, which takes the note, writes
+// nothing).
+func (r *TenantReconciler) passCauses(ns string, taken []Cause, snap *engine.Snapshot) []Cause {
+	out := slices.Clone(taken)
+	for _, c := range r.observed.peekCauses(ns) {
+		if len(out) >= maxCauses {
+			break
+		}
+		if !slices.ContainsFunc(out, func(t Cause) bool { return t.Kind == c.Kind && t.Namespace == c.Namespace && t.Name == c.Name }) && read(snap, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// read says whether snap reflects the change c: it holds the object at c's
+// version, or, for a deletion, no longer holds it.
+func read(snap *engine.Snapshot, c Cause) bool {
+	rv, found := "", false
+	find := func(objs []client.Object) {
+		for _, o := range objs {
+			if o.GetNamespace() == c.Namespace && o.GetName() == c.Name {
+				rv, found = o.GetResourceVersion(), true
+				return
+			}
+		}
+	}
+	find(snapshotObjects(snap, c.Kind))
+	if c.Deleted {
+		return !found
+	}
+	return found && rv == c.ResourceVersion
+}
+
+// snapshotObjects lists the snapshot's objects of one input kind.
+func snapshotObjects(snap *engine.Snapshot, kind string) []client.Object {
+	var out []client.Object
+	add := func(o client.Object) { out = append(out, o) }
+	switch kind {
+	case accessv1.KindTenant:
+		for i := range snap.Tenants {
+			add(&snap.Tenants[i])
+		}
+	case accessv1.KindMember:
+		for i := range snap.Members {
+			add(&snap.Members[i])
+		}
+	case accessv1.KindRole:
+		for i := range snap.Roles {
+			add(&snap.Roles[i])
+		}
+	case accessv1.KindPermissionSet:
+		for i := range snap.PermissionSets {
+			add(&snap.PermissionSets[i])
+		}
+	case accessv1.KindPartnerAccess:
+		for i := range snap.PartnerAccesses {
+			add(&snap.PartnerAccesses[i])
+		}
+	case accessv1.KindVisibilityPolicy:
+		for i := range snap.VisibilityPolicies {
+			add(&snap.VisibilityPolicies[i])
+		}
+	}
+	return out
+}

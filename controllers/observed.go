@@ -145,6 +145,17 @@ func (o *observed) note(ns string, k inputKind, rv string, live bool, cause *Cau
 	}
 }
 
+// peekCauses returns the causes noted for ns since the last take, leaving
+// them noted.
+func (o *observed) peekCauses(ns string) []Cause {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n := o.ns[ns]; n != nil {
+		return slices.Clone(n.causes)
+	}
+	return nil
+}
+
 // take removes and returns the namespace's noted changes (empty when none).
 func (o *observed) take(ns string) *noted {
 	o.mu.Lock()

@@ -142,6 +142,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
 	// hold back the others: failures are returned together.
+	// The writes' causes, read once the first write is done (so that notes
+	// of changes this pass read have had time to arrive).
+	causes := sync.OnceValue(func() []Cause { return r.passCauses(ns, changes.causes, snap) })
 	var errs []error
 	for _, wave := range waves(writes) {
 		errs = append(errs, parallel(wave, func(w epWrite) error {
@@ -151,7 +154,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			if w.current != nil {
 				r.wrote(w.current)
 			}
-			r.audit(w, changes.causes, now)
+			r.audit(w, causes(), now)
 			if w.revokes {
 				r.revoked(res, ns, w)
 			}

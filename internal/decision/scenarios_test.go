@@ -87,7 +87,7 @@ func TestScenariosAgreeWithAccessctl(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			var n tally
 			began := time.Now()
-			off := offline(t, filepath.Join(questiontest.Dir, s.Name))
+			off := offline(t, s.Dir)
 			w.apply(t, s.Set, off.res)
 			converged := time.Since(began)
 
@@ -113,23 +113,15 @@ func TestScenariosAgreeWithAccessctl(t *testing.T) {
 // be expect-invalid ones.
 func invalidScenarios(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir(questiontest.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(questiontest.Dir, e.Name())
+	for _, dir := range questiontest.Dirs(t) {
 		if _, err := os.Stat(filepath.Join(dir, "checks.tsv")); err == nil {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(dir, "expect-invalid")); err != nil {
-			t.Fatalf("scenario %s has neither checks.tsv nor expect-invalid", e.Name())
+			t.Fatalf("scenario %s has neither checks.tsv nor expect-invalid", filepath.Base(dir))
 		}
-		out = append(out, e.Name())
+		out = append(out, filepath.Base(dir))
 	}
 	return out
 }

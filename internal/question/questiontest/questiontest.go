@@ -40,6 +40,7 @@ const (
 // Scenario is a valid shared scenario, loaded and rendered.
 type Scenario struct {
 	Name   string
+	Dir    string // its folder
 	Set    *manifest.Set
 	Result *engine.Result
 	Rows   []Row
@@ -56,7 +57,7 @@ type Row struct {
 func Scenarios(t testing.TB) []Scenario {
 	t.Helper()
 	var out []Scenario
-	for _, dir := range dirs(t) {
+	for _, dir := range Dirs(t) {
 		if _, err := os.Stat(filepath.Join(dir, "checks.tsv")); err != nil {
 			continue
 		}
@@ -64,7 +65,7 @@ func Scenarios(t testing.TB) []Scenario {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, Scenario{Name: filepath.Base(dir), Set: set, Result: engine.Compute(&set.Snapshot, Now), Rows: rows(t, dir)})
+		out = append(out, Scenario{Name: filepath.Base(dir), Dir: dir, Set: set, Result: engine.Compute(&set.Snapshot, Now), Rows: rows(t, dir)})
 	}
 	if len(out) == 0 {
 		t.Fatal("no scenarios in " + Dir)
@@ -72,8 +73,8 @@ func Scenarios(t testing.TB) []Scenario {
 	return out
 }
 
-// dirs lists the scenario folders, shared and our own.
-func dirs(t testing.TB) []string {
+// Dirs lists the scenario folders, shared and our own.
+func Dirs(t testing.TB) []string {
 	t.Helper()
 	var out []string
 	for _, root := range []string{Dir, OwnDir} {
