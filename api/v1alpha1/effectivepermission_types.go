@@ -99,7 +99,9 @@ type EffectivePermissionSpec struct {
 	// +listType=atomic
 	WithheldCapabilities []string `json:"withheldCapabilities,omitempty"`
 
-	// capabilitySources say why each capability is held.
+	// capabilitySources say why each capability is held. A source that
+	// omits capabilities gave every one of spec.capabilities (the common
+	// case of one source, written without repeating the list).
 	// +optional
 	// +listType=atomic
 	CapabilitySources []CapabilitySource `json:"capabilitySources,omitempty"`
@@ -123,9 +125,11 @@ type EffectivePermissionSpec struct {
 type CapabilitySource struct {
 	// via is the source, e.g. "permissionSet: sales-rep".
 	Via string `json:"via"`
-	// capabilities it gives, sorted.
+	// capabilities it gives, sorted; omitted when it gives every one of
+	// spec.capabilities.
+	// +optional
 	// +listType=atomic
-	Capabilities []string `json:"capabilities"`
+	Capabilities []string `json:"capabilities,omitempty"`
 }
 
 // RoleEdge is a role and its parent.
@@ -146,10 +150,18 @@ type ObjectPermission struct {
 	// +listType=atomic
 	Actions []Action `json:"actions,omitempty"`
 
-	// actionSources say why each action is held.
+	// actionSources say why each action is held. A source that omits
+	// actions gave every one of this entry's actions.
 	// +optional
 	// +listType=atomic
 	ActionSources []ActionSource `json:"actionSources,omitempty"`
+
+	// own is the access to the records the user owns: the grant of scope
+	// Own via "owner" that every entry with actions carries, written as one
+	// field rather than as an item of grants (both forms mean the same;
+	// pkg/check reads either).
+	// +optional
+	Own AccessLevel `json:"own,omitempty"`
 
 	// all is the access to every record of the type (the highest All grant).
 	// +optional
@@ -171,9 +183,11 @@ type ObjectPermission struct {
 type ActionSource struct {
 	// via is the source.
 	Via string `json:"via"`
-	// actions it gives, sorted, implied actions expanded.
+	// actions it gives, sorted, implied actions expanded; omitted when it
+	// gives every one of the entry's actions.
+	// +optional
 	// +listType=atomic
-	Actions []Action `json:"actions"`
+	Actions []Action `json:"actions,omitempty"`
 }
 
 // TypeVisibility is a type's PermissionGroup visibility settings.

@@ -221,6 +221,12 @@ type comparison struct {
 }
 
 func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
+	if old != nil { // either shape may come from the API server: compare grants
+		old = old.Expanded()
+	}
+	if new != nil {
+		new = new.Expanded()
+	}
 	empty := &accessv1.EffectivePermissionSpec{}
 	c := &comparison{rawOld: cmp.Or(old, empty), rawNew: cmp.Or(new, empty), old: stateOf(old), new: stateOf(new),
 		memo: map[string]Direction{}, probes: map[string]Direction{}}

@@ -220,6 +220,7 @@ var pools = map[string][]string{
 	"Objects[].ActionSources[].Via":     {"permissionSet: other"},
 	"Objects[].ActionSources[].Actions": {"view", "modifyAll"},
 	"Objects[].All":                     {"None", "Read", "ReadWrite"},
+	"Objects[].Own":                     {"", "None", "Read", "ReadWrite"},
 	"Objects[].Visibility":              nil, // nil <-> set
 	"Objects[].Visibility.Default":      {"", "Public", "Group", "OwnerAndGroups", "Private", "Bogus"},
 	"Objects[].Visibility.Allowed":      {"Public", "Group", "OwnerAndGroups", "Private"},
@@ -253,6 +254,7 @@ var reports = map[string][]string{
 	"Objects[].ActionSources[].Via":     {engine.WhatVia},
 	"Objects[].ActionSources[].Actions": {engine.WhatVia},
 	"Objects[].All":                     {engine.WhatAll},
+	"Objects[].Own":                     {engine.WhatRecords},
 	"Objects[].Visibility":              {engine.WhatVisibility},
 	"Objects[].Visibility.Default":      {engine.WhatVisibility},
 	"Objects[].Visibility.Allowed":      {engine.WhatVisibility},

@@ -40,6 +40,7 @@ func Compute(s *Snapshot, now time.Time) *Result {
 	w.partnerGrants()
 	res := w.computeGrants()
 	w.summarize(res)
+	res.compact()
 	return res
 }
 
@@ -65,6 +66,15 @@ func (w *world) computeGrants() *Result {
 	res.Findings = w.fs.sorted()
 	res.pending = w.pending
 	return res
+}
+
+// compact is the last stage: every EffectivePermission in the compact shape
+// it is written in (accessv1.EffectivePermissionSpec.Compact); the stages
+// before read the spelled-out grants.
+func (res *Result) compact() {
+	for i := range res.EffectivePermissions {
+		res.EffectivePermissions[i].Spec.Compact()
+	}
 }
 
 // ownerIndex says, for each member e-mail, what a record it owns needs.
@@ -282,9 +292,7 @@ func normalizeGrants(gs []accessv1.RecordGrant) []accessv1.RecordGrant {
 	if len(gs) == 0 {
 		return nil
 	}
-	key := func(g accessv1.RecordGrant) string {
-		return string(g.Scope) + "\x00" + g.Role + "\x00" + g.User + "\x00" + string(g.Visibility) + "\x00" + string(g.Access) + "\x00" + strings.Join(g.HiddenFields, ",")
-	}
+	key := func(g accessv1.RecordGrant) string { return g.SortKey() }
 	slices.SortStableFunc(gs, func(a, b accessv1.RecordGrant) int { return cmp.Compare(key(a), key(b)) })
 	out := gs[:0:0]
 	for _, g := range gs {

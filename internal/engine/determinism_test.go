@@ -16,7 +16,11 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/manifest"
 )
 
-const scenarios = "../../testdata/scenarios"
+// The shared scenarios (a copy) and our own.
+const (
+	scenarios    = "../../testdata/scenarios"
+	ownScenarios = "../../testdata/own-scenarios"
+)
 
 // render is the engine's whole output as bytes: EffectivePermissions and findings.
 func render(t testing.TB, s *engine.Snapshot) []byte {
@@ -56,6 +60,8 @@ func shuffle[T any](r *rand.Rand, xs []T) {
 func loadScenarios(t testing.TB) map[string]*engine.Snapshot {
 	t.Helper()
 	dirs, err := filepath.Glob(filepath.Join(scenarios, "*"))
+	own, _ := filepath.Glob(filepath.Join(ownScenarios, "*"))
+	dirs = append(dirs, own...)
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no scenarios under %s (%v)", scenarios, err)
 	}

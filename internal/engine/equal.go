@@ -9,7 +9,7 @@ import (
 // equalEntry compares two object entries field by field. It runs once per
 // type per user, so it avoids reflection.
 func equalEntry(a, b accessv1.ObjectPermission) bool {
-	if a.Type != b.Type || a.All != b.All || !slices.Equal(a.Actions, b.Actions) {
+	if a.Type != b.Type || a.All != b.All || a.Own != b.Own || !slices.Equal(a.Actions, b.Actions) {
 		return false
 	}
 	if (a.Visibility == nil) != (b.Visibility == nil) ||

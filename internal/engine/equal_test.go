@@ -24,6 +24,7 @@ func TestEqualEntryAgreesWithDeepEqual(t *testing.T) {
 		"same":          func(*accessv1.ObjectPermission) {},
 		"type":          func(e *accessv1.ObjectPermission) { e.Type = "*" },
 		"all":           func(e *accessv1.ObjectPermission) { e.All = "" },
+		"own":           func(e *accessv1.ObjectPermission) { e.Own = accessv1.AccessRead },
 		"actions":       func(e *accessv1.ObjectPermission) { e.Actions = append(e.Actions, "edit") },
 		"source via":    func(e *accessv1.ObjectPermission) { e.ActionSources[0].Via = "b" },
 		"source acts":   func(e *accessv1.ObjectPermission) { e.ActionSources[0].Actions = nil },

@@ -219,6 +219,7 @@ func Compile(spec *accessv1.EffectivePermissionSpec) *Permissions {
 		p.inactive = reasonNilPermissions
 		return p
 	}
+	spec = spec.Expanded() // either shape (api/v1alpha1's Compact) reads alike
 	// spec.mode is not kept: each grant is read by its own scope's rule.
 	p.user, p.role, p.active = spec.User, spec.Role, spec.Active
 	p.inactive = []string{"inactive: " + spec.User + " holds nothing in tenant " + spec.Tenant}
