@@ -18,6 +18,7 @@ import (
 type checkOptions struct {
 	inputs
 	tenant, user string
+	namespace    string
 	capability   string
 	action       string
 	typ, owner   string
@@ -79,6 +80,7 @@ func (o *checkOptions) addQuestionFlags(cmd *cobra.Command) {
 	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.tenant, "tenant", "", "the tenant (its Tenant's name)")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "the tenant by its namespace, instead of --tenant")
 	f.StringVar(&o.capability, "capability", "", "ask about this capability, e.g. reports.access")
 	f.StringVar(&o.action, "action", "", "ask about this action: "+joinActions(actionsInSpecOrder))
 	f.StringVar(&o.typ, "type", "", "the record's object type, e.g. deals (with --action)")
@@ -103,6 +105,9 @@ func (o *checkOptions) validateQuestion(cmd *cobra.Command, withUser bool) error
 		return usagef("-o %q: want text or json", o.output)
 	}
 	q := o.asked()
+	if q.Tenant == "" {
+		q.Tenant = o.namespace // resolved once the inputs are read (resolveTenant)
+	}
 	err := q.Validate(withUser, question.Form{
 		Name:  func(part string) string { return "--" + part },
 		Given: cmd.Flags().Changed,
@@ -123,7 +128,7 @@ func (o *checkOptions) asked() question.Question {
 }
 
 func (o *checkOptions) run(cmd *cobra.Command) error {
-	now, err := o.check()
+	now, err := o.check(cmd)
 	if err != nil {
 		return err
 	}
@@ -132,6 +137,9 @@ func (o *checkOptions) run(cmd *cobra.Command) error {
 	}
 	set, res, err := o.compute(cmd, now)
 	if err != nil {
+		return err
+	}
+	if o.tenant, err = resolveTenant(res, o.tenant, o.namespace); err != nil {
 		return err
 	}
 	d, explanation := o.decide(set, res)
@@ -198,6 +206,24 @@ func (o *checkOptions) print(w io.Writer, d check.Decision, explanation []string
 		}
 	}
 	return out.err
+}
+
+// resolveTenant is the tenant --tenant and -n/--namespace name: -n names
+// it by its namespace, as kubectl users name where objects are. A
+// namespace no Tenant claims, or a --tenant that is not -n's, is a usage
+// error.
+func resolveTenant(res *engine.Result, tenant, namespace string) (string, error) {
+	if namespace == "" {
+		return tenant, nil
+	}
+	name, ok := res.TenantOfNamespace(namespace)
+	switch {
+	case !ok:
+		return "", usagef("-n/--namespace %q: no Tenant has that namespace", namespace)
+	case tenant != "" && tenant != name:
+		return "", usagef("--tenant %q and -n/--namespace %q name different tenants: namespace %s is Tenant %s's", tenant, namespace, namespace, name)
+	}
+	return name, nil
 }
 
 func joinActions(as []accessv1.Action) string { return question.JoinActions(as) }

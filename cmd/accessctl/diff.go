@@ -78,7 +78,7 @@ then it exits 1 after printing everything.`,
   accessctl diff -f ../base/tenants --to tenants -o json | jq '.users[] | select(.status=="added") | .user'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := in.check()
+			now, err := in.check(cmd)
 			if err != nil {
 				return err
 			}

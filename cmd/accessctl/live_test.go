@@ -118,6 +118,7 @@ func TestLive(t *testing.T) {
 		t.Errorf("diff from the cluster to its own manifests: exit %d\n%s%s", d.code, d.stdout, d.stderr)
 	}
 	t.Logf("%d check and who-can questions answered alike offline and live", questions)
+	pluginLive(t, kubeconfig, now, offline)
 
 	// Drift: with the controller stopped, an EffectivePermission edited by hand.
 	stopManager()

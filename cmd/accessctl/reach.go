@@ -46,7 +46,7 @@ type clientReachJ struct {
 
 func newReachCmd() *cobra.Command {
 	var in inputs
-	var partner, user, output string
+	var partner, namespace, user, output string
 	cmd := &cobra.Command{
 		Use:   "reach -f PATH... --tenant PARTNER [--user EMAIL] [-o text|json]",
 		Short: "List the client tenants a partner agency's people reach, with what and through whom",
@@ -64,18 +64,21 @@ expired, granted by someone who is not a partner admin there, ...).`,
   accessctl reach -f testdata/scenarios/partners --tenant agency-x --user frank@agency-x.example`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := in.check()
+			now, err := in.check(cmd)
 			if err != nil {
 				return err
 			}
 			switch {
-			case partner == "":
+			case partner == "" && namespace == "":
 				return usagef("--tenant is required: the partner tenant")
 			case output != "text" && output != "json":
 				return usagef("-o %q: want text or json", output)
 			}
 			set, res, err := in.compute(cmd, now)
 			if err != nil {
+				return err
+			}
+			if partner, err = resolveTenant(res, partner, namespace); err != nil {
 				return err
 			}
 			sum, ok := res.Tenant(partner)
@@ -100,6 +103,7 @@ expired, granted by someone who is not a partner admin there, ...).`,
 	}
 	in.addFlags(cmd)
 	cmd.Flags().StringVar(&partner, "tenant", "", "the partner tenant (its Tenant's name)")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "the partner tenant by its namespace, instead of --tenant")
 	cmd.Flags().StringVar(&user, "user", "", "only this member (e-mail, any case)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd

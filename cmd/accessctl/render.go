@@ -62,7 +62,7 @@ stderr. Run validate to see them.`,
   accessctl render -f testdata/scenarios/partners -o json | jq '.items[] | select(.spec.user=="dave@agency-x.example") | .spec.capabilities'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := in.check()
+			now, err := in.check(cmd)
 			if err != nil {
 				return err
 			}
@@ -92,7 +92,7 @@ stderr. Run validate to see them.`,
 			}
 			msg := fmt.Sprintf("rendered %s", plural(len(items), "EffectivePermission", "EffectivePermissions"))
 			if n := len(res.Findings); n > 0 {
-				msg += fmt.Sprintf("; %s (run accessctl validate to see them)", plural(n, "finding", "findings"))
+				msg += fmt.Sprintf("; %s (run %s validate to see them)", plural(n, "finding", "findings"), commandName(cmd))
 			}
 			stderr := &printer{w: cmd.ErrOrStderr()}
 			stderr.printf("%s\n", msg)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -41,7 +43,22 @@ func usagef(format string, args ...any) error {
 // run executes accessctl with args and returns the exit code. It keeps no
 // global state, so tests run it in-process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd()
+	return runAs(nameAccessctl, args, stdin, stdout, stderr)
+}
+
+// runAs executes the command invoked under name (invokedAs): accessctl, or
+// kubectl's plugin kubectl-access, or kubectl's completion helper for it.
+func runAs(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd(name != nameAccessctl)
+	if name == nameCompleter {
+		// kubectl runs kubectl_complete-access with the words after
+		// `kubectl access`, the one being completed last: cobra's
+		// __complete, whose output format kubectl reads.
+		args = append([]string{cobra.ShellCompRequestCmd}, args...)
+	}
+	if isCompletionRequest(args) {
+		registerCompletions(root)
+	}
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -91,7 +108,9 @@ type outputError struct{ err error }
 func (e *outputError) Error() string { return "writing output: " + e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
 
-func newRootCmd() *cobra.Command {
+// newRootCmd builds the command tree: accessctl's, or with plugin that of
+// kubectl's plugin `kubectl access` (plugin.go).
+func newRootCmd(plugin bool) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "accessctl",
 		Short: "Validate, render and check access-controller manifests offline",
@@ -114,44 +133,63 @@ Exit codes: 0 valid / allowed, 1 invalid / denied, 2 usage or input error.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
 	root.AddCommand(newValidateCmd(), newRenderCmd(), newCheckCmd(), newWhoCanCmd(), newDiffCmd(), newReachCmd(), newVersionCmd())
+	if plugin {
+		asPlugin(root)
+	}
 	return root
 }
 
 // inputs are the flags every command has: the manifests (or the live
 // cluster), and the clock.
 type inputs struct {
-	filenames   []string
-	kubeconfig  string
-	kubeContext string
-	now         string
+	filenames []string
+	target    live.Target
+	now       string
+	progress  string
+	// liveMode is set by check: read the cluster, not manifests.
+	liveMode bool
 	// cluster is what was read from the live cluster, in live mode.
 	cluster *live.Cluster
 }
 
 func (in *inputs) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringSliceVarP(&in.filenames, "filename", "f", nil,
+	f := cmd.Flags()
+	f.StringSliceVarP(&in.filenames, "filename", "f", nil,
 		"manifests to read: files, directories (recursive, *.yaml and *.yml) or - for stdin; repeatable")
-	cmd.Flags().StringVar(&in.kubeconfig, "kubeconfig", "", "read the live cluster of this kubeconfig instead of -f")
-	cmd.Flags().StringVar(&in.kubeContext, "context", "", "read the live cluster of this kubeconfig context instead of -f")
+	f.StringVar(&in.target.Kubeconfig, "kubeconfig", "", "read the live cluster of this kubeconfig instead of -f")
+	f.StringVar(&in.target.Context, "context", "", "read the live cluster of this kubeconfig context instead of -f")
+	f.StringVar(&in.target.As, "as", "", "read the live cluster as this user (impersonation, as kubectl --as)")
+	f.StringSliceVar(&in.target.AsGroups, "as-group", nil, "read the live cluster as these groups (impersonation, as kubectl --as-group); repeatable")
+	f.StringVar(&in.progress, "progress", "auto", "a progress line on stderr while reading a live cluster: auto (when stderr is a terminal), always or never")
 	// --now fixes the clock (PartnerAccess expiry) so golden tests and
 	// reviews of "what happens on that date" are reproducible.
-	cmd.Flags().StringVar(&in.now, "now", "", "evaluate at this time (RFC 3339) instead of the current time")
-	_ = cmd.Flags().MarkHidden("now")
+	f.StringVar(&in.now, "now", "", "evaluate at this time (RFC 3339) instead of the current time")
+	_ = f.MarkHidden("now")
+}
+
+// clusterFlags name the live cluster; any of them means live mode.
+func (in *inputs) clusterFlags() bool {
+	t := in.target
+	return t.Kubeconfig != "" || t.Context != "" || t.As != "" || len(t.AsGroups) > 0
 }
 
 // check validates the flags; usage errors come before any file is read.
-func (in *inputs) check() (time.Time, error) {
-	live := in.kubeconfig != "" || in.kubeContext != ""
+// As a kubectl plugin, no -f means the cluster of the current context, as
+// for every kubectl command.
+func (in *inputs) check(cmd *cobra.Command) (time.Time, error) {
 	switch {
-	case live && len(in.filenames) > 0:
+	case in.clusterFlags() && len(in.filenames) > 0:
 		return time.Time{}, usagef("give -f/--filename or --kubeconfig/--context, not both")
-	case !live && len(in.filenames) == 0:
+	case !in.clusterFlags() && len(in.filenames) == 0 && !isPlugin(cmd):
 		return time.Time{}, usagef("-f/--filename is required: the manifests to read (files, directories, or - for stdin); or --kubeconfig/--context to read a live cluster")
+	}
+	in.liveMode = len(in.filenames) == 0
+	if !slices.Contains(progressModes, in.progress) {
+		return time.Time{}, usagef("--progress %q: want %s", in.progress, strings.Join(progressModes, ", "))
 	}
 	if in.now == "" {
 		return time.Now(), nil
@@ -166,27 +204,50 @@ func (in *inputs) check() (time.Time, error) {
 // compute loads the manifests (or reads the live cluster) and runs the
 // engine on them.
 func (in *inputs) compute(cmd *cobra.Command, now time.Time) (*manifest.Set, *engine.Result, error) {
-	if in.kubeconfig != "" || in.kubeContext != "" {
-		cfg, err := live.Config(in.kubeconfig, in.kubeContext)
+	if !in.liveMode {
+		set, err := manifest.LoadFrom(cmd.InOrStdin(), in.filenames...)
 		if err != nil {
-			return nil, nil, &liveError{err: err}
+			return nil, nil, err
 		}
-		c, err := live.NewClient(cfg)
-		if err != nil {
-			return nil, nil, &liveError{err: err}
-		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 60*time.Second)
-		defer cancel()
-		if in.cluster, err = live.Read(ctx, c); err != nil {
-			return nil, nil, &liveError{err: err}
-		}
-		return in.cluster.Inputs, engine.Compute(&in.cluster.Inputs.Snapshot, now), nil
+		return set, engine.Compute(&set.Snapshot, now), nil
 	}
-	set, err := manifest.LoadFrom(cmd.InOrStdin(), in.filenames...)
+	p := newProgress(cmd.ErrOrStderr(), in.progress)
+	defer p.done()
+	c, err := in.client(0)
 	if err != nil {
 		return nil, nil, err
 	}
-	return set, engine.Compute(&set.Snapshot, now), nil
+	ctx, cancel := context.WithTimeout(cmd.Context(), 60*time.Second)
+	defer cancel()
+	p.show("connecting to the cluster")
+	in.cluster, err = live.ReadWith(ctx, c, live.ReadOptions{Progress: func(r live.Progress) {
+		p.show(fmt.Sprintf("reading %s (%d of %d kinds), %s", r.Kind, r.Index, r.Kinds, plural(r.Objects, "object", "objects")))
+	}})
+	if err != nil {
+		return nil, nil, &liveError{err: err}
+	}
+	p.show(fmt.Sprintf("rendering %s from %s", plural(len(in.cluster.Inputs.Snapshot.Tenants), "tenant", "tenants"),
+		plural(in.cluster.Inputs.Len(), "object", "objects")))
+	return in.cluster.Inputs, engine.Compute(&in.cluster.Inputs.Snapshot, now), nil
+}
+
+// client is a client of the live cluster the flags name; timeout, when
+// not 0, bounds each request (the lists are bounded by their context).
+func (in *inputs) client(timeout time.Duration) (client.Client, error) {
+	cfg, err := live.Config(in.target)
+	if err != nil && !in.clusterFlags() {
+		// kubectl access without -f: say how else to run it.
+		err = fmt.Errorf("%w (without -f, %s reads the cluster of the current context)", err, pluginDisplay)
+	}
+	if err != nil {
+		return nil, &liveError{err: err}
+	}
+	cfg.Timeout = timeout
+	c, err := live.NewClient(cfg)
+	if err != nil {
+		return nil, &liveError{err: err}
+	}
+	return c, nil
 }
 
 // effectivePermissions are the ones questions are answered from: the

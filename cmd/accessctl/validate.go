@@ -27,7 +27,7 @@ Nothing is printed on stdout when the manifests are valid.`,
   kustomize build config/samples | accessctl validate -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := in.check()
+			now, err := in.check(cmd)
 			if err != nil {
 				return err
 			}

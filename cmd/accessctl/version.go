@@ -21,7 +21,7 @@ func newVersionCmd() *cobra.Command {
 			i := version.Get()
 			switch output {
 			case "text":
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "accessctl "+i.String())
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), commandName(cmd)+" "+i.String())
 				return err
 			case "json":
 				enc := json.NewEncoder(cmd.OutOrStdout())

@@ -28,7 +28,7 @@ nobody may (in an unknown tenant too, with a note), 2 on a usage or input error.
   accessctl who-can -f testdata/scenarios/partners --tenant acme --capability billing.access`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			now, err := o.check()
+			now, err := o.check(cmd)
 			if err != nil {
 				return err
 			}
@@ -37,6 +37,9 @@ nobody may (in an unknown tenant too, with a note), 2 on a usage or input error.
 			}
 			_, res, err := o.compute(cmd, now)
 			if err != nil {
+				return err
+			}
+			if o.tenant, err = resolveTenant(res, o.tenant, o.namespace); err != nil {
 				return err
 			}
 			users := tenantUsers(o.effectivePermissions(res), o.tenant)

@@ -21,18 +21,50 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/manifest"
 )
 
-// Config returns the REST config of a kubeconfig file (empty: the usual
-// loading rules, $KUBECONFIG then ~/.kube/config) and context (empty: its
-// current context), as kubectl resolves them.
-func Config(kubeconfig, kubeContext string) (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+// Target is the cluster to read, named by kubectl's global flags.
+type Target struct {
+	// Kubeconfig is a kubeconfig file (--kubeconfig); empty: the usual
+	// loading rules, $KUBECONFIG then ~/.kube/config.
+	Kubeconfig string
+	// Context is a context of it (--context); empty: its current context.
+	Context string
+	// As and AsGroups impersonate a user and groups (--as, --as-group), to
+	// read with what someone else may read.
+	As       string
+	AsGroups []string
+}
+
+// Config returns the REST config of the target, as kubectl resolves it.
+func Config(t Target) (*rest.Config, error) {
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: t.Context}
+	overrides.AuthInfo.Impersonate = t.As
+	overrides.AuthInfo.ImpersonateGroups = t.AsGroups
+	cfg, err := clientConfig(t.Kubeconfig, overrides).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
 	return cfg, nil
+}
+
+// Contexts lists the context names of a kubeconfig (empty: the usual
+// loading rules), for completing --context.
+func Contexts(kubeconfig string) ([]string, error) {
+	raw, err := clientConfig(kubeconfig, &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(raw.Contexts))
+	for name := range raw.Contexts {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+func clientConfig(kubeconfig string, overrides *clientcmd.ConfigOverrides) clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
 // Cluster is what accessctl reads from a live cluster.
@@ -49,24 +81,82 @@ type Cluster struct {
 // Source is the file name live objects carry in findings.
 const Source = "cluster"
 
+// Progress is where Read is: told after each page of a list.
+type Progress struct {
+	// Kind is the plural of the kind being read, e.g. "Members".
+	Kind string
+	// Index is its position (1-based) among the Kinds kinds Read lists.
+	Index, Kinds int
+	// Objects is how many objects Read has received so far, every kind.
+	Objects int
+}
+
+// ReadOptions say how Read reads.
+type ReadOptions struct {
+	// ChunkSize is the most objects one list request returns (default 500,
+	// as kubectl get's --chunk-size): a large cluster is read in pages,
+	// which keeps the API server's responses small and lets Progress move.
+	ChunkSize int64
+	// Progress, when set, is called before each kind and after each page.
+	Progress func(Progress)
+}
+
+// DefaultChunkSize is kubectl get's default --chunk-size.
+const DefaultChunkSize = 500
+
+// kinds are what Read lists, in order: the six input kinds, then the
+// controller's EffectivePermissions.
+var kinds = []struct {
+	plural string
+	list   func() client.ObjectList
+}{
+	{"Tenants", func() client.ObjectList { return &accessv1.TenantList{} }},
+	{"Members", func() client.ObjectList { return &accessv1.MemberList{} }},
+	{"Roles", func() client.ObjectList { return &accessv1.RoleList{} }},
+	{"PermissionSets", func() client.ObjectList { return &accessv1.PermissionSetList{} }},
+	{"PartnerAccesses", func() client.ObjectList { return &accessv1.PartnerAccessList{} }},
+	{"VisibilityPolicies", func() client.ObjectList { return &accessv1.VisibilityPolicyList{} }},
+	{"EffectivePermissions", func() client.ObjectList { return &accessv1.EffectivePermissionList{} }},
+}
+
 // Read lists every object of the input kinds and every EffectivePermission.
 func Read(ctx context.Context, c client.Reader) (*Cluster, error) {
-	lists := []client.ObjectList{&accessv1.TenantList{}, &accessv1.MemberList{}, &accessv1.RoleList{},
-		&accessv1.PermissionSetList{}, &accessv1.PartnerAccessList{}, &accessv1.VisibilityPolicyList{}}
+	return ReadWith(ctx, c, ReadOptions{})
+}
+
+// ReadWith is Read in pages of o.ChunkSize, telling o.Progress.
+func ReadWith(ctx context.Context, c client.Reader, o ReadOptions) (*Cluster, error) {
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	report := func(p Progress) {
+		if o.Progress != nil {
+			o.Progress(p)
+		}
+	}
 	var objs []manifest.Object
-	for _, l := range lists {
-		if err := c.List(ctx, l); err != nil {
-			return nil, fmt.Errorf("listing %T: %w", l, err)
-		}
-		items, err := meta.ExtractList(l)
+	var eps []accessv1.EffectivePermission
+	read := 0
+	for i, k := range kinds {
+		p := Progress{Kind: k.plural, Index: i + 1, Kinds: len(kinds), Objects: read}
+		report(p)
+		items, err := listAll(ctx, c, k.list, o.ChunkSize, func(n int) {
+			p.Objects = read + n
+			report(p)
+		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("listing %s: %w", k.plural, err)
 		}
+		read += len(items)
 		for _, item := range items {
+			if ep, ok := item.(*accessv1.EffectivePermission); ok {
+				eps = append(eps, *ep)
+				continue
+			}
 			res, ok := item.(manifest.Resource)
 			ref, known := engine.RefOf(item)
 			if !ok || !known {
-				return nil, fmt.Errorf("unexpected %T in %T", item, l)
+				return nil, fmt.Errorf("unexpected %T in the %s", item, k.plural)
 			}
 			if engine.IsBuiltin(item) {
 				continue // the controller's; the engine has its own
@@ -78,11 +168,32 @@ func Read(ctx context.Context, c client.Reader) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	var eps accessv1.EffectivePermissionList
-	if err := c.List(ctx, &eps); err != nil {
-		return nil, fmt.Errorf("listing EffectivePermissions: %w", err)
+	return &Cluster{Inputs: set, EffectivePermissions: eps}, nil
+}
+
+// listAll lists every object of a kind, a page of chunk objects at a time,
+// telling page how many it has after each page. Pages share the first
+// page's resourceVersion (the API server keeps a continued list
+// consistent), so the result is one snapshot of the kind, as one request
+// would give.
+func listAll(ctx context.Context, c client.Reader, newList func() client.ObjectList, chunk int64, page func(n int)) ([]runtime.Object, error) {
+	var out []runtime.Object
+	cont := ""
+	for {
+		l := newList()
+		if err := c.List(ctx, l, client.Limit(chunk), client.Continue(cont)); err != nil {
+			return nil, err
+		}
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		page(len(out))
+		if cont = l.GetContinue(); cont == "" {
+			return out, nil
+		}
 	}
-	return &Cluster{Inputs: set, EffectivePermissions: eps.Items}, nil
 }
 
 // NewClient is a client for the API types of access-controller.
