@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +53,95 @@ func verdicts(t *testing.T, s *Setup) {
 	}
 }
 
-var _ = fmt.Sprint
-var _ = os.Getenv
+// TestMismatchIsReported holds the comparison to its word: an engine that
+// answers one question differently is caught, with every engine's answer.
+func TestMismatchIsReported(t *testing.T) {
+	b := Build(40, 4, 64, 3)
+	s := &Setup{Bench: b, Engines: []Engine{
+		{Name: "yes", Ask: func(int) (bool, error) { return true, nil }},
+		{Name: "yes but 7", Ask: func(i int) (bool, error) { return i != 7, nil }},
+	}}
+	ms, allowed, err := s.Verdicts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].Index != 7 || allowed != 64 {
+		t.Fatalf("got %d mismatches (%v), %d allowed; want question 7 alone, 64 allowed", len(ms), ms, allowed)
+	}
+	if got := ms[0].String(); !strings.Contains(got, "yes but 7:") || !strings.Contains(got, b.Questions[7].User) {
+		t.Errorf("the report does not name the question and each answer:\n%s", got)
+	}
+}
+
+// TestAnchors is the full run (ANCHORBENCH=1, `make bench`): at 1k users /
+// 100 roles and 10k users / 1k roles (ANCHORBENCH_SIZES, e.g. "1000/100"),
+// ANCHORBENCH_QUESTIONS questions (4,096) asked of every engine and
+// compared, then each engine timed over whole passes, ANCHORBENCH_RUNS
+// times (1), and the tables printed (lines starting ANCHORBENCH).
+func TestAnchors(t *testing.T) {
+	if os.Getenv("ANCHORBENCH") == "" {
+		t.Skip("the full run: ANCHORBENCH=1")
+	}
+	sizes := [][2]int{{1000, 100}, {10000, 1000}}
+	if v := os.Getenv("ANCHORBENCH_SIZES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			var u, r int
+			if _, err := fmt.Sscanf(f, "%d/%d", &u, &r); err != nil {
+				t.Fatalf("ANCHORBENCH_SIZES=%q: %v", v, err)
+			}
+			sizes = append(sizes, [2]int{u, r})
+		}
+	}
+	questions, runs := envInt(t, "ANCHORBENCH_QUESTIONS", 4096), envInt(t, "ANCHORBENCH_RUNS", 1)
+	var reports []*Report
+	for _, size := range sizes {
+		s := load(t, size[0], size[1], questions)
+		verdicts(t, s)
+		if t.Failed() {
+			t.FailNow()
+		}
+		rep := &Report{Users: size[0], Roles: size[1], Questions: questions, Setup: s}
+		rep.RenderNs, rep.RenderAllocs = timeIt(func() { s.Bench.Render() })
+		rep.CompileNs, _ = timeIt(func() { NewAC(s.Result) })
+		for run := range runs {
+			ms, err := s.Measure(t.Logf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep.Runs = append(rep.Runs, ms)
+			t.Logf("size %d/%d: run %d of %d measured", size[0], size[1], run+1, runs)
+		}
+		reports = append(reports, rep)
+		for _, line := range strings.Split(rep.Tables(), "\n") {
+			t.Log("ANCHORBENCH " + line)
+		}
+		s.Close()
+	}
+	for _, line := range strings.Split(Growth(reports), "\n") {
+		t.Log("ANCHORBENCH " + line)
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
+// timeIt is testing.Benchmark's ns and allocations per op of f.
+func timeIt(f func()) (nsPerOp float64, allocs int64) {
+	r := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f()
+		}
+	})
+	return float64(r.NsPerOp()), r.AllocsPerOp()
+}

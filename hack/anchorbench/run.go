@@ -39,6 +39,9 @@ type Setup struct {
 	// redoes, at most, after a change); EPs how many there are.
 	Render, Compile time.Duration
 	EPs             int
+	Result          *engine.Result
+	// Allowed counts the questions pkg/check allowed (set by Verdicts).
+	Allowed int
 	// Lines counts each Casbin model's policy lines and role links;
 	// Tuples OpenFGA's tuples and FGALoad the time writing them took.
 	Lines   map[string]int
@@ -52,6 +55,7 @@ func (s *Setup) Close() {
 	for _, c := range s.close {
 		c()
 	}
+	s.close = nil
 }
 
 // Load renders the world and loads it into every engine.
@@ -61,7 +65,7 @@ func Load(ctx context.Context, b *Bench, logf func(string, ...any)) (*Setup, err
 	start := time.Now()
 	res := engine.Compute(snap, Now)
 	s.Render = time.Since(start)
-	s.EPs = len(res.EffectivePermissions)
+	s.EPs, s.Result = len(res.EffectivePermissions), res
 	start = time.Now()
 	ac := NewAC(res)
 	s.Compile = time.Since(start)
@@ -152,6 +156,7 @@ func (s *Setup) Verdicts() (mismatches []Mismatch, allowed int, err error) {
 			mismatches = append(mismatches, Mismatch{Index: i, Question: s.Bench.Questions[i], Answers: answers})
 		}
 	}
+	s.Allowed = allowed
 	return mismatches, allowed, nil
 }
 
