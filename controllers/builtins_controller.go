@@ -6,6 +6,7 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,6 +23,9 @@ import (
 // reverts any change to them.
 type BuiltinsReconciler struct {
 	client.Client
+	// Shard selects the Tenants whose built-ins this manager writes
+	// (shard.go); nil: every tenant.
+	Shard labels.Selector
 }
 
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=roles;permissionsets,verbs=get;list;watch;create;update;patch
@@ -32,6 +36,9 @@ func (r *BuiltinsReconciler) Reconcile(ctx context.Context, req reconcile.Reques
 	var t accessv1.Tenant
 	if err := r.Get(ctx, req.NamespacedName, &t); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !tenantInShard(r.Shard, &t) {
+		return ctrl.Result{}, nil
 	}
 	ns := t.NamespaceOrDefault()
 	labels := map[string]string{LabelManagedBy: FieldOwner}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/tenancy-dev/access-controller/internal/gather"
@@ -16,6 +17,9 @@ type Options struct {
 	Now func() time.Time
 	// Audit, when set, receives the audit trail as JSON lines.
 	Audit io.Writer
+	// Shard selects the Tenants this manager converges (shard.go); nil:
+	// every tenant.
+	Shard labels.Selector
 }
 
 // Setup registers the field indexes and both reconcilers with a manager.
@@ -30,9 +34,9 @@ func SetupWith(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := gather.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: o.Now, Recorder: mgr.GetEventRecorder("access-controller"), Audit: o.Audit}
+	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: o.Now, Recorder: mgr.GetEventRecorder("access-controller"), Audit: o.Audit, Shard: o.Shard}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	return (&BuiltinsReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)
+	return (&BuiltinsReconciler{Client: mgr.GetClient(), Shard: o.Shard}).SetupWithManager(mgr)
 }

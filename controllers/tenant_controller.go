@@ -14,6 +14,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
@@ -40,6 +41,9 @@ type TenantReconciler struct {
 	Recorder events.EventRecorder
 	// Concurrency is how many namespaces reconcile at once (default 4).
 	Concurrency int
+	// Shard selects the Tenants this manager converges (shard.go); nil:
+	// every tenant.
+	Shard labels.Selector
 	// Audit, when set, receives the audit trail as JSON lines (AuditRecord),
 	// besides the structured log and the Events.
 	Audit   io.Writer
@@ -89,6 +93,12 @@ func (r *TenantReconciler) concurrency() int {
 func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
 	ns := req.Name
+	if ok, err := inShard(ctx, r.Client, r.Shard, ns); err != nil || !ok {
+		// Another shard's tenant: its manager converges it and records
+		// what it observed; the notes here are dropped.
+		r.observed.take(ns)
+		return ctrl.Result{}, err
+	}
 	// The changes that queued this pass, taken before the cache is read;
 	// given back unless the pass records them in the Tenant's status.
 	changes := r.observed.take(ns)

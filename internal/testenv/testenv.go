@@ -48,6 +48,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -56,6 +57,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 	"github.com/tenancy-dev/access-controller/internal/webhook"
 )
 
@@ -256,6 +258,7 @@ func StartManager(cfg *rest.Config, scheme *k8sruntime.Scheme, o ManagerOptions)
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache:                  cache.Options{DefaultTransform: gather.TrimForCache}, // as cmd/manager caches
 	}
 	if o.LeaderElection != "" {
 		opts.LeaderElection, opts.LeaderElectionID, opts.LeaderElectionNamespace = true, o.LeaderElection, "default"
