@@ -20,7 +20,7 @@ import (
 // PartnerAccess names partner tenants in other shards) but writes only in
 // its own: EffectivePermissions and statuses in the namespaces of its
 // tenants, built-in Roles and PermissionSets for its tenants. The webhooks
-// judge every tenant whatever the shard. docs/operations.md, "Sharding".
+// judge every tenant whatever the shard. docs/controller.md, "Sharding".
 
 // inShard says whether the manager converges namespace ns: every manager
 // when it has no selector; otherwise when the namespace's Tenant (the first

@@ -56,7 +56,7 @@ func main() {
 	flag.StringVar(&leaderElectionID, "leader-election-id", "access-controller.access.tenancy.dev",
 		"Name of the leader election Lease: each shard (--watch-label-selector) elects its own leader, so give each shard its own.")
 	flag.StringVar(&watchLabelSelector, "watch-label-selector", "",
-		"Converge only the tenants whose Tenant object matches this label selector, e.g. 'shard=a', or '!shard' for those no shard claims (a namespace without a Tenant reads as unlabelled). Run one manager per shard, each with its own --leader-election-id; empty: every tenant. The webhooks judge every tenant whatever the selector (docs/operations.md, Sharding).")
+		"Converge only the tenants whose Tenant object matches this label selector, e.g. 'shard=a', or '!shard' for those no shard claims (a namespace without a Tenant reads as unlabelled). Run one manager per shard, each with its own --leader-election-id; empty: every tenant. The webhooks judge every tenant whatever the selector (docs/controller.md, Sharding).")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease (default: $POD_NAMESPACE; in a cluster, the manager's own). A replica that cannot renew it for 10 s, e.g. while the API server is away, exits and is restarted, and lists every input afresh.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
