@@ -10,15 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -27,7 +26,7 @@ import (
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/controllers"
-	"github.com/tenancy-dev/access-controller/internal/gather"
+	"github.com/tenancy-dev/access-controller/internal/certrotation"
 	"github.com/tenancy-dev/access-controller/internal/version"
 	admission "github.com/tenancy-dev/access-controller/internal/webhook"
 )
@@ -43,7 +42,6 @@ func main() {
 	var burst int
 	var showVersion, metricsSecure bool
 	var metricsCertDir, auditLog string
-	var watchLabelSelector, leaderElectionID string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
 	flag.BoolVar(&metricsSecure, "metrics-secure", true,
@@ -53,10 +51,6 @@ func main() {
 	flag.StringVar(&metricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate made at start.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
-	flag.StringVar(&leaderElectionID, "leader-election-id", "access-controller.access.tenancy.dev",
-		"Name of the leader election Lease: each shard (--watch-label-selector) elects its own leader, so give each shard its own.")
-	flag.StringVar(&watchLabelSelector, "watch-label-selector", "",
-		"Converge only the tenants whose Tenant object matches this label selector, e.g. 'shard=a', or '!shard' for those no shard claims (a namespace without a Tenant reads as unlabelled). Run one manager per shard, each with its own --leader-election-id; empty: every tenant. The webhooks judge every tenant whatever the selector (docs/controller.md, Sharding).")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease (default: $POD_NAMESPACE; in a cluster, the manager's own). A replica that cannot renew it for 10 s, e.g. while the API server is away, exits and is restarted, and lists every input afresh.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
@@ -71,6 +65,8 @@ func main() {
 		"Namespace of the Leases that serialize each tenant's admission judgements across replicas (default: $POD_NAMESPACE; empty: each tenant's own namespace).")
 	flag.DurationVar(&claimWait, "claim-wait", 3*time.Second,
 		"How long a request waits for its tenant's admission claim before it is refused with a retryable Conflict (keep it under the webhooks' 5 s timeout).")
+	var rotation certRotationFlags
+	rotation.bind(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -80,12 +76,7 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
-	shard, err := labels.Parse(watchLabelSelector)
-	if err != nil {
-		log.Error(err, "Invalid --watch-label-selector", "selector", watchLabelSelector)
-		os.Exit(1)
-	}
-	log.Info("Starting access-controller's manager", "version", version.Get().String(), "shard", shard.String())
+	log.Info("Starting access-controller's manager", "version", version.Get().String())
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -93,22 +84,35 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(qps), burst
+	webhookServer := webhook.NewServer(webhook.Options{Host: webhookHost, Port: webhookPort, CertDir: webhookCertDir,
+		TLSOpts: []func(*tls.Config){admission.HTTP1Only}})
+	rotator, err := rotation.rotator(webhooks, webhookCertDir)
+	if err != nil {
+		log.Error(err, "Unable to set up the certificate rotation")
+		os.Exit(1)
+	}
+	if rotator != nil {
+		webhookServer = rotator.Gate(webhookServer)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOptions(metricsAddr, metricsSecure, metricsCertDir),
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       leaderElectionID,
-		// Our kinds are cached without managed field sets or kubectl's
-		// last-applied copy: nothing reads them (gather.TrimForCache).
-		Cache:                   cache.Options{DefaultTransform: gather.TrimForCache},
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions(metricsAddr, metricsSecure, metricsCertDir),
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "access-controller.access.tenancy.dev",
 		LeaderElectionNamespace: leaderElectionNamespace,
-		WebhookServer: webhook.NewServer(webhook.Options{Host: webhookHost, Port: webhookPort, CertDir: webhookCertDir,
-			TLSOpts: []func(*tls.Config){admission.HTTP1Only}}),
+		WebhookServer:           webhookServer,
 	})
 	if err != nil {
 		log.Error(err, "Unable to create the manager")
 		os.Exit(1)
+	}
+	if rotator != nil {
+		if err := rotator.SetupWithManager(mgr); err != nil {
+			log.Error(err, "Unable to set up the certificate rotation")
+			os.Exit(1)
+		}
+		utilruntime.Must(mgr.AddReadyzCheck("webhook-certificate", rotator.Checker()))
 	}
 	var audit io.Writer
 	switch auditLog {
@@ -124,7 +128,7 @@ func main() {
 		defer func() { _ = f.Close() }()
 		audit = f
 	}
-	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit, Shard: shard}); err != nil {
+	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
@@ -170,4 +174,41 @@ func metricsOptions(addr string, secure bool, certDir string) metricsserver.Opti
 		o.CertDir = certDir
 	}
 	return o
+}
+
+// certRotationFlags are the flags of the webhooks' self-signed certificate
+// (internal/certrotation), the alternative to cert-manager.
+type certRotationFlags struct {
+	enabled                                   bool
+	secret, namespace, configuration, dnsName string
+}
+
+func (f *certRotationFlags) bind(fs *flag.FlagSet) {
+	fs.BoolVar(&f.enabled, "cert-rotation", false,
+		"Make and rotate the admission webhooks' serving certificate in the manager (no cert-manager needed): a CA and a certificate for --cert-rotation-dns-name in the Secret --cert-rotation-secret (which must exist; mount it at --webhook-cert-dir), the CA injected into --cert-rotation-webhook-configuration; the webhooks are served, and the pod ready, once the certificate is mounted. Needs --webhooks.")
+	fs.StringVar(&f.secret, "cert-rotation-secret", "access-controller-webhook-server-cert", "Secret of the webhooks' CA and serving certificate (--cert-rotation).")
+	fs.StringVar(&f.namespace, "cert-rotation-secret-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of --cert-rotation-secret (default: $POD_NAMESPACE, the manager's own).")
+	fs.StringVar(&f.configuration, "cert-rotation-webhook-configuration", "access-controller-validating-webhook-configuration",
+		"ValidatingWebhookConfiguration whose webhooks get the CA as their caBundle (--cert-rotation).")
+	fs.StringVar(&f.dnsName, "cert-rotation-dns-name", "",
+		"DNS name the API server calls the webhooks at, the webhook Service's NAME.NAMESPACE.svc (default: access-controller-webhook-service.<secret namespace>.svc).")
+}
+
+// rotator returns the certificate rotation the flags ask for, or nil.
+func (f *certRotationFlags) rotator(webhooks bool, certDir string) (*certrotation.Rotator, error) {
+	if !f.enabled {
+		return nil, nil
+	}
+	if !webhooks {
+		return nil, fmt.Errorf("--cert-rotation makes the webhooks' certificate: it needs --webhooks")
+	}
+	if certDir == "" { // controller-runtime's default
+		certDir = filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
+	}
+	dns := f.dnsName
+	if dns == "" {
+		dns = "access-controller-webhook-service." + f.namespace + ".svc"
+	}
+	return certrotation.New(certrotation.Options{SecretNamespace: f.namespace, SecretName: f.secret,
+		WebhookConfiguration: f.configuration, DNSName: dns, CertDir: certDir})
 }
