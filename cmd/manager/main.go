@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -27,6 +29,7 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/certrotation"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 	"github.com/tenancy-dev/access-controller/internal/version"
 	admission "github.com/tenancy-dev/access-controller/internal/webhook"
 )
@@ -42,6 +45,7 @@ func main() {
 	var burst int
 	var showVersion, metricsSecure bool
 	var metricsCertDir, auditLog string
+	var watchLabelSelector, leaderElectionID string
 	flag.BoolVar(&showVersion, "version", false, "Print the version and exit.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443; 0 disables it.")
 	flag.BoolVar(&metricsSecure, "metrics-secure", true,
@@ -51,6 +55,10 @@ func main() {
 	flag.StringVar(&metricsCertDir, "metrics-cert-dir", "", "Directory holding tls.crt and tls.key for the metrics endpoint; empty: a self-signed certificate made at start.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&leaderElect, "leader-elect", false, "Elect a leader, so that only one replica writes at a time.")
+	flag.StringVar(&leaderElectionID, "leader-election-id", "access-controller.access.tenancy.dev",
+		"Name of the leader election Lease: each shard (--watch-label-selector) elects its own leader, so give each shard its own.")
+	flag.StringVar(&watchLabelSelector, "watch-label-selector", "",
+		"Converge only the tenants whose Tenant object matches this label selector, e.g. 'shard=a', or '!shard' for those no shard claims (a namespace without a Tenant reads as unlabelled). Run one manager per shard, each with its own --leader-election-id; empty: every tenant. The webhooks judge every tenant whatever the selector (docs/controller.md, Sharding).")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease (default: $POD_NAMESPACE; in a cluster, the manager's own). A replica that cannot renew it for 10 s, e.g. while the API server is away, exits and is restarted, and lists every input afresh.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
@@ -76,7 +84,12 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
-	log.Info("Starting access-controller's manager", "version", version.Get().String())
+	shard, err := labels.Parse(watchLabelSelector)
+	if err != nil {
+		log.Error(err, "Invalid --watch-label-selector", "selector", watchLabelSelector)
+		os.Exit(1)
+	}
+	log.Info("Starting access-controller's manager", "version", version.Get().String(), "shard", shard.String())
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -95,11 +108,14 @@ func main() {
 		webhookServer = rotator.Gate(webhookServer)
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOptions(metricsAddr, metricsSecure, metricsCertDir),
-		HealthProbeBindAddress:  probeAddr,
-		LeaderElection:          leaderElect,
-		LeaderElectionID:        "access-controller.access.tenancy.dev",
+		Scheme:                 scheme,
+		Metrics:                metricsOptions(metricsAddr, metricsSecure, metricsCertDir),
+		HealthProbeBindAddress: probeAddr,
+		LeaderElection:         leaderElect,
+		LeaderElectionID:       leaderElectionID,
+		// Our kinds are cached without managed field sets or kubectl's
+		// last-applied copy: nothing reads them (gather.TrimForCache).
+		Cache:                   cache.Options{DefaultTransform: gather.TrimForCache},
 		LeaderElectionNamespace: leaderElectionNamespace,
 		WebhookServer:           webhookServer,
 	})
@@ -128,7 +144,7 @@ func main() {
 		defer func() { _ = f.Close() }()
 		audit = f
 	}
-	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit}); err != nil {
+	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit, Shard: shard}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
