@@ -70,6 +70,9 @@ type writeCounter struct {
 	// created counts EffectivePermissions the API server created, so a
 	// scale run can watch progress without listing them.
 	created atomic.Int64
+	// epUpdated, when set, is called after each EffectivePermission update
+	// the API server took.
+	epUpdated atomic.Pointer[func()]
 }
 
 func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -84,6 +87,9 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		resp, err := rt.RoundTrip(req)
 		if err == nil && req.Method == http.MethodPost && resource == "effectivepermissions" && resp.StatusCode == http.StatusCreated {
 			w.created.Add(1)
+		}
+		if f := w.epUpdated.Load(); f != nil && err == nil && req.Method == http.MethodPatch && resource == "effectivepermissions" && resp.StatusCode == http.StatusOK {
+			(*f)()
 		}
 		return resp, err
 	})
@@ -128,6 +134,9 @@ func namespaceOfPath(path string) string {
 }
 
 // snapshot returns the counts so far and resets them.
+// onEPUpdate calls f after each EffectivePermission update that succeeded.
+func (w *writeCounter) onEPUpdate(f func()) { w.epUpdated.Store(&f) }
+
 func (w *writeCounter) snapshot() map[string]int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
