@@ -9,6 +9,10 @@ version=${1:?usage: archives.sh VERSION OUTDIR [LDFLAGS]}
 out=${2:?usage: archives.sh VERSION OUTDIR [LDFLAGS]}
 ldflags=${3:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+if [[ ! $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$ ]]; then
+	echo "archives.sh: version $version: krew wants a semantic version with a leading v, such as v1.2.3" >&2
+	exit 2
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 while read -r platform; do
