@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -289,6 +290,98 @@ func TestRealEPs(t *testing.T) {
 			if d := p.Action(accessv1.ActionEdit, rec); !d.Allowed || d.Access != accessv1.AccessReadWrite {
 				t.Errorf("SuperAdmin edit %+v: %+v\n%q", rec, d, p.Explain(accessv1.ActionEdit, rec))
 			}
+		}
+	}
+}
+
+// harnessQuestions are numQuestions uniformly random record questions over
+// the whole tenant, as the scale harness asks them: a random user (any EP),
+// a random owner among all members (inactive ones included) or, one time in
+// twenty, a non-member, a random type of the fixture and a random action.
+func harnessQuestions(w *world, compiled []*check.Permissions) []question {
+	rng := rand.New(rand.NewPCG(3, 4))
+	tenant := w.objs.Tenants[0].Name
+	qs := make([]question, numQuestions)
+	for i := range qs {
+		q := &qs[i]
+		q.p = compiled[rng.IntN(len(compiled))]
+		q.action = actionNames[rng.IntN(len(actionNames))]
+		q.rec.Type = fixture.ObjectTypes[rng.IntN(len(fixture.ObjectTypes))]
+		if rng.IntN(20) == 0 {
+			q.rec.Owner = fmt.Sprintf("guest%d@elsewhere.example", rng.IntN(1000))
+			continue
+		}
+		q.rec.Owner = w.objs.Members[rng.IntN(len(w.objs.Members))].Spec.Email
+		o := w.result.RecordOwner(tenant, q.rec.Owner)
+		q.rec.OwnerRole, q.rec.OwnerActive = o.Role, o.Active
+	}
+	return qs
+}
+
+// actionNames are the seven actions.
+var actionNames = []accessv1.Action{
+	accessv1.ActionView, accessv1.ActionCreate, accessv1.ActionEdit, accessv1.ActionDelete,
+	accessv1.ActionExport, accessv1.ActionViewAll, accessv1.ActionModifyAll,
+}
+
+// compileAll compiles every EP of w with compile, and measures the heap
+// they hold once compiled (live bytes after a GC, the specs excluded).
+func compileAll(w *world, compile func(*accessv1.EffectivePermissionSpec) *check.Permissions) (ps []*check.Permissions, heapBytes uint64) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ps = make([]*check.Permissions, len(w.eps))
+	for i := range w.eps {
+		ps[i] = compile(&w.eps[i].Spec)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(ps)
+	return ps, after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+}
+
+// compilers are the two ways to compile a tenant's EPs: each alone, and
+// with one check.Compiler for the tenant (prepared with all of them).
+var compilers = []struct {
+	name string
+	new  func(*world) func(*accessv1.EffectivePermissionSpec) *check.Permissions
+}{
+	{"Compile", func(*world) func(*accessv1.EffectivePermissionSpec) *check.Permissions { return check.Compile }},
+	{"Compiler", func(w *world) func(*accessv1.EffectivePermissionSpec) *check.Permissions {
+		specs := make([]*accessv1.EffectivePermissionSpec, len(w.eps))
+		for i := range w.eps {
+			specs[i] = &w.eps[i].Spec
+		}
+		return check.NewCompiler(specs...).Compile
+	}},
+}
+
+// BenchmarkDecide is the scale harness: every EP of the tenant compiled,
+// numQuestions uniformly random record questions (harnessQuestions), Action
+// in a loop. It reports the compiled heap per EP and in all (the Compiler's
+// tables included): a decision should cost the same at 1k and 10k users.
+func BenchmarkDecide(b *testing.B) {
+	for _, size := range sizes {
+		for _, c := range compilers {
+			b.Run(fmt.Sprintf("users=%d,roles=%d/%s", size.users, size.roles, c.name), func(b *testing.B) {
+				w := computeWorld(b, size.users, size.roles)
+				if len(w.eps) == 0 {
+					b.Skip("engine returned no EffectivePermissions")
+				}
+				ps, heap := compileAll(w, c.new(w))
+				qs := harnessQuestions(w, ps)
+				b.ReportAllocs()
+				i := 0
+				cpu := cpuTime()
+				for b.Loop() {
+					q := &qs[i&(numQuestions-1)]
+					sink = q.p.Action(q.action, q.rec)
+					i++
+				}
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(heap)/float64(len(ps)), "heap-B/EP")
+				b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+			})
 		}
 	}
 }

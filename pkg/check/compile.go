@@ -15,24 +15,45 @@ import (
 // The Reasons slices of the Decisions it returns are shared between calls:
 // callers must not modify them.
 type Permissions struct {
-	user   string // as written in the spec; compared with strings.EqualFold
-	role   string
-	active bool
+	// What a record decision reads comes first: these 64 bytes (the first
+	// cache line, see TestPermissionsLayout).
+	active    bool
+	userASCII bool  // user holds no byte above 0x7f
+	allCaps   bool  // "*" is held
+	hasRare   bool  // rare is set
+	roleID    int32 // spec.role's id (see roleOf), -1 when none
+	// roles numbers the role names (a Compiler's table, or p's own).
+	roles roleTable
+	types *typeTable // numbers the type names
+	set   *entrySet  // the entries, by type
+	// userKey is the first bytes of user, case-folded (see ownedBy).
+	userKey uint64
+	user    string   // as written in the spec; compared with strings.EqualFold
+	sub     roleSpan // spec.subordinates' ids, with subBits
+
+	rare *rare // what few Permissions need, nil when none
+
+	role string
 	// inactive is the Reasons of every decision of an inactive EP.
 	inactive []string
-
-	// subordinates maps each role strictly below spec.role to its parent,
-	// for Hierarchy grants (and to explain the path).
-	subordinates map[string]string
-
-	entries  map[string]*entry // by type, "*" excluded
-	wildcard *entry            // the "*" entry, nil when absent
+	// subordinates are spec.subordinates sorted by role, without empty
+	// roles and with the first of duplicates: to explain the path, and for
+	// Filter.
+	subordinates []accessv1.RoleEdge
 
 	// capabilities held by name ("*" itself excluded), with their reasons.
 	capabilities map[string][]string
-	allCaps      bool     // "*" is held
 	starReasons  []string // reasons for a name held only through "*"
 	withheld     map[string][]string
+
+	_ [2]uint64 // to 192 bytes (TestPermissionsLayout)
+}
+
+// rare is what a Permissions needs only when its subordinates are not one
+// interval of ids, or when it names roles its table lacks.
+type rare struct {
+	subBits    []uint64         // which ids of sub, nil when all of them
+	extraRoles map[string]int32 // roles the table lacks, numbered after it
 }
 
 // action indexes, so that per-action data lives in fixed arrays.
@@ -167,33 +188,50 @@ type grant struct {
 	rawRank  accessv1.AccessLevel
 }
 
-// entry is a compiled ObjectPermission.
+// hotGrant is what matching a record reads of a grant, packed: the grants
+// of an entry side by side in one or two cache lines.
+type hotGrant struct {
+	scope scope
+	rank  uint8
+	vis   vis
+	role  int32  // Role grants: the role's id, -1 for none
+	user  string // User grants
+}
+
+// entry is a compiled ObjectPermission. A Compiler shares one between the
+// Permissions whose spec holds an equal ObjectPermission.
 type entry struct {
-	typ     string
-	actions uint8 // bit i set: actionNames[i] is in the entry's actions
+	// What a record decision reads comes first.
+	actions    uint8 // bit i set: actionNames[i] is in the entry's actions
+	visDefault vis   // PermissionGroup visibility of the type
+	visMask    uint8 // bit v set: a stated visibility v is allowed
+	usesRole   bool  // some grant reads the owner's role
+	hasDept    bool
+	hot        []hotGrant // grants[i] as match reads it
+	info       *typeInfo  // the reasons of the type's denials
+	serial     uint32     // a Compiler's number for it, 0 when not shared
 
-	// Per-action reasons, prepared here so that Action does not allocate.
-	functional [numActions][]string // the actionSources listing the action
-	noAction   [numActions][]string // "no functional permission: ..."
-	needRW     [numActions][]string // "access Read ..., edit needs ReadWrite"
-	noView     []string
-	noGrant    []string
-	// noGrantNoOwner is noGrant for a record with no owner.
-	noGrantNoOwner []string
-
-	// PermissionGroup visibility of the type.
-	visDefault vis
-	visAllowed []accessv1.Visibility // empty: all four
-
-	grants []grant // in the entry's order, Department grants included
+	// functional are the Reasons of each action held: the actionSources
+	// listing it.
+	functional [numActions][]string
 
 	// Department grants by specificity (indexes into grants).
 	deptUsers   []int
-	deptRoles   map[string]int
-	deptDefault int // -1 when absent
-	hasDept     bool
+	deptByRole  []deptRole // by role id
+	deptDefault int        // -1 when absent
 
-	rawActions []accessv1.Action // for Explain
+	// For Explain and Filter.
+	typ        string
+	grants     []grant               // in the entry's order, Department grants included
+	visAllowed []accessv1.Visibility // empty: all four
+	deptRoles  map[string]int
+	rawActions []accessv1.Action
+}
+
+// deptRole is the Department grant of one role (its id).
+type deptRole struct {
+	role  int32
+	grant int
 }
 
 func (e *entry) has(ai int) bool { return e.actions&(1<<ai) != 0 }
@@ -207,46 +245,72 @@ var (
 )
 
 // Compile indexes an EffectivePermission spec for many questions. A nil spec
-// compiles to a Permissions that denies everything.
+// compiles to a Permissions that denies everything. To compile the
+// EffectivePermissions of a tenant, a Compiler shares what they have in
+// common.
 func Compile(spec *accessv1.EffectivePermissionSpec) *Permissions {
+	if spec == nil {
+		return &Permissions{inactive: reasonNilPermissions, roleID: -1, types: types.Load(), set: &entrySet{}}
+	}
+	return compile(spec, nil)
+}
+
+// compile compiles spec with the tables of c, or with tables of its own
+// when c is nil.
+func compile(spec *accessv1.EffectivePermissionSpec, c *Compiler) *Permissions {
 	p := &Permissions{
-		subordinates: map[string]string{},
-		entries:      map[string]*entry{},
 		capabilities: map[string][]string{},
 		withheld:     map[string][]string{},
 	}
-	if spec == nil {
-		p.inactive = reasonNilPermissions
-		return p
-	}
 	spec = spec.Expanded() // either shape (api/v1alpha1's Compact) reads alike
+	p.types = typesFor(spec)
+	if c != nil {
+		p.roles = c.table(spec)
+	} else {
+		n := newNames()
+		n.add(spec)
+		p.roles = n.build()
+	}
 	// spec.mode is not kept: each grant is read by its own scope's rule.
 	p.user, p.role, p.active = spec.User, spec.Role, spec.Active
 	p.inactive = []string{"inactive: " + spec.User + " holds nothing in tenant " + spec.Tenant}
+	p.roleID = p.internRole(spec.Role)
+	p.userKey, p.userASCII = foldKey(p.user), isASCII(p.user)
 
 	for _, s := range spec.Subordinates {
-		if s.Role == "" { // an empty role would match owners with no role
-			continue
-		}
-		if _, dup := p.subordinates[s.Role]; !dup {
-			p.subordinates[s.Role] = s.ReportsTo
+		if s.Role != "" { // an empty role would match owners with no role
+			p.subordinates = append(p.subordinates, s)
 		}
 	}
+	slices.SortStableFunc(p.subordinates, func(a, b accessv1.RoleEdge) int { return strings.Compare(a.Role, b.Role) })
+	p.subordinates = slices.Clip(slices.CompactFunc(p.subordinates, func(a, b accessv1.RoleEdge) bool { return a.Role == b.Role }))
+	sub := make([]int32, len(p.subordinates))
+	for i, s := range p.subordinates {
+		sub[i] = p.internRole(s.Role)
+	}
+	p.setSubordinates(sub)
+
 	p.compileCapabilities(spec)
+	set := &entrySet{}
 	for i := range spec.Objects {
 		o := &spec.Objects[i]
 		if o.Type == accessv1.AllTypes {
-			if p.wildcard == nil {
-				p.wildcard = compileEntry(o)
+			if set.wildcard == nil {
+				set.wildcard = c.entry(p, o)
 			}
 			continue
 		}
-		if _, dup := p.entries[o.Type]; !dup { // a duplicate type is malformed; the first stands
-			p.entries[o.Type] = compileEntry(o)
+		// A type that is not a type name is asked about by no question; a
+		// duplicate type is malformed, and the first stands.
+		if ValidType(o.Type) && set.of(p.types, o.Type) == nil {
+			set.add(p.types, o.Type, c.entry(p, o))
 		}
 	}
+	p.set = c.set(set)
 	return p
 }
+
+func byRole(e accessv1.RoleEdge, role string) int { return strings.Compare(e.Role, role) }
 
 func (p *Permissions) compileCapabilities(spec *accessv1.EffectivePermissionSpec) {
 	for _, name := range spec.WithheldCapabilities {
@@ -318,7 +382,6 @@ func compileEntry(o *accessv1.ObjectPermission) *entry {
 	for ai := range numActions {
 		name := string(actionNames[ai])
 		if !e.has(ai) {
-			e.noAction[ai] = []string{"no functional permission: the user may not " + name + " on " + typ}
 			continue
 		}
 		var via []string
@@ -331,13 +394,7 @@ func compileEntry(o *accessv1.ObjectPermission) *entry {
 			via = []string{"actions on " + typ + " list " + name}
 		}
 		e.functional[ai] = slices.Clip(via)
-		if actionNeed[ai] == 2 {
-			e.needRW[ai] = []string{"access Read on this " + typ + " record, but " + name + " needs ReadWrite"}
-		}
 	}
-	e.noView = []string{"no view on " + typ + ": the user sees no record of this type"}
-	e.noGrant = []string{"no grant on " + typ + " gives access to this record"}
-	e.noGrantNoOwner = []string{"no grant on " + typ + " reaches a record with no owner: it is read as a non-member's record"}
 
 	// PermissionGroup visibility: absent means default Group, all four allowed.
 	e.visDefault = visGroup

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -68,7 +69,7 @@ func (p *Permissions) Action(action accessv1.Action, rec Record) Decision {
 		if actionNeed[ai] == 0 {
 			return Decision{Allowed: true, Access: accessv1.AccessNone, Reasons: e.functional[ai]}
 		}
-		return deny(e.noView)
+		return deny(e.info.noView)
 	}
 	m := p.match(e, &rec)
 	access := levels[m.rank]
@@ -84,11 +85,11 @@ func (p *Permissions) Action(action accessv1.Action, rec Record) Decision {
 	case m.rank >= need:
 		return Decision{Allowed: true, Access: access, Reasons: e.grants[m.best].via}
 	case m.rank == 0 && rec.Owner == "":
-		return Decision{Access: access, Reasons: e.noGrantNoOwner}
+		return Decision{Access: access, Reasons: e.info.noGrantNoOwner}
 	case m.rank == 0:
-		return Decision{Access: access, Reasons: e.noGrant}
+		return Decision{Access: access, Reasons: e.info.noGrant}
 	default:
-		return Decision{Access: access, Reasons: e.needRW[ai]}
+		return Decision{Access: access, Reasons: e.info.needRW[ai]}
 	}
 }
 
@@ -105,14 +106,14 @@ func (p *Permissions) functional(action accessv1.Action, typ string) (e *entry, 
 	if ai = actionIndex(action); ai < 0 {
 		return nil, -1, deny(reasonUnknownAction), false
 	}
-	if !ValidType(typ) {
+	e, valid := p.entryFor(typ)
+	switch {
+	case !valid:
 		return nil, -1, deny([]string{notATypeName(typ)}), false
-	}
-	if e = p.entryFor(typ); e == nil {
+	case e == nil:
 		return nil, -1, deny(reasonNoEntry), false
-	}
-	if !e.has(ai) {
-		return nil, -1, deny(e.noAction[ai]), false
+	case !e.has(ai):
+		return nil, -1, deny(e.info.noAction[ai]), false
 	}
 	return e, ai, Decision{}, true
 }
@@ -130,12 +131,27 @@ func deny(reasons []string) Decision {
 	return Decision{Access: accessv1.AccessNone, Reasons: reasons}
 }
 
-// entryFor returns the entry of typ, else the "*" entry, else nil.
-func (p *Permissions) entryFor(typ string) *entry {
-	if e, ok := p.entries[typ]; ok {
-		return e
+// entryFor returns the entry of typ, else the "*" entry, else nil; valid is
+// false when typ is not a type name (ValidType), and then e is nil. The
+// type table holds type names only, so a type it knows is not checked
+// again.
+func (p *Permissions) entryFor(typ string) (e *entry, valid bool) {
+	s := p.set
+	id, known := p.types.ids[typ]
+	if known && uint(id) < uint(len(s.byType)) {
+		if e = s.byType[id]; e != nil {
+			return e, true
+		}
 	}
-	return p.wildcard
+	if s.extra != nil {
+		if e = s.extra[typ]; e != nil {
+			return e, true
+		}
+	}
+	if !known && !ValidType(typ) {
+		return nil, false
+	}
+	return s.wildcard, true
 }
 
 // match is the outcome of step 4 for one record.
@@ -144,25 +160,29 @@ type match struct {
 	best      int // index of the grant that gave rank (first in entry order), -1 when none matched
 	dept      int // the Department grant that applies, -1 when none
 	other     bool
-	otherRank int // highest rank of the matching grants of other scopes
-	ev        vis // effective visibility (PermissionGroup reading)
+	otherRank int   // highest rank of the matching grants of other scopes
+	ev        vis   // effective visibility (PermissionGroup reading)
+	owner     int32 // the owner's role id (roleOf), -1 when none or not needed
 }
 
 func (p *Permissions) match(e *entry, rec *Record) match {
-	m := match{best: -1, dept: -1, ev: e.effective(rec.Visibility)}
-	for i := range e.grants {
-		g := &e.grants[i]
-		if g.scope == scopeDepartment || !p.matches(g, rec, m.ev) {
+	m := match{best: -1, dept: -1, ev: e.effective(rec.Visibility), owner: -1}
+	if e.usesRole && rec.OwnerRole != "" {
+		m.owner = p.roleOf(rec.OwnerRole)
+	}
+	for i := range e.hot {
+		g := &e.hot[i]
+		if g.scope == scopeDepartment || !p.matches(g, rec, &m) {
 			continue
 		}
-		if !m.other || g.rank > m.otherRank {
-			m.otherRank, m.best = g.rank, i
+		if r := int(g.rank); !m.other || r > m.otherRank {
+			m.otherRank, m.best = r, i
 		}
 		m.other = true
 	}
 	m.rank = m.otherRank
 	if e.hasDept {
-		if d := e.department(rec); d >= 0 {
+		if d := e.department(rec, m.owner); d >= 0 {
 			m.dept = d
 			dr := e.grants[d].rank
 			if m.best < 0 || dr > m.rank || (dr == m.rank && d < m.best) {
@@ -187,45 +207,59 @@ func (m *match) hides(e *entry, field string) bool {
 	return found
 }
 
-// matches is the table of step 4, for every scope but Department.
-func (p *Permissions) matches(g *grant, rec *Record, ev vis) bool {
+// matches is the table of step 4, for every scope but Department. Roles
+// are compared by id: m.owner is the owner's role's id, which equals a role
+// of the grant or of the user only when the names are equal and not empty.
+func (p *Permissions) matches(g *hotGrant, rec *Record, m *match) bool {
 	switch g.scope {
 	case scopeAll:
 		return true
 	case scopeOwn:
-		return p.user != "" && strings.EqualFold(rec.Owner, p.user)
+		return p.ownedBy(rec.Owner)
 	case scopeRole:
-		return rec.OwnerActive && g.role != "" && rec.OwnerRole == g.role
+		return rec.OwnerActive && g.role >= 0 && m.owner == g.role
 	case scopeUser:
 		return rec.OwnerActive && g.user != "" && strings.EqualFold(rec.Owner, g.user)
 	case scopeHierarchy:
-		if !rec.OwnerActive || rec.OwnerRole == "" {
-			return false
-		}
-		_, below := p.subordinates[rec.OwnerRole]
-		return below
+		return rec.OwnerActive && p.below(m.owner)
 	case scopeVisibility:
-		return g.vis == ev && p.visibilityReaches(ev, rec)
+		return g.vis == m.ev && p.visibilityReaches(m.ev, rec, m.owner)
 	}
 	return false // unknown scope: fail closed
 }
 
+// ownedBy reports whether owner is the user, as strings.EqualFold says. An
+// ASCII user folds only to strings at least as long (no ASCII letter folds
+// to a shorter rune) and, at the same length, only to strings that differ
+// in the case of ASCII letters: userKey settles most owners without reading
+// the user's name.
+func (p *Permissions) ownedBy(owner string) bool {
+	if p.user == "" {
+		return false
+	}
+	if p.userASCII && (len(owner) < len(p.user) || len(owner) == len(p.user) && foldKey(owner) != p.userKey) {
+		return false
+	}
+	return strings.EqualFold(owner, p.user)
+}
+
 // visibilityReaches is the PermissionGroup rule for a record whose effective
-// visibility is ev.
-func (p *Permissions) visibilityReaches(ev vis, rec *Record) bool {
+// visibility is ev; owner is the owner's role's id.
+func (p *Permissions) visibilityReaches(ev vis, rec *Record, owner int32) bool {
 	switch ev {
 	case visPublic:
 		return true
 	case visGroup:
-		return rec.OwnerActive && p.ownerInGroup(rec)
+		return rec.OwnerActive && p.ownerInGroup(owner)
 	case visOwnerAndGroups:
-		return rec.OwnerActive && (p.ownerInGroup(rec) || (p.role != "" && slices.Contains(rec.Groups, p.role)))
+		return rec.OwnerActive && (p.ownerInGroup(owner) || (p.role != "" && slices.Contains(rec.Groups, p.role)))
 	}
 	return false // Private, or a value outside the four
 }
 
-func (p *Permissions) ownerInGroup(rec *Record) bool {
-	return rec.OwnerRole != "" && rec.OwnerRole == p.role
+// ownerInGroup reports whether the owner's role (its id) is the user's.
+func (p *Permissions) ownerInGroup(owner int32) bool {
+	return p.roleID >= 0 && owner == p.roleID
 }
 
 // effective is the record's effective visibility in PermissionGroup mode:
@@ -233,7 +267,7 @@ func (p *Permissions) ownerInGroup(rec *Record) bool {
 // list allows the four), else the type's default (semantics.md §3: a record
 // that states none, or one not allowed, takes the default).
 func (e *entry) effective(v accessv1.Visibility) vis {
-	if stated := parseVis(v); stated != visNone && stated != visInvalid && (len(e.visAllowed) == 0 || slices.Contains(e.visAllowed, v)) {
+	if stated := parseVis(v); stated != visNone && stated != visInvalid && e.visMask&(1<<stated) != 0 {
 		return stated
 	}
 	return e.visDefault
@@ -241,8 +275,9 @@ func (e *entry) effective(v accessv1.Visibility) vis {
 
 // department returns the most specific Department grant for the record's
 // owner, or -1: a user grant for the owner, else the grant of the owner's
-// department, else the department default. Private records get none.
-func (e *entry) department(rec *Record) int {
+// department (owner is its role's id), else the department default. Private
+// records get none.
+func (e *entry) department(rec *Record, owner int32) int {
 	if departmentPrivate(rec.Visibility) {
 		return -1
 	}
@@ -259,9 +294,9 @@ func (e *entry) department(rec *Record) int {
 	if best >= 0 {
 		return best
 	}
-	if rec.OwnerRole != "" {
-		if i, ok := e.deptRoles[rec.OwnerRole]; ok {
-			return i
+	if owner >= 0 {
+		if k, ok := slices.BinarySearchFunc(e.deptByRole, owner, func(d deptRole, id int32) int { return cmp.Compare(d.role, id) }); ok {
+			return e.deptByRole[k].grant
 		}
 	}
 	return e.deptDefault

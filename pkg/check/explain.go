@@ -96,7 +96,7 @@ func (p *Permissions) explainFunctional(action accessv1.Action, typ string) (e *
 	if !ValidType(typ) {
 		return nil, -1, []string{notATypeName(typ)}, false
 	}
-	if e = p.entryFor(typ); e == nil {
+	if e, _ = p.entryFor(typ); e == nil {
 		return nil, -1, []string{fmt.Sprintf("no functional permission: no entry for type %q and no \"*\" entry", typ)}, false
 	}
 	label := entryLabel(e, typ)
@@ -142,7 +142,7 @@ func (p *Permissions) applies(e *entry, i int, rec *Record, m *match) bool {
 	if g.scope == scopeDepartment {
 		return i == m.dept
 	}
-	return p.matches(g, rec, m.ev)
+	return p.matches(&e.hot[i], rec, m)
 }
 
 // describe names a grant: scope, target, access and via.
@@ -191,7 +191,7 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 		case scopeHierarchy:
 			return fmt.Sprintf("owner's role %s is below %s (%s)", rec.OwnerRole, p.role, p.path(rec.OwnerRole))
 		case scopeVisibility:
-			return "the record's effective visibility is " + visName(m.ev) + " and " + p.visibilityWhy(m.ev, rec)
+			return "the record's effective visibility is " + visName(m.ev) + " and " + p.visibilityWhy(m.ev, rec, m.owner)
 		case scopeDepartment:
 			return p.departmentWhy(g, rec)
 		}
@@ -226,7 +226,7 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 		if g.vis != m.ev {
 			return fmt.Sprintf("the record's effective visibility is %s, not %s", visName(m.ev), g.rawVis)
 		}
-		return p.visibilityWhy(m.ev, rec)
+		return p.visibilityWhy(m.ev, rec, m.owner)
 	case scopeDepartment:
 		switch {
 		case rec.Visibility == accessv1.VisibilityPrivate:
@@ -249,7 +249,7 @@ func (p *Permissions) why(e *entry, i int, rec *Record, m *match) string {
 	return "does not apply"
 }
 
-func (p *Permissions) visibilityWhy(ev vis, rec *Record) string {
+func (p *Permissions) visibilityWhy(ev vis, rec *Record, owner int32) string {
 	switch ev {
 	case visPublic:
 		return "Public records are read by everyone"
@@ -257,7 +257,7 @@ func (p *Permissions) visibilityWhy(ev vis, rec *Record) string {
 		switch {
 		case !rec.OwnerActive:
 			return notMember(rec)
-		case p.ownerInGroup(rec):
+		case p.ownerInGroup(owner):
 			return "the owner's role is the user's role " + p.role
 		case ev == visOwnerAndGroups && p.role != "" && slices.Contains(rec.Groups, p.role):
 			return "the record's groups name the user's role " + p.role
@@ -301,10 +301,11 @@ func (p *Permissions) departmentWhy(g *grant, rec *Record) string {
 func (p *Permissions) path(role string) string {
 	chain := []string{role}
 	for range len(p.subordinates) { // bounded: a malformed cycle cannot loop
-		parent, ok := p.subordinates[role]
+		k, ok := slices.BinarySearchFunc(p.subordinates, role, byRole)
 		if !ok {
 			break
 		}
+		parent := p.subordinates[k].ReportsTo
 		chain = append(chain, parent)
 		if parent == p.role {
 			break

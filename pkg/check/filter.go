@@ -313,8 +313,8 @@ func (p *Permissions) reach(e *entry, g *grant) []conj {
 			return nil
 		}
 		roles := make([]string, 0, len(p.subordinates))
-		for r := range p.subordinates {
-			roles = append(roles, r)
+		for _, s := range p.subordinates {
+			roles = append(roles, s.Role)
 		}
 		return with(in(AttrOwnerRole, roles...))
 	case scopeVisibility:
