@@ -83,13 +83,10 @@ const numQuestions = 4096
 // owners and types: mostly view and edit; a quarter about the viewer's own
 // records, a tenth about records of its subordinates, the rest about anyone's;
 // mostly about types the viewer has an entry for; some functional questions,
-// a few records of non-members, with no owner and of an unknown type.
-func questions(w *world) []question {
+// a few records of non-members, with no owner and of an unknown type. The
+// questions ask compiled[i] about w.eps[i].
+func questions(w *world, compiled []*check.Permissions) []question {
 	rng := rand.New(rand.NewPCG(1, 2))
-	compiled := make([]*check.Permissions, len(w.eps))
-	for i := range w.eps {
-		compiled[i] = check.Compile(&w.eps[i].Spec)
-	}
 	types := append(slices.Clone(fixture.ObjectTypes), "custom-objects")
 	actions := []accessv1.Action{
 		accessv1.ActionView, accessv1.ActionView, accessv1.ActionView, accessv1.ActionView,
@@ -149,7 +146,8 @@ func BenchmarkAction(b *testing.B) {
 			if len(w.eps) == 0 {
 				b.Skip("engine returned no EffectivePermissions")
 			}
-			qs := questions(w)
+			ps, _ := compileAll(w, check.Compile)
+			qs := questions(w, ps)
 			allowed := 0
 			for i := range qs {
 				if qs[i].ask().Allowed {
@@ -251,7 +249,8 @@ func TestRealEPs(t *testing.T) {
 	}
 	st := epSizeStats(w.eps)
 	t.Logf("EP sizes: %+v", st)
-	qs := questions(w)
+	ps, _ := compileAll(w, check.Compile)
+	qs := questions(w, ps)
 	for i := range qs {
 		if d := qs[i].ask(); len(d.Reasons) == 0 {
 			t.Fatalf("question %d: no reasons: %+v", i, d)
@@ -384,4 +383,55 @@ func BenchmarkDecide(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestRealEPsShared asks the questions of the benchmarks, the harness's and
+// the mix, of every EP the engine computes for generated tenants, compiled
+// alone and by a Compiler of the tenant, and of the reading pkg/check had
+// before either (check.RefCompile): every decision is the same, reasons
+// included, and none allocates.
+func TestRealEPsShared(t *testing.T) {
+	sizes := [][2]int{{300, 30}, {1000, 100}}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, size := range sizes {
+		w := computeWorld(t, size[0], size[1])
+		if len(w.eps) == 0 {
+			t.Skip("engine returned no EffectivePermissions")
+		}
+		plain, _ := compileAll(w, compilers[0].new(w))
+		shared, _ := compileAll(w, compilers[1].new(w))
+		index := map[*check.Permissions]int{}
+		for i, p := range plain {
+			index[p] = i
+		}
+		qs := append(harnessQuestions(w, plain), questions(w, plain)...)
+		for i := range qs {
+			q := &qs[i]
+			k := index[q.p]
+			ref := check.RefCompile(&w.eps[k].Spec)
+			want, got, gotShared := ref.Action(q.action, q.rec), plain[k].Action(q.action, q.rec), shared[k].Action(q.action, q.rec)
+			if !sameDecision(got, want) || !sameDecision(gotShared, want) {
+				t.Fatalf("%d/%d, %s: %s %+v: Compile %+v, Compiler %+v, the reference %+v", size[0], size[1], w.eps[k].Spec.User, q.action, q.rec, got, gotShared, want)
+			}
+			if got, want := shared[k].Functional(q.action, q.rec.Type), ref.Functional(q.action, q.rec.Type); !sameDecision(got, want) {
+				t.Fatalf("%s: Functional(%s, %s) %+v, the reference %+v", w.eps[k].Spec.User, q.action, q.rec.Type, got, want)
+			}
+		}
+		for _, ps := range [][]*check.Permissions{plain, shared} {
+			if n := testing.AllocsPerRun(5, func() {
+				for i := range qs {
+					q := &qs[i]
+					sink = ps[index[q.p]].Action(q.action, q.rec)
+				}
+			}); n != 0 {
+				t.Errorf("%d/%d: %v allocations per pass", size[0], size[1], n)
+			}
+		}
+	}
+}
+
+func sameDecision(a, b check.Decision) bool {
+	return a.Allowed == b.Allowed && a.Access == b.Access && slices.Equal(a.Reasons, b.Reasons)
 }

@@ -527,3 +527,13 @@ func (e *refEntry) department(rec *Record) int {
 	}
 	return e.deptDefault
 }
+
+// RefCompile is the reference reading, for the external tests (which may
+// import the engine): Action, Functional and Capability as they were.
+func RefCompile(spec *accessv1.EffectivePermissionSpec) interface {
+	Action(accessv1.Action, Record) Decision
+	Functional(accessv1.Action, string) Decision
+	Capability(string) Decision
+} {
+	return refCompile(spec)
+}
