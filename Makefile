@@ -103,8 +103,15 @@ lint: golangci-lint ## Run golangci-lint (installed into bin/ on first use).
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/accessctl.
+build: ## Build bin/accessctl, with links to it as kubectl's plugin (bin/kubectl-access) and its completion helper (bin/kubectl_complete-access).
 	go build -ldflags "$(LDFLAGS)" -o $(ACCESSCTL) ./cmd/accessctl
+	ln -sf accessctl $(LOCALBIN)/kubectl-access
+	ln -sf accessctl $(LOCALBIN)/kubectl_complete-access
+
+.PHONY: plugin-release
+plugin-release: ## Build kubectl-access's release archives for VERSION (vX.Y.Z) and krew's manifest with their sha256 into bin/krew/ (docs/accessctl.md).
+	dist/krew/archives.sh $(VERSION) $(LOCALBIN)/krew "$(LDFLAGS)"
+	dist/krew/render.sh $(VERSION) $(LOCALBIN)/krew
 
 MANAGER ?= $(LOCALBIN)/manager
 
