@@ -250,7 +250,7 @@ var (
 // common.
 func Compile(spec *accessv1.EffectivePermissionSpec) *Permissions {
 	if spec == nil {
-		return &Permissions{inactive: reasonNilPermissions, roleID: -1, types: types.Load(), set: &entrySet{}}
+		return &Permissions{inactive: reasonNilPermissions, roleID: -1, roles: noRoles, types: types.Load(), set: &entrySet{}}
 	}
 	return compile(spec, nil)
 }

@@ -137,14 +137,14 @@ func deny(reasons []string) Decision {
 // again.
 func (p *Permissions) entryFor(typ string) (e *entry, valid bool) {
 	s := p.set
-	id, known := p.types.ids[typ]
-	if known && uint(id) < uint(len(s.byType)) {
-		if e = s.byType[id]; e != nil {
+	id, known := p.types.ids.get(typ)
+	if known {
+		if e = s.get(id); e != nil {
 			return e, true
 		}
 	}
-	if s.extra != nil {
-		if e = s.extra[typ]; e != nil {
+	if s.over != nil {
+		if e = s.over.extra[typ]; e != nil {
 			return e, true
 		}
 	}

@@ -306,3 +306,38 @@ func TestPermissionsLayout(t *testing.T) {
 		t.Errorf("a Permissions takes %d bytes, not a multiple of 64", n)
 	}
 }
+
+// TestNameIndex: every name is found with its id and no other string is,
+// whether the names spread over the table or hash alike (then it is a map).
+func TestNameIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	alike := func(i int) string { return fmt.Sprintf("%s%03d%s", strings.Repeat("a", 8), i, strings.Repeat("b", 21)) }
+	spread := func(i int) string { return fmt.Sprintf("r%d-%x", i, rng.Uint32()) }
+	for _, tc := range []struct {
+		name  func(int) string
+		n     int
+		asMap bool
+	}{{spread, 0, false}, {spread, 1, false}, {spread, 7, false}, {spread, 3000, false}, {alike, 40, true}} {
+		var names []string
+		for i := range tc.n {
+			names = append(names, tc.name(i))
+		}
+		x := newNameIndex(names)
+		if (x.m != nil) != tc.asMap {
+			t.Errorf("%d names like %q: a map %v, want %v", tc.n, tc.name(0), x.m != nil, tc.asMap)
+		}
+		for id, name := range names {
+			if got, ok := x.get(name); !ok || got != int32(id) {
+				t.Fatalf("%q: %d %v, want %d", name, got, ok, id)
+			}
+			if _, ok := x.get(name + "x"); ok {
+				t.Fatalf("%q found", name+"x")
+			}
+		}
+		for _, s := range []string{"", "a", "deals", strings.Repeat("a", 40)} {
+			if _, ok := x.get(s); ok {
+				t.Fatalf("%q found", s)
+			}
+		}
+	}
+}

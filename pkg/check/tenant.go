@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"reflect"
 	"slices"
 	"sync"
@@ -87,7 +88,7 @@ func (c *Compiler) rebuild() {
 func (c *Compiler) table(spec *accessv1.EffectivePermissionSpec) roleTable {
 	if n := c.seen.add(spec); n > 0 {
 		c.fresh += n
-		if c.fresh > 16+len(c.roles)/4 {
+		if c.fresh > 16+c.roles.len()/4 {
 			c.rebuild()
 		}
 	}
@@ -121,7 +122,7 @@ func (c *Compiler) entry(p *Permissions, o *accessv1.ObjectPermission) *entry {
 
 // set returns s, or the equal set compiled before (c may be nil).
 func (c *Compiler) set(s *entrySet) *entrySet {
-	if c == nil || s.extra != nil {
+	if c == nil || s.over != nil && s.over.extra != nil {
 		return s
 	}
 	k := c.key[:0]
@@ -139,6 +140,11 @@ func (c *Compiler) set(s *entrySet) *entrySet {
 	ok := add(0, s.wildcard)
 	for id, e := range s.byType {
 		ok = ok && add(id+1, e)
+	}
+	if s.over != nil {
+		for j, e := range s.over.more {
+			ok = ok && add(setSlots+j+1, e)
+		}
 	}
 	c.key = k
 	if !ok {
@@ -207,12 +213,12 @@ func (p *Permissions) finishEntry(e *entry) (*entry, bool) {
 		if r == "" {
 			return -1
 		}
-		if _, ok := p.roles[r]; !ok {
+		if _, ok := p.roles.get(r); !ok {
 			shareable = false
 		}
 		return p.internRole(r)
 	}
-	if id, ok := p.types.ids[e.typ]; ok {
+	if id, ok := p.types.ids.get(e.typ); ok {
 		e.info = p.types.infos[id]
 	} else if e.typ == accessv1.AllTypes {
 		e.info = wildcardInfo
@@ -255,7 +261,7 @@ func (p *Permissions) internRole(r string) int32 {
 	if r == "" {
 		return -1
 	}
-	if id, ok := p.roles[r]; ok {
+	if id, ok := p.roles.get(r); ok {
 		return id
 	}
 	x := p.rareData()
@@ -264,7 +270,7 @@ func (p *Permissions) internRole(r string) int32 {
 	}
 	id, ok := x.extraRoles[r]
 	if !ok {
-		id = int32(len(p.roles) + len(x.extraRoles))
+		id = int32(p.roles.len() + len(x.extraRoles))
 		x.extraRoles[r] = id
 	}
 	return id
@@ -273,7 +279,7 @@ func (p *Permissions) internRole(r string) int32 {
 // roleOf returns the id of role r, -1 when it is none of the roles p names
 // (the empty role included): then it equals none of them.
 func (p *Permissions) roleOf(r string) int32 {
-	if id, ok := p.roles[r]; ok {
+	if id, ok := p.roles.get(r); ok {
 		return id
 	}
 	if p.hasRare {
@@ -326,38 +332,72 @@ type roleSpan struct{ lo, n int32 }
 // entrySet is the entries of one Permissions by type. A Compiler shares it
 // between the Permissions that hold the same entries.
 type entrySet struct {
-	byType   []*entry // by type id (typeTable), nil where there is none
-	wildcard *entry   // the "*" entry, nil when absent
-	// extra holds the entries of types without an id below maxTypeSlot.
-	extra map[string]*entry
+	byType   [setSlots]*entry // by type id (typeTable) below setSlots
+	wildcard *entry           // the "*" entry, nil when absent
+	over     *setOver         // the other types' entries, nil when none
+}
+
+// setSlots makes an entrySet 128 bytes.
+const setSlots = 14
+
+// setOver holds the entries of types with an id from setSlots, or none.
+type setOver struct {
+	more  []*entry          // by type id - setSlots, below maxTypeSlot
+	extra map[string]*entry // types with a higher id or none
 }
 
 // maxTypeSlot is the type ids an entrySet indexes; an entry of a type with
 // a higher id (or none) goes to its extra map.
 const maxTypeSlot = 128
 
-// of returns the entry of typ, nil when it has none of its own.
-func (s *entrySet) of(types *typeTable, typ string) *entry {
-	if id, ok := types.ids[typ]; ok && int(id) < len(s.byType) && s.byType[id] != nil {
+// get returns the entry of the type of id, nil when it has none of its own.
+func (s *entrySet) get(id int32) *entry {
+	if uint32(id) < setSlots {
 		return s.byType[id]
 	}
-	return s.extra[typ]
+	if s.over != nil {
+		if j := int(id) - setSlots; j >= 0 && j < len(s.over.more) {
+			return s.over.more[j]
+		}
+	}
+	return nil
+}
+
+// of returns the entry of typ, nil when it has none of its own.
+func (s *entrySet) of(types *typeTable, typ string) *entry {
+	if id, ok := types.ids.get(typ); ok {
+		if e := s.get(id); e != nil {
+			return e
+		}
+	}
+	if s.over != nil {
+		return s.over.extra[typ]
+	}
+	return nil
 }
 
 // add makes e the entry of typ.
 func (s *entrySet) add(types *typeTable, typ string, e *entry) {
-	id, ok := types.ids[typ]
-	if !ok || id >= maxTypeSlot {
-		if s.extra == nil {
-			s.extra = map[string]*entry{}
-		}
-		s.extra[typ] = e
+	id, ok := types.ids.get(typ)
+	if ok && id < setSlots {
+		s.byType[id] = e
 		return
 	}
-	if int(id) >= len(s.byType) {
-		s.byType = append(s.byType, make([]*entry, int(id)+1-len(s.byType))...)
+	if s.over == nil {
+		s.over = &setOver{}
 	}
-	s.byType[id] = e
+	if !ok || id >= maxTypeSlot {
+		if s.over.extra == nil {
+			s.over.extra = map[string]*entry{}
+		}
+		s.over.extra[typ] = e
+		return
+	}
+	j := int(id) - setSlots
+	if j >= len(s.over.more) {
+		s.over.more = append(s.over.more, make([]*entry, j+1-len(s.over.more))...)
+	}
+	s.over.more[j] = e
 }
 
 // names collects the role names a table interns.
@@ -398,12 +438,15 @@ func (n *names) add(spec *accessv1.EffectivePermissionSpec) int {
 
 // roleTable numbers role names, from 0. It is never changed once built, so
 // decisions read it without locks.
-type roleTable map[string]int32
+type roleTable = *nameIndex
+
+// noRoles is the role table of a nil spec.
+var noRoles = newNameIndex(nil)
 
 // build numbers the roles in the pre-order of the tree their edges draw
 // (children by name).
 func (n *names) build() roleTable {
-	t := make(roleTable, len(n.roles))
+	t := make(map[string]int32, len(n.roles))
 	children := map[string][]string{}
 	var roots []string
 	for r := range n.roles {
@@ -447,7 +490,11 @@ func (n *names) build() roleTable {
 	for _, r := range rest {
 		visit(r)
 	}
-	return t
+	byID := make([]string, len(t))
+	for r, id := range t {
+		byID[id] = r
+	}
+	return newNameIndex(byID)
 }
 
 // typeTable numbers object type names, with the reasons each type's
@@ -456,8 +503,9 @@ func (n *names) build() roleTable {
 // table; the Permissions compiled before keep theirs) up to maxTypes names;
 // past that, types are a Permissions' own (entrySet.extra).
 type typeTable struct {
-	ids   map[string]int32 // type name (ValidType) → id, from 0
-	infos []*typeInfo      // by id
+	ids   *nameIndex  // type name (ValidType) → id, from 0
+	names []string    // by id
+	infos []*typeInfo // by id
 }
 
 // maxTypes bounds the process's type table.
@@ -468,19 +516,19 @@ var (
 	types   atomic.Pointer[typeTable]
 )
 
-func init() { types.Store(&typeTable{ids: map[string]int32{}}) }
+func init() { types.Store(&typeTable{ids: newNameIndex(nil)}) }
 
 // typesFor returns the type table, holding spec's types as far as the bound
 // lets it.
 func typesFor(spec *accessv1.EffectivePermissionSpec) *typeTable {
 	t := types.Load()
 	missing := func(t *typeTable) bool {
-		if len(t.ids) >= maxTypes {
+		if len(t.names) >= maxTypes {
 			return false
 		}
 		for i := range spec.Objects {
 			if typ := spec.Objects[i].Type; ValidType(typ) {
-				if _, ok := t.ids[typ]; !ok {
+				if _, ok := t.ids.get(typ); !ok {
 					return true
 				}
 			}
@@ -495,17 +543,15 @@ func typesFor(spec *accessv1.EffectivePermissionSpec) *typeTable {
 	if t = types.Load(); !missing(t) {
 		return t
 	}
-	next := &typeTable{ids: make(map[string]int32, len(t.ids)+len(spec.Objects)), infos: slices.Clone(t.infos)}
-	for typ, id := range t.ids {
-		next.ids[typ] = id
-	}
+	next := &typeTable{names: slices.Clone(t.names), infos: slices.Clone(t.infos)}
 	for i := range spec.Objects {
 		typ := spec.Objects[i].Type
-		if _, ok := next.ids[typ]; !ok && ValidType(typ) && len(next.ids) < maxTypes {
-			next.ids[typ] = int32(len(next.infos))
+		if ValidType(typ) && !slices.Contains(next.names, typ) && len(next.names) < maxTypes {
+			next.names = append(next.names, typ)
 			next.infos = append(next.infos, newTypeInfo(typ))
 		}
 	}
+	next.ids = newNameIndex(next.names)
 	types.Store(next)
 	return next
 }
@@ -546,15 +592,103 @@ func newTypeInfo(typ string) *typeInfo {
 // two strings equal under strings.EqualFold, one of them ASCII and both of
 // the same length, have equal keys.
 func foldKey(s string) uint64 {
-	var k uint64
-	for i := range 8 {
-		b := byte(0)
-		if i < len(s) {
-			b = s[i]
-		}
-		k |= uint64(b|0x20) << (8 * i)
+	const case20 = 0x2020202020202020
+	if len(s) >= 8 {
+		return le64(s) | case20
 	}
-	return k
+	var k uint64
+	for i := range len(s) {
+		k |= uint64(s[i]) << (8 * i)
+	}
+	return k | case20
+}
+
+// le64 is the first 8 bytes of s, little-endian (one load).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// nameIndex numbers names (role or type names) for lookups on the decision
+// path: an open-addressing table, at most half full, hashed from up to three
+// 8-byte loads of the name. Names that would probe far (many alike where
+// the hash looks) make it a Go map instead.
+type nameIndex struct {
+	slots []nameSlot // a power of two of them
+	mask  uint32
+	n     int
+	m     map[string]int32 // instead of slots, when not nil
+}
+
+// nameSlot holds a name and 1 + its id; 0 is an empty slot.
+type nameSlot struct {
+	name string
+	id   int32
+}
+
+// maxProbe is the longest probe a nameIndex accepts before it turns to a
+// map.
+const maxProbe = 8
+
+// newNameIndex numbers names by their position.
+func newNameIndex(names []string) *nameIndex {
+	size := 4
+	for size < 2*len(names) {
+		size *= 2
+	}
+	x := &nameIndex{slots: make([]nameSlot, size), mask: uint32(size - 1), n: len(names)}
+	for id, name := range names {
+		i, probe := nameHash(name)&x.mask, 0
+		for x.slots[i].id != 0 {
+			if i, probe = (i+1)&x.mask, probe+1; probe > maxProbe {
+				x.slots, x.m = nil, make(map[string]int32, len(names))
+				for id, name := range names {
+					x.m[name] = int32(id)
+				}
+				return x
+			}
+		}
+		x.slots[i] = nameSlot{name: name, id: int32(id) + 1}
+	}
+	return x
+}
+
+func (x *nameIndex) len() int { return x.n }
+
+// get returns the id of name.
+func (x *nameIndex) get(name string) (int32, bool) {
+	if x.m != nil {
+		id, ok := x.m[name]
+		return id, ok
+	}
+	for i := nameHash(name) & x.mask; ; i = (i + 1) & x.mask {
+		s := &x.slots[i]
+		if s.id == 0 {
+			return 0, false
+		}
+		if s.name == name {
+			return s.id - 1, true
+		}
+	}
+}
+
+// nameHash hashes name from its length and its first, middle and last 8
+// bytes.
+func nameHash(name string) uint32 {
+	n := len(name)
+	var a, b, c uint64
+	switch {
+	case n >= 8:
+		a, b = le64(name), le64(name[n-8:])
+		if n > 16 {
+			c = le64(name[n/2-4:])
+		}
+	case n > 0:
+		a = uint64(name[0]) | uint64(name[n/2])<<8 | uint64(name[n-1])<<16
+	}
+	h := (a ^ bits.RotateLeft64(b, 21) ^ bits.RotateLeft64(c, 42) ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return uint32(h >> 32)
 }
 
 func isASCII(s string) bool {
