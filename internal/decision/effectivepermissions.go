@@ -83,19 +83,40 @@ func sortEPs(eps []*accessv1.EffectivePermission) {
 
 // compiled caches each EffectivePermission compiled (pkg/check), per
 // resourceVersion: a new version is compiled on first use, a deleted one
-// dropped.
+// dropped. The EffectivePermissions of one tenant are compiled by one
+// check.Compiler, prepared with the tenant's EffectivePermissions in the
+// cache when the first of them is compiled: they share role ids, entries and
+// reasons, in a twentieth of the memory (docs/performance.md).
 type compiled struct {
 	mu sync.RWMutex
 	m  map[types.NamespacedName]compiledEP
+	// tenants holds each tenant's Compiler while m holds any of its
+	// EffectivePermissions.
+	tenants map[string]*tenantCompiler
+	// specs lists a tenant's EffectivePermissions in the cache, to prepare
+	// its Compiler; nil prepares none (the Compiler learns the names as
+	// they come).
+	specs func(tenant string) []*accessv1.EffectivePermissionSpec
 }
 
 type compiledEP struct {
-	rv string
-	p  *check.Permissions
+	rv     string
+	tenant string
+	p      *check.Permissions
+}
+
+// tenantCompiler is a tenant's Compiler and how many entries of m are its.
+type tenantCompiler struct {
+	c *check.Compiler
+	n int
+}
+
+func newCompiled() compiled {
+	return compiled{m: map[types.NamespacedName]compiledEP{}, tenants: map[string]*tenantCompiler{}}
 }
 
 // get is ep compiled. One without a resourceVersion (never from the API
-// server) is compiled afresh each time.
+// server) is compiled afresh each time, on its own.
 func (c *compiled) get(ep *accessv1.EffectivePermission) *check.Permissions {
 	if ep.ResourceVersion == "" {
 		return check.Compile(&ep.Spec)
@@ -103,20 +124,68 @@ func (c *compiled) get(ep *accessv1.EffectivePermission) *check.Permissions {
 	k := types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}
 	c.mu.RLock()
 	e, ok := c.m[k]
+	tc := c.tenants[ep.Spec.Tenant]
 	c.mu.RUnlock()
 	if ok && e.rv == ep.ResourceVersion {
 		return e.p
 	}
-	p := check.Compile(&ep.Spec)
+	if tc == nil {
+		tc = c.compiler(ep.Spec.Tenant)
+	}
+	p := tc.c.Compile(&ep.Spec)
 	c.mu.Lock()
-	c.m[k] = compiledEP{rv: ep.ResourceVersion, p: p}
+	if old, had := c.m[k]; had {
+		c.release(old.tenant)
+	}
+	c.m[k] = compiledEP{rv: ep.ResourceVersion, tenant: ep.Spec.Tenant, p: p}
+	c.hold(ep.Spec.Tenant, tc)
 	c.mu.Unlock()
 	return p
 }
 
-func (c *compiled) forget(ep *accessv1.EffectivePermission) {
+// compiler returns tenant's Compiler, prepared with its EffectivePermissions
+// (outside the lock: listing them takes a moment) when it has none yet.
+func (c *compiled) compiler(tenant string) *tenantCompiler {
+	var specs []*accessv1.EffectivePermissionSpec
+	if c.specs != nil {
+		specs = c.specs(tenant)
+	}
+	fresh := &tenantCompiler{c: check.NewCompiler(specs...)}
 	c.mu.Lock()
-	delete(c.m, types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name})
+	defer c.mu.Unlock()
+	if tc := c.tenants[tenant]; tc != nil {
+		return tc
+	}
+	c.tenants[tenant] = fresh
+	return fresh
+}
+
+// hold counts an entry of m for tenant, whose Compiler is tc (c.mu held).
+func (c *compiled) hold(tenant string, tc *tenantCompiler) {
+	if cur := c.tenants[tenant]; cur != nil {
+		tc = cur
+	}
+	tc.n++
+	c.tenants[tenant] = tc
+}
+
+// release uncounts an entry of m for tenant, and drops its Compiler when
+// it was the last (c.mu held).
+func (c *compiled) release(tenant string) {
+	if tc := c.tenants[tenant]; tc != nil {
+		if tc.n--; tc.n <= 0 {
+			delete(c.tenants, tenant)
+		}
+	}
+}
+
+func (c *compiled) forget(ep *accessv1.EffectivePermission) {
+	k := types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}
+	c.mu.Lock()
+	if old, had := c.m[k]; had {
+		delete(c.m, k)
+		c.release(old.tenant)
+	}
 	c.mu.Unlock()
 }
 
@@ -124,4 +193,18 @@ func (c *compiled) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.m)
+}
+
+// tenantSpecs are the specs of tenant's EffectivePermissions in the cache,
+// nil when they cannot be listed.
+func (s *Server) tenantSpecs(tenant string) []*accessv1.EffectivePermissionSpec {
+	eps, err := s.tenantEPs(context.Background(), tenant)
+	if err != nil {
+		return nil
+	}
+	specs := make([]*accessv1.EffectivePermissionSpec, len(eps))
+	for i, ep := range eps {
+		specs[i] = &ep.Spec
+	}
+	return specs
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -69,13 +68,14 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		reader: o.Reader, live: o.Live, now: o.Now, synced: o.Synced, auth: o.Auth,
 		snaps: snapshots{ns: map[string]*snapshot{}},
-		perms: compiled{m: map[types.NamespacedName]compiledEP{}},
+		perms: newCompiled(),
 	}
 	if o.DecisionLog != nil {
 		s.decisions = &decisionLog{w: o.DecisionLog}
 	}
 	s.track = newTracker(time.Now)
 	s.track.forget = s.perms.forget
+	s.perms.specs = s.tenantSpecs
 	m, err := newMetrics(o.Registerer, func() float64 { return s.track.age().Seconds() })
 	if err != nil {
 		return nil, err
