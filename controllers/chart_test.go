@@ -141,7 +141,7 @@ func TestChart(t *testing.T) {
 	})
 
 	t.Run("selfSigned, two shards, decision server", func(t *testing.T) {
-		objs := renderChart(t, h, chart, "--set", "certManager.enabled=false,selfSigned.enabled=true,decisionServer.enabled=true,metrics.serviceMonitor.enabled=true",
+		objs := renderChart(t, h, chart, "--set", "certManager.enabled=false,selfSigned.enabled=true,decisionServer.enabled=true,metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true",
 			"--set", "shards[0].name=eu,shards[0].selector=region=eu",
 			"--set", "shards[1].name=us,shards[1].selector=region notin (eu),shards[1].replicas=3,shards[1].leaderElectionID=us-leader")
 		applyDryRun(t, objs)
@@ -285,7 +285,7 @@ func applyDryRun(t *testing.T, objs []*unstructured.Unstructured) {
 		gvk := u.GroupVersionKind()
 		if _, err := k8s.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
 			skipped = append(skipped, gvk.Kind+" "+u.GetName())
-			if gvk.Group != "cert-manager.io" && gvk.Group != "monitoring.coreos.com" {
+			if gvk.Group != "cert-manager.io" && gvk.Group != "monitoring.coreos.com" { // cert-manager, prometheus-operator
 				t.Errorf("%s %s: kind not served by this API server", gvk, u.GetName())
 			}
 			continue
