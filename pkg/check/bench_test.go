@@ -169,23 +169,26 @@ func BenchmarkAction(b *testing.B) {
 
 func BenchmarkCompile(b *testing.B) {
 	for _, size := range sizes {
-		b.Run(fmt.Sprintf("users=%d,roles=%d", size.users, size.roles), func(b *testing.B) {
-			w := computeWorld(b, size.users, size.roles)
-			if len(w.eps) == 0 {
-				b.Skip("engine returned no EffectivePermissions")
-			}
-			st := epSizeStats(w.eps)
-			b.ReportAllocs()
-			var p *check.Permissions
-			i := 0
-			for b.Loop() {
-				p = check.Compile(&w.eps[i%len(w.eps)].Spec)
-				i++
-			}
-			_ = p
-			b.ReportMetric(st.MeanBytes, "json-bytes/EP")
-			b.ReportMetric(st.MeanGrants, "grants/EP")
-		})
+		for _, c := range compilers {
+			b.Run(fmt.Sprintf("users=%d,roles=%d/%s", size.users, size.roles, c.name), func(b *testing.B) {
+				w := computeWorld(b, size.users, size.roles)
+				if len(w.eps) == 0 {
+					b.Skip("engine returned no EffectivePermissions")
+				}
+				st := epSizeStats(w.eps)
+				compile := c.new(w)
+				b.ReportAllocs()
+				var p *check.Permissions
+				i := 0
+				for b.Loop() {
+					p = compile(&w.eps[i%len(w.eps)].Spec)
+					i++
+				}
+				_ = p
+				b.ReportMetric(st.MeanBytes, "json-bytes/EP")
+				b.ReportMetric(st.MeanGrants, "grants/EP")
+			})
+		}
 	}
 }
 

@@ -290,7 +290,10 @@ func compile(spec *accessv1.EffectivePermissionSpec, c *Compiler) *Permissions {
 	}
 	p.setSubordinates(sub)
 
-	p.compileCapabilities(spec)
+	if !c.sharedCapabilities(p, spec) {
+		p.compileCapabilities(spec)
+		c.shareCapabilities(p, spec)
+	}
 	set := &entrySet{}
 	for i := range spec.Objects {
 		o := &spec.Objects[i]

@@ -341,3 +341,32 @@ func TestNameIndex(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSharedAgrees is TestSharedAgrees for any record: a random world (from
+// seed), one of its EPs, compiled alone, by a Compiler of the world and as
+// the reference reads it, answer the fuzzed question alike.
+func FuzzSharedAgrees(f *testing.F) {
+	f.Add(uint64(1), uint8(0), "view", "deals", "u1@desk.example", "r1", true, "", "", "")
+	f.Add(uint64(2), uint8(3), "edit", "leads", "U2@DESK.EXAMPLE", "r0", true, "Group", "r3,r4", "amount")
+	f.Add(uint64(3), uint8(1), "modifyAll", "quotes", "u0@de\u212a.example", "ghost", false, "Private", "", "")
+	f.Add(uint64(4), uint8(7), "create", "kites", "", "", true, "OwnerAndGroups", ",", "margin")
+	f.Fuzz(func(t *testing.T, seed uint64, which uint8, action, typ, owner, ownerRole string, active bool, vis, groups, field string) {
+		w := newRandWorld(rand.New(rand.NewPCG(seed, 1)))
+		spec := w.specs[int(which)%len(w.specs)]
+		ref, plain, shared := refCompile(spec), Compile(spec), NewCompiler(w.specs...).Compile(spec)
+		rec := Record{Type: typ, Owner: owner, OwnerRole: ownerRole, OwnerActive: active, Visibility: accessv1.Visibility(vis), Field: field}
+		if groups != "" {
+			rec.Groups = strings.Split(groups, ",")
+		}
+		a := accessv1.Action(action)
+		want, wantF := ref.Action(a, rec), ref.Functional(a, typ)
+		for name, p := range map[string]*Permissions{"Compile": plain, "Compiler": shared} {
+			if got := p.Action(a, rec); !sameDecision(got, want) {
+				t.Fatalf("%s of %+v\n%s %+v: %+v, the reference %+v", name, spec, a, rec, got, want)
+			}
+			if got := p.Functional(a, typ); !sameDecision(got, wantF) {
+				t.Fatalf("%s: Functional(%s, %q) %+v, the reference %+v", name, a, typ, got, wantF)
+			}
+		}
+	})
+}
