@@ -145,3 +145,31 @@ func timeIt(f func()) (nsPerOp float64, allocs int64) {
 	})
 	return float64(r.NsPerOp()), r.AllocsPerOp()
 }
+
+// BenchmarkPkgCheck is pkg/check alone over the same questions at both
+// sizes, for profiling (go test -run '^$' -bench PkgCheck -cpuprofile):
+// one op is one check.
+func BenchmarkPkgCheck(b *testing.B) {
+	for _, size := range [][2]int{{1000, 100}, {10000, 1000}} {
+		bench := Build(size[0], size[1], 4096, 1)
+		ac := NewAC(bench.Render())
+		qs := ac.prepare(bench.Questions)
+		b.Run(fmt.Sprintf("users=%d,roles=%d/lookup+decide", size[0], size[1]), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				ac.ask(&qs[i&4095])
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("users=%d,roles=%d/decide", size[0], size[1]), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				q := &qs[i&4095]
+				decide(q, q.p)
+				i++
+			}
+		})
+	}
+}
