@@ -43,7 +43,8 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: controller-gen ## Write the CRDs, the RBAC role and the webhook configuration from the markers.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=manager-role webhook paths="./controllers/...;./internal/webhook/..." output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
+	$(CONTROLLER_GEN) rbac:roleName=manager-role webhook paths="./controllers/...;./internal/webhook/...;./internal/certrotation/..." output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
+	hack/chart-sync.sh
 
 .PHONY: generate
 generate: controller-gen ## Write the deepcopy methods of the API types.
@@ -51,9 +52,9 @@ generate: controller-gen ## Write the deepcopy methods of the API types.
 
 .PHONY: verify-gen
 verify-gen: generate manifests ## Fail when generated files are out of date.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config dist/chart)" ]; then \
 		echo "generated files are out of date; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
+		git status --porcelain -- api config dist/chart; git --no-pager diff -- api config dist/chart | head -50; exit 1; fi
 
 .PHONY: fmt
 fmt: ## go fmt.
@@ -68,7 +69,7 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen verify-fmt vet lint build controlplane openfga ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, the shared scenarios against bin/accessctl, and the OpenFGA verdict comparison (short).
+test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, the shared scenarios against bin/accessctl, and the OpenFGA verdict comparison (short).
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	cd hack/decisionbench && ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
@@ -201,6 +202,17 @@ $(KUSTOMIZE):
 
 OPENFGA ?= $(LOCALBIN)/openfga
 OPENFGA_VERSION ?= v1.22.1
+.PHONY: chart-sync
+chart-sync: ## Copy config/'s CRDs, RBAC, webhook configuration and alerts into the Helm chart (dist/chart/files).
+	hack/chart-sync.sh
+
+HELM ?= $(LOCALBIN)/helm
+HELM_VERSION ?= v4.3.2
+.PHONY: helm
+helm: $(HELM) ## Install Helm into bin/ from its module (TestChart lints and renders dist/chart with it; ~4 min cold on 2 cores).
+$(HELM):
+	GOBIN=$(LOCALBIN) go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
 .PHONY: openfga
 openfga: $(OPENFGA) ## Install OpenFGA's server into bin/ from its release module (the decision server's benchmark anchor, hack/decisionbench).
 $(OPENFGA):

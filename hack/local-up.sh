@@ -339,8 +339,9 @@ kc wait --for=condition=Established --timeout=60s $crds >>"$STATE/crd.log" 2>&1 
 # election Role (for the admission claims' Leases here), bound to its user.
 log "binding the manager's user $MANAGER_USER to config/rbac's roles"
 {
-	cat config/rbac/role.yaml
-	printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: access-controller-system}\n---\n'
+	printf -- 'apiVersion: v1\nkind: Namespace\nmetadata: {name: access-controller-system}\n---\n'
+	sed 's/namespace: system/namespace: access-controller-system/' config/rbac/role.yaml
+	printf -- '---\n'
 	sed 's/namespace: system/namespace: access-controller-system/' config/rbac/leader_election_role.yaml
 	cat <<RBAC
 ---
