@@ -22,6 +22,14 @@
 //	// equivalent to asking Action about each record (see Filter).
 //	f := p.Filter(accessv1.ActionView, "deals")
 //
+// To hold the EffectivePermissions of many users of one tenant, compile them
+// with one Compiler: its Permissions decide alike, and share the tenant's
+// role ids, entries and reasons (a fraction of the memory; a decision costs
+// the same at 10,000 users as at 1,000):
+//
+//	c := check.NewCompiler(specs...) // the tenant's EffectivePermissions at hand
+//	p := c.Compile(&ep.Spec)         // each one as it comes or changes
+//
 // The two questions are kept apart (semantics.md §6). Action is always about
 // a record: a Record whose Owner is empty is a non-member's record, which
 // only All, Public and department-default grants reach, so forgetting the

@@ -47,3 +47,22 @@ func Example() {
 	// false None [no grant on deals reaches a record with no owner: it is read as a non-member's record]
 	// [type "Deals" is not an object type name (a lowercase DNS label such as deals): it matches no entry, not even "*"]
 }
+
+func ExampleCompiler() {
+	// An application holding the EffectivePermissions of a tenant's users
+	// compiles them with one Compiler, prepared with those at hand.
+	sam, kim := exampleSpec(), exampleSpec()
+	kim.User = "kim@acme.example"
+	c := check.NewCompiler(sam, kim)
+	ps := map[string]*check.Permissions{sam.User: c.Compile(sam), kim.User: c.Compile(kim)}
+
+	// Each decides from its own EffectivePermission, as check.Compile's.
+	rec := check.Record{Type: "deals", Owner: "kim@acme.example", OwnerRole: "sales-team", OwnerActive: true}
+	for _, user := range []string{sam.User, kim.User} {
+		d := ps[user].Action(accessv1.ActionEdit, rec)
+		fmt.Println(user, d.Allowed, d.Reasons)
+	}
+	// Output:
+	// sam@acme.example true [peers: sales-team]
+	// kim@acme.example true [owner]
+}
