@@ -6,23 +6,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 )
 
-// TestManifests builds config/prometheus with kustomize (bin/kubectl's) and
-// decodes each object strictly into Prometheus Operator's and Kubernetes'
-// types, so that a misspelt field fails here rather than being pruned by the
-// operator's CRD: the ServiceMonitors select the manager's metrics Service and
-// the decision server's Service by their labels and name their ports, those
-// ports lead to the containers' named ports, and the rules are the file
-// the other tests check.
-func TestManifests(t *testing.T) {
+// kustomize builds a kustomization with bin/kubectl and returns its objects.
+func kustomize(t *testing.T, dir string) [][]byte {
+	t.Helper()
 	kubectl, err := filepath.Abs("../../bin/kubectl")
 	if err != nil {
 		t.Fatal(err)
@@ -33,31 +30,42 @@ func TestManifests(t *testing.T) {
 		}
 		t.Skipf("bin/kubectl: %v (make controlplane)", err)
 	}
-	build := func(dir string) [][]byte {
-		out, err := exec.Command(kubectl, "kustomize", dir).Output()
-		if err != nil {
-			t.Fatalf("kubectl kustomize %s: %v", dir, err)
-		}
-		var docs [][]byte
-		for _, d := range bytes.Split(out, []byte("\n---\n")) {
-			if len(bytes.TrimSpace(d)) > 0 {
-				docs = append(docs, d)
-			}
-		}
-		return docs
+	out, err := exec.Command(kubectl, "kustomize", dir).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v", dir, err)
 	}
-	strict := func(doc []byte, into any) {
-		t.Helper()
-		j, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(j))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(into); err != nil {
-			t.Errorf("%s: %v", firstLine(doc), err)
+	var docs [][]byte
+	for _, d := range bytes.Split(out, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
 		}
 	}
+	return docs
+}
+
+// strict decodes a YAML object into a typed one, refusing unknown fields.
+func strict(t *testing.T, doc []byte, into any) {
+	t.Helper()
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		t.Errorf("%s: %v", firstLine(doc), err)
+	}
+}
+
+// TestManifests builds config/prometheus with kustomize (bin/kubectl's) and
+// decodes each object strictly into Prometheus Operator's and Kubernetes'
+// types, so that a misspelt field fails here rather than being pruned by the
+// operator's CRD: the ServiceMonitors select the manager's metrics Service and
+// the decision server's Service by their labels and name their ports, those
+// ports lead to the containers' named ports, and the rules are the file
+// the other tests check.
+func TestManifests(t *testing.T) {
+	build := func(dir string) [][]byte { return kustomize(t, dir) }
 	var (
 		services []corev1.Service
 		monitors []monitoringv1.ServiceMonitor
@@ -71,15 +79,15 @@ func TestManifests(t *testing.T) {
 		switch meta.Kind {
 		case "Service":
 			var s corev1.Service
-			strict(doc, &s)
+			strict(t, doc, &s)
 			services = append(services, s)
 		case "ServiceMonitor":
 			var m monitoringv1.ServiceMonitor
-			strict(doc, &m)
+			strict(t, doc, &m)
 			monitors = append(monitors, m)
 		case "PrometheusRule":
 			var r monitoringv1.PrometheusRule
-			strict(doc, &r)
+			strict(t, doc, &r)
 			rules = append(rules, r)
 		default:
 			t.Errorf("unexpected %s in config/prometheus", meta.Kind)
@@ -193,4 +201,72 @@ func firstLine(doc []byte) string {
 		}
 	}
 	return "object"
+}
+
+// TestVerifiedTLS builds config/prometheus/tls (config/default, its
+// monitoring, and a cert-manager Certificate for the metrics): the manager
+// serves the Certificate's Secret (--metrics-cert-dir, mounted beside the
+// webhook's), and the ServiceMonitor verifies the metrics Service's name
+// against that Secret's CA.
+func TestVerifiedTLS(t *testing.T) {
+	var (
+		monitor     *monitoringv1.ServiceMonitor
+		deployment  *appsv1.Deployment
+		certSecret  string
+		certDNSName string
+		service     string
+	)
+	for _, doc := range kustomize(t, "../../config/prometheus/tls") {
+		var meta struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+			Spec     struct {
+				DNSNames   []string `json:"dnsNames"`
+				SecretName string   `json:"secretName"`
+			}
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case meta.Kind == "ServiceMonitor" && strings.Contains(meta.Metadata.Name, "controller-manager"):
+			monitor = &monitoringv1.ServiceMonitor{}
+			strict(t, doc, monitor)
+		case meta.Kind == "Deployment":
+			deployment = &appsv1.Deployment{}
+			strict(t, doc, deployment)
+		case meta.Kind == "Certificate" && meta.Spec.SecretName != "webhook-server-cert":
+			certSecret, certDNSName = meta.Spec.SecretName, meta.Spec.DNSNames[0]
+		case meta.Kind == "Service" && strings.Contains(meta.Metadata.Name, "metrics"):
+			service = meta.Metadata.Name + "." + meta.Metadata.Namespace + ".svc"
+		}
+	}
+	if monitor == nil || deployment == nil || certSecret == "" || service == "" {
+		t.Fatalf("missing objects: ServiceMonitor %v, Deployment %v, Certificate %q, Service %q", monitor != nil, deployment != nil, certSecret, service)
+	}
+	if certDNSName != service {
+		t.Errorf("the Certificate is for %q, the metrics Service is %q", certDNSName, service)
+	}
+	tls := monitor.Spec.Endpoints[0].TLSConfig
+	if tls == nil || tls.InsecureSkipVerify == nil || *tls.InsecureSkipVerify || tls.ServerName == nil || *tls.ServerName != service ||
+		tls.CA.Secret == nil || tls.CA.Secret.Name != certSecret || tls.CA.Secret.Key != "ca.crt" {
+		t.Errorf("ServiceMonitor tlsConfig %+v: want it to verify %s against %s's ca.crt", tls, service, certSecret)
+	}
+	spec := deployment.Spec.Template.Spec
+	mounts := map[string]string{}
+	for _, v := range spec.Volumes {
+		if v.Secret != nil {
+			for _, m := range spec.Containers[0].VolumeMounts {
+				if m.Name == v.Name {
+					mounts[v.Secret.SecretName] = m.MountPath
+				}
+			}
+		}
+	}
+	if mounts["webhook-server-cert"] == "" {
+		t.Errorf("the webhook's certificate is no longer mounted: %v", mounts)
+	}
+	if !slices.Contains(spec.Containers[0].Args, "--metrics-cert-dir="+mounts[certSecret]) || mounts[certSecret] == "" {
+		t.Errorf("the manager does not serve %s: args %v, mounts %v", certSecret, spec.Containers[0].Args, mounts)
+	}
 }
