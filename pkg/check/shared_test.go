@@ -370,3 +370,43 @@ func FuzzSharedAgrees(f *testing.F) {
 		}
 	})
 }
+
+// TestCompilerConcurrent compiles with one Compiler (and alone, growing the
+// process's type table) from several goroutines while others decide with
+// what was compiled; run with -race.
+func TestCompilerConcurrent(t *testing.T) {
+	w := newRandWorld(rand.New(rand.NewPCG(13, 14)))
+	w.types = nil
+	for i := range w.specs { // types no other test names, so the type table grows
+		for j := range w.specs[i].Objects {
+			if o := &w.specs[i].Objects[j]; ValidType(o.Type) {
+				o.Type = fmt.Sprintf("concurrent-%s-%d", o.Type, i%5)
+				w.types = append(w.types, o.Type)
+			}
+		}
+	}
+	c := NewCompiler()
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 15))
+			for range 200 {
+				spec := rpick(rng, w.specs)
+				ref, p := refCompile(spec), c.Compile(spec)
+				if g%2 == 0 {
+					p = Compile(spec)
+				}
+				for range 20 {
+					rec, a := w.record(rng), rpick(rng, randActs)
+					if got, want := p.Action(a, rec), ref.Action(a, rec); !sameDecision(got, want) {
+						t.Errorf("%+v: %+v, the reference %+v", rec, got, want)
+					}
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
