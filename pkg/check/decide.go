@@ -106,7 +106,18 @@ func (p *Permissions) functional(action accessv1.Action, typ string) (e *entry, 
 	if ai = actionIndex(action); ai < 0 {
 		return nil, -1, deny(reasonUnknownAction), false
 	}
-	e, valid := p.entryFor(typ)
+	s := p.set
+	id, known := p.types.ids.get(typ)
+	if known && uint32(id) < setSlots {
+		// The type's own entry, from the slot: denied without reading it.
+		if a := s.actions[id]; a != 0 {
+			if a&(1<<ai) == 0 {
+				return nil, -1, deny(p.types.infos[id].noAction[ai]), false
+			}
+			return s.byType[id], ai, Decision{}, true
+		}
+	}
+	e, valid := p.entryOf(typ, id, known)
 	switch {
 	case !valid:
 		return nil, -1, deny([]string{notATypeName(typ)}), false
@@ -136,8 +147,13 @@ func deny(reasons []string) Decision {
 // type table holds type names only, so a type it knows is not checked
 // again.
 func (p *Permissions) entryFor(typ string) (e *entry, valid bool) {
-	s := p.set
 	id, known := p.types.ids.get(typ)
+	return p.entryOf(typ, id, known)
+}
+
+// entryOf is entryFor, given the type's id (known: typ has one).
+func (p *Permissions) entryOf(typ string, id int32, known bool) (e *entry, valid bool) {
+	s := p.set
 	if known {
 		if e = s.get(id); e != nil {
 			return e, true

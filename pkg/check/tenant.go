@@ -409,13 +409,20 @@ type roleSpan struct{ lo, n int32 }
 // entrySet is the entries of one Permissions by type. A Compiler shares it
 // between the Permissions that hold the same entries.
 type entrySet struct {
-	byType   [setSlots]*entry // by type id (typeTable) below setSlots
+	// actions are byType[id].actions | hasEntry, 0 where there is no
+	// entry: a functional denial reads no entry.
+	actions  [setSlots]uint8
 	wildcard *entry           // the "*" entry, nil when absent
 	over     *setOver         // the other types' entries, nil when none
+	byType   [setSlots]*entry // by type id (typeTable) below setSlots
 }
 
 // setSlots makes an entrySet 128 bytes.
-const setSlots = 14
+const setSlots = 12
+
+// hasEntry marks a slot with an entry in entrySet.actions (actions use
+// the low numActions bits).
+const hasEntry = 0x80
 
 // setOver holds the entries of types with an id from setSlots, or none.
 type setOver struct {
@@ -457,7 +464,7 @@ func (s *entrySet) of(types *typeTable, typ string) *entry {
 func (s *entrySet) add(types *typeTable, typ string, e *entry) {
 	id, ok := types.ids.get(typ)
 	if ok && id < setSlots {
-		s.byType[id] = e
+		s.byType[id], s.actions[id] = e, e.actions|hasEntry
 		return
 	}
 	if s.over == nil {
