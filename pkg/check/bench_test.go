@@ -146,7 +146,7 @@ func BenchmarkAction(b *testing.B) {
 			if len(w.eps) == 0 {
 				b.Skip("engine returned no EffectivePermissions")
 			}
-			ps, _ := compileAll(w, check.Compile)
+			ps, _ := compileAll(w, compilers[0].new)
 			qs := questions(w, ps)
 			allowed := 0
 			for i := range qs {
@@ -252,7 +252,7 @@ func TestRealEPs(t *testing.T) {
 	}
 	st := epSizeStats(w.eps)
 	t.Logf("EP sizes: %+v", st)
-	ps, _ := compileAll(w, check.Compile)
+	ps, _ := compileAll(w, compilers[0].new)
 	qs := questions(w, ps)
 	for i := range qs {
 		if d := qs[i].ask(); len(d.Reasons) == 0 {
@@ -326,12 +326,14 @@ var actionNames = []accessv1.Action{
 	accessv1.ActionExport, accessv1.ActionViewAll, accessv1.ActionModifyAll,
 }
 
-// compileAll compiles every EP of w with compile, and measures the heap
-// they hold once compiled (live bytes after a GC, the specs excluded).
-func compileAll(w *world, compile func(*accessv1.EffectivePermissionSpec) *check.Permissions) (ps []*check.Permissions, heapBytes uint64) {
+// compileAll compiles every EP of w with newCompile's function, and
+// measures the heap they hold once compiled, with what they share (live
+// bytes after a GC, the specs excluded).
+func compileAll(w *world, newCompile func(*world) func(*accessv1.EffectivePermissionSpec) *check.Permissions) (ps []*check.Permissions, heapBytes uint64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	compile := newCompile(w)
 	ps = make([]*check.Permissions, len(w.eps))
 	for i := range w.eps {
 		ps[i] = compile(&w.eps[i].Spec)
@@ -370,7 +372,7 @@ func BenchmarkDecide(b *testing.B) {
 				if len(w.eps) == 0 {
 					b.Skip("engine returned no EffectivePermissions")
 				}
-				ps, heap := compileAll(w, c.new(w))
+				ps, heap := compileAll(w, c.new)
 				qs := harnessQuestions(w, ps)
 				b.ReportAllocs()
 				i := 0
@@ -403,8 +405,8 @@ func TestRealEPsShared(t *testing.T) {
 		if len(w.eps) == 0 {
 			t.Skip("engine returned no EffectivePermissions")
 		}
-		plain, _ := compileAll(w, compilers[0].new(w))
-		shared, _ := compileAll(w, compilers[1].new(w))
+		plain, _ := compileAll(w, compilers[0].new)
+		shared, _ := compileAll(w, compilers[1].new)
 		index := map[*check.Permissions]int{}
 		for i, p := range plain {
 			index[p] = i
