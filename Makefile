@@ -69,9 +69,10 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: test
-test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, the shared scenarios against bin/accessctl, and the OpenFGA verdict comparison (short).
+test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run every check: generated files, gofmt, vet, golangci-lint, unit, golden, fuzz seeds, envtest against bin/'s control plane, the shared scenarios against bin/accessctl, the OpenFGA verdict comparison (short), and the alerts (promtool's checks and rule unit tests) and dashboard (hack/promcheck).
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	cd hack/decisionbench && ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
+	cd hack/promcheck && ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 go test ./... -count=1
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 	"$(SCENARIOS)/run" $(ACCESSCTL) testdata/own-scenarios/*/
 
@@ -202,6 +203,11 @@ $(KUSTOMIZE):
 
 OPENFGA ?= $(LOCALBIN)/openfga
 OPENFGA_VERSION ?= v1.22.1
+.PHONY: promtool-check
+promtool-check: ## The alerts under a real promtool (built into bin/ once, ~460 CPU-s cold); make test runs the same checks through Prometheus' packages (hack/promcheck).
+	GOBIN=$(LOCALBIN) go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0
+	cd hack/promcheck && PROMTOOL=$(LOCALBIN)/promtool go test . -run TestPromtoolAgrees -count=1 -v
+
 .PHONY: chart-sync
 chart-sync: ## Copy config/'s CRDs, RBAC, webhook configuration and alerts into the Helm chart (dist/chart/files).
 	hack/chart-sync.sh
