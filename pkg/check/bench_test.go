@@ -141,29 +141,33 @@ var sink check.Decision
 
 func BenchmarkAction(b *testing.B) {
 	for _, size := range sizes {
-		b.Run(fmt.Sprintf("users=%d,roles=%d", size.users, size.roles), func(b *testing.B) {
-			w := computeWorld(b, size.users, size.roles)
-			if len(w.eps) == 0 {
-				b.Skip("engine returned no EffectivePermissions")
-			}
-			ps, _ := compileAll(w, compilers[0].new)
-			qs := questions(w, ps)
-			allowed := 0
-			for i := range qs {
-				if qs[i].ask().Allowed {
-					allowed++
+		for _, c := range compilers {
+			b.Run(fmt.Sprintf("users=%d,roles=%d/%s", size.users, size.roles, c.name), func(b *testing.B) {
+				w := computeWorld(b, size.users, size.roles)
+				if len(w.eps) == 0 {
+					b.Skip("engine returned no EffectivePermissions")
 				}
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				sink = qs[i&(numQuestions-1)].ask()
-				i++
-			}
-			// After the loop: b.Loop's first call resets the timer, which
-			// drops metrics reported before it.
-			b.ReportMetric(float64(allowed)/numQuestions, "allowed-share")
-		})
+				ps, _ := compileAll(w, c.new)
+				qs := questions(w, ps)
+				allowed := 0
+				for i := range qs {
+					if qs[i].ask().Allowed {
+						allowed++
+					}
+				}
+				b.ReportAllocs()
+				i := 0
+				cpu := cpuTime()
+				for b.Loop() {
+					sink = qs[i&(numQuestions-1)].ask()
+					i++
+				}
+				// After the loop: b.Loop's first call resets the timer, which
+				// drops metrics reported before it.
+				b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(allowed)/numQuestions, "allowed-share")
+			})
+		}
 	}
 }
 
