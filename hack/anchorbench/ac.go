@@ -16,12 +16,34 @@ type AC struct {
 	perms  map[string]*check.Permissions
 }
 
-// NewAC compiles every EffectivePermission of a render.
-func NewAC(res *engine.Result) *AC {
+// NewAC compiles every EffectivePermission of a render: each alone
+// (check.Compile) or, shared, with one check.Compiler per tenant prepared
+// with the tenant's EffectivePermissions (what an application holding many
+// users of one tenant does; its Permissions decide alike and share the
+// tenant's role ids, entries and capability sets).
+func NewAC(res *engine.Result, shared bool) *AC {
 	a := &AC{Result: res, perms: make(map[string]*check.Permissions, len(res.EffectivePermissions))}
-	for i := range res.EffectivePermissions {
-		ep := &res.EffectivePermissions[i]
-		a.perms[acKey(ep.Spec.Tenant, ep.Spec.User)] = check.Compile(&ep.Spec)
+	eps := res.EffectivePermissions
+	if !shared {
+		for i := range eps {
+			a.perms[acKey(eps[i].Spec.Tenant, eps[i].Spec.User)] = check.Compile(&eps[i].Spec)
+		}
+		return a
+	}
+	byTenant := map[string][]*accessv1.EffectivePermissionSpec{}
+	var tenants []string
+	for i := range eps {
+		t := eps[i].Spec.Tenant
+		if byTenant[t] == nil {
+			tenants = append(tenants, t)
+		}
+		byTenant[t] = append(byTenant[t], &eps[i].Spec)
+	}
+	for _, t := range tenants {
+		c := check.NewCompiler(byTenant[t]...)
+		for _, spec := range byTenant[t] {
+			a.perms[acKey(spec.Tenant, spec.User)] = c.Compile(spec)
+		}
 	}
 	return a
 }

@@ -103,7 +103,8 @@ func TestAnchors(t *testing.T) {
 		}
 		rep := &Report{Users: size[0], Roles: size[1], Questions: questions, Setup: s}
 		rep.RenderNs, rep.RenderAllocs = timeIt(func() { s.Bench.Render() })
-		rep.CompileNs, _ = timeIt(func() { NewAC(s.Result) })
+		rep.CompileNs, _ = timeIt(func() { NewAC(s.Result, false) })
+		rep.CompileSharedNs, _ = timeIt(func() { NewAC(s.Result, true) })
 		for run := range runs {
 			ms, err := s.Measure(t.Logf)
 			if err != nil {
@@ -135,41 +136,23 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// timeIt is testing.Benchmark's ns and allocations per op of f.
-func timeIt(f func()) (nsPerOp float64, allocs int64) {
-	r := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			f()
+// timeIt is the CPU time (the fastest of three testing.Benchmark rounds)
+// and allocations per op of f.
+func timeIt(f func()) (cpuNsPerOp float64, allocs int64) {
+	for range 3 {
+		var cpu time.Duration
+		r := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			c0 := cpuNow()
+			for b.Loop() {
+				f()
+			}
+			cpu = cpuNow() - c0
+		})
+		if v := float64(cpu.Nanoseconds()) / float64(r.N); cpuNsPerOp == 0 || v < cpuNsPerOp {
+			cpuNsPerOp = v
 		}
-	})
-	return float64(r.NsPerOp()), r.AllocsPerOp()
-}
-
-// BenchmarkPkgCheck is pkg/check alone over the same questions at both
-// sizes, for profiling (go test -run '^$' -bench PkgCheck -cpuprofile):
-// one op is one check.
-func BenchmarkPkgCheck(b *testing.B) {
-	for _, size := range [][2]int{{1000, 100}, {10000, 1000}} {
-		bench := Build(size[0], size[1], 4096, 1)
-		ac := NewAC(bench.Render())
-		qs := ac.prepare(bench.Questions)
-		b.Run(fmt.Sprintf("users=%d,roles=%d/lookup+decide", size[0], size[1]), func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				ac.ask(&qs[i&4095])
-				i++
-			}
-		})
-		b.Run(fmt.Sprintf("users=%d,roles=%d/decide", size[0], size[1]), func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				q := &qs[i&4095]
-				decide(q, q.p)
-				i++
-			}
-		})
+		allocs = r.AllocsPerOp()
 	}
+	return cpuNsPerOp, allocs
 }
