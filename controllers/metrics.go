@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,11 +50,32 @@ func init() {
 const expiringWithin = 7 * 24 * time.Hour
 
 // observePass sets the tenant's gauges from a pass over its namespace.
-func observePass(snap *engine.Snapshot, res *engine.Result, ns string, now time.Time) {
-	tenant, ok := res.TenantOfNamespace(ns)
+// gaugeTenants remembers which tenant's series each namespace's passes set,
+// so that they go when the tenant goes (or leaves this manager's shard): a
+// deleted tenant must not stay "without a SuperAdmin" until a restart.
+var gaugeTenants sync.Map // namespace -> tenant name
+
+// forgetTenantGauges deletes the per-tenant series namespace ns last set.
+func forgetTenantGauges(ns string) {
+	v, ok := gaugeTenants.LoadAndDelete(ns)
 	if !ok {
 		return
 	}
+	labels := prometheus.Labels{"tenant": v.(string)}
+	for _, g := range []*prometheus.GaugeVec{effectivePermissionsGauge, findingsGauge, noSuperAdminGauge, expiringGauge} {
+		g.DeletePartialMatch(labels)
+	}
+}
+
+func observePass(snap *engine.Snapshot, res *engine.Result, ns string, now time.Time) {
+	tenant, ok := res.TenantOfNamespace(ns)
+	if prev, had := gaugeTenants.Load(ns); had && (!ok || prev.(string) != tenant) {
+		forgetTenantGauges(ns)
+	}
+	if !ok {
+		return
+	}
+	gaugeTenants.Store(ns, tenant)
 	n := 0
 	for _, ep := range res.EffectivePermissions {
 		if ep.Namespace == ns {

@@ -125,6 +125,15 @@ func TestDomainMetrics(t *testing.T) {
 			ExpiresAt(time.Now().Add(in).UTC().Format(time.RFC3339)).Obj())
 	}
 	wantMetric("one PartnerAccess expiring within 7 days", "access_controller_partner_access_expiring", tenant, is(1))
+
+	// The tenant goes: its series go with it (no alert about a tenant that
+	// no longer exists).
+	if err := k8s.Delete(context.Background(), &accessv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	gone := func(v float64) bool { return v == -1 }
+	wantMetric("no SuperAdmin series once the tenant is gone", "access_controller_tenant_without_super_admin", tenant, gone)
+	wantMetric("no EffectivePermissions series once the tenant is gone", "access_controller_effective_permissions", tenant, gone)
 }
 
 func createObj(t *testing.T, o any) {

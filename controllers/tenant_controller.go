@@ -58,6 +58,10 @@ type TenantReconciler struct {
 	// moment after the write: the object is then known to be written
 	// already, and its own watch event brings the fresh copy.
 	written sync.Map
+	// created remembers, by namespace and name, the EffectivePermissions
+	// this controller created (and when) until the cache holds them.
+	createdMu sync.Mutex
+	created   map[string]map[string]time.Time
 }
 
 // stale reports whether the cached object is a version we already wrote over.
@@ -72,6 +76,85 @@ func (r *TenantReconciler) stale(o client.Object) bool {
 
 func (r *TenantReconciler) wrote(o client.Object) {
 	r.written.Store(o.GetUID(), o.GetResourceVersion())
+}
+
+// catchUp is how soon a pass that left something for a fresher cache runs
+// again. The controller does not wait for the watch events of its own
+// writes to run it (echoes.go): it asks for it.
+const catchUp = 200 * time.Millisecond
+
+// pass is what one Reconcile call shares with the writes it makes.
+type pass struct {
+	// deferred is set when something was left because the cache still
+	// held the version before our own last write.
+	deferred atomic.Bool
+}
+
+type passKey struct{}
+
+// passOf is the pass ctx belongs to (a throwaway one outside Reconcile).
+func passOf(ctx context.Context) *pass {
+	if p, ok := ctx.Value(passKey{}).(*pass); ok {
+		return p
+	}
+	return &pass{}
+}
+
+// staleIn is stale, noting in ctx's pass that something was left for a
+// fresher cache.
+func (r *TenantReconciler) staleIn(ctx context.Context, o client.Object) bool {
+	if r.stale(o) {
+		passOf(ctx).deferred.Store(true)
+		return true
+	}
+	return false
+}
+
+// createsUnseen says whether an EffectivePermission this controller created
+// in ns is not in the cache yet (listed is what the cache holds), forgetting
+// those it now holds, and those created more than a minute ago (deleted
+// before the cache saw them, the cache never will).
+func (r *TenantReconciler) createsUnseen(ctx context.Context, ns string, listed []accessv1.EffectivePermission) bool {
+	r.createdMu.Lock()
+	defer r.createdMu.Unlock()
+	pending := r.created[ns]
+	if len(pending) == 0 {
+		return false
+	}
+	names := make(map[string]bool, len(listed))
+	for i := range listed {
+		names[listed[i].Name] = true
+	}
+	unseen := false
+	for name, at := range pending {
+		switch {
+		case names[name], time.Since(at) > time.Minute:
+			delete(pending, name)
+		default:
+			unseen = true
+		}
+	}
+	if len(pending) == 0 {
+		delete(r.created, ns)
+	}
+	if unseen {
+		passOf(ctx).deferred.Store(true)
+	}
+	return unseen
+}
+
+// createdOne remembers an EffectivePermission this controller created until
+// the cache holds it.
+func (r *TenantReconciler) createdOne(key client.ObjectKey) {
+	r.createdMu.Lock()
+	defer r.createdMu.Unlock()
+	if r.created == nil {
+		r.created = map[string]map[string]time.Time{}
+	}
+	if r.created[key.Namespace] == nil {
+		r.created[key.Namespace] = map[string]time.Time{}
+	}
+	r.created[key.Namespace][key.Name] = time.Now()
 }
 
 func (r *TenantReconciler) concurrency() int {
@@ -94,11 +177,13 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	log := ctrl.LoggerFrom(ctx).WithValues("namespace", req.Name)
 	ns := req.Name
 	if ok, err := inShard(ctx, r.Client, r.Shard, ns); err != nil || !ok {
-		// Another shard's tenant: its manager converges it and records
-		// what it observed; the notes here are dropped.
+		// Another shard's tenant: its manager converges it, records what
+		// it observed and reports its metrics; the notes here are dropped.
 		r.observed.take(ns)
+		forgetTenantGauges(ns)
 		return ctrl.Result{}, err
 	}
+	ctx = context.WithValue(ctx, passKey{}, &pass{})
 	// The changes that queued this pass, taken before the cache is read;
 	// given back unless the pass records them in the Tenant's status.
 	changes := r.observed.take(ns)
@@ -134,14 +219,15 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	fresh := current.Items[:0:0]
 	for _, ep := range current.Items {
-		if !r.stale(&ep) {
+		if !r.staleIn(ctx, &ep) {
 			fresh = append(fresh, ep)
 		}
 	}
-	if len(fresh) < len(current.Items) {
-		// Some EffectivePermissions in the cache predate our own last write:
-		// plan nothing now; their watch events bring the fresh copies.
-		return ctrl.Result{}, nil
+	if len(fresh) < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
+		// Some EffectivePermissions in the cache predate our own last write
+		// (or our last creates are not in it yet): plan nothing now, and
+		// look again once the cache has caught up.
+		return ctrl.Result{RequeueAfter: catchUp}, nil
 	}
 	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
 	for i := range writes {
@@ -163,6 +249,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			}
 			if w.current != nil {
 				r.wrote(w.current)
+			} else if w.desired != nil {
+				r.createdOne(client.ObjectKeyFromObject(w.desired))
 			}
 			r.audit(w, causes(), now)
 			if w.revokes {
@@ -193,6 +281,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	// Look again when the next expiry falls (the engine's answer; 0: none).
 	next, _ := engine.NextExpiry(snap, ns, now)
+	if passOf(ctx).deferred.Load() && (next == 0 || next > catchUp) {
+		next = catchUp // something was left for a fresher cache: look again soon
+	}
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
@@ -236,7 +327,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *e
 	}
 	recorded.Store(observe != nil && len(tenants) > 0)
 	for _, t := range tenants {
-		if observe != nil && r.stale(t) {
+		if observe != nil && r.staleIn(ctx, t) {
 			recorded.Store(false)
 		}
 	}
@@ -310,7 +401,7 @@ func statusJobs[T client.Object](ctx context.Context, r *TenantReconciler, objs 
 // patch writes an object's status when it changed, and emits an Event when
 // its Ready condition turns False or recovers.
 func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), conds func(client.Object) []metav1.Condition) error {
-	if r.stale(orig) {
+	if r.staleIn(ctx, orig) {
 		return nil
 	}
 	obj := orig.DeepCopyObject().(client.Object)
@@ -386,7 +477,7 @@ func (r *TenantReconciler) markStale(ctx context.Context, ns string, cause error
 // than metadata, so the API server makes the generation one more, which set
 // is given to observe.
 func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.EffectivePermission, set func(*accessv1.EffectivePermissionStatus, int64)) error {
-	if r.stale(orig) {
+	if r.staleIn(ctx, orig) {
 		return nil
 	}
 	obj := orig.DeepCopy()
@@ -406,15 +497,15 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).
-		Watches(&accessv1.Tenant{}, r.enqueue(kindTenant, r.forTenant)).
-		Watches(&accessv1.Member{}, r.enqueue(kindMember, r.neighbours)).
-		Watches(&accessv1.PermissionSet{}, r.enqueue(kindPermissionSet, r.neighbours)).
-		Watches(&accessv1.PartnerAccess{}, r.enqueue(kindPartnerAccess, r.neighbours)).
-		Watches(&accessv1.Role{}, r.enqueue(kindRole, namespaceOf)).
-		Watches(&accessv1.VisibilityPolicy{}, r.enqueue(kindVisibilityPolicy, namespaceOf)).
+		Watches(&accessv1.Tenant{}, skipEchoes(r.enqueue(kindTenant, r.forTenant))).
+		Watches(&accessv1.Member{}, skipEchoes(r.enqueue(kindMember, r.neighbours))).
+		Watches(&accessv1.PermissionSet{}, skipEchoes(r.enqueue(kindPermissionSet, r.neighbours))).
+		Watches(&accessv1.PartnerAccess{}, skipEchoes(r.enqueue(kindPartnerAccess, r.neighbours))).
+		Watches(&accessv1.Role{}, skipEchoes(r.enqueue(kindRole, namespaceOf))).
+		Watches(&accessv1.VisibilityPolicy{}, skipEchoes(r.enqueue(kindVisibilityPolicy, namespaceOf))).
 		// The typed informer, the same the reconciler lists from: a hand edit
 		// is seen by the event and by the list alike, and reverted.
-		Watches(&accessv1.EffectivePermission{}, handler.EnqueueRequestsFromMapFunc(namespaceOf)).
+		Watches(&accessv1.EffectivePermission{}, skipOwnEffectivePermissions(handler.EnqueueRequestsFromMapFunc(namespaceOf))).
 		Complete(r)
 }
 
