@@ -66,12 +66,13 @@ func sameEntry(entries []metav1.ManagedFieldsEntry, e metav1.ManagedFieldsEntry)
 // else is an input change, whoever made it (the built-in Role and
 // PermissionSet that BuiltinsReconciler writes under the same field owner
 // are inputs of the tenant's pass).
-func skipEchoes(h handler.EventHandler) handler.EventHandler {
+func (r *TenantReconciler) skipEchoes(h handler.EventHandler) handler.EventHandler {
 	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 	return handler.Funcs{
 		CreateFunc: h.Create,
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
 			if statusOnly(e.ObjectOld, e.ObjectNew) && ownWrite(e.ObjectOld, e.ObjectNew) {
+				r.caughtUp(e.ObjectNew)
 				return
 			}
 			h.Update(ctx, e, q)
@@ -84,22 +85,40 @@ func skipEchoes(h handler.EventHandler) handler.EventHandler {
 // skipOwnEffectivePermissions wraps h, the EffectivePermissions' handler, so
 // that the echoes of this controller's own creates and updates queue
 // nothing; a hand edit, a delete or a stray object still does.
-func skipOwnEffectivePermissions(h handler.EventHandler) handler.EventHandler {
+func (r *TenantReconciler) skipOwnEffectivePermissions(h handler.EventHandler) handler.EventHandler {
 	type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) {
 			if !e.IsInInitialList && ownWrite(nil, e.Object) {
+				r.caughtUp(e.Object)
 				return
 			}
 			h.Create(ctx, e, q)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
 			if ownWrite(e.ObjectOld, e.ObjectNew) {
+				r.caughtUp(e.ObjectNew)
 				return
 			}
 			h.Update(ctx, e, q)
 		},
 		DeleteFunc:  h.Delete,
 		GenericFunc: h.Generic,
+	}
+}
+
+// caughtUp forgets what the controller remembered of its own write of obj
+// (the version it wrote over, or its create), now that the cache holds it:
+// the handlers run after the cache is updated. Without the echo's pass,
+// nothing else would forget it.
+func (r *TenantReconciler) caughtUp(obj client.Object) {
+	r.written.Delete(obj.GetUID())
+	r.createdMu.Lock()
+	defer r.createdMu.Unlock()
+	if pending := r.created[obj.GetNamespace()]; pending != nil {
+		delete(pending, obj.GetName())
+		if len(pending) == 0 {
+			delete(r.created, obj.GetNamespace())
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,7 +24,6 @@ import (
 	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
-	"github.com/tenancy-dev/access-controller/internal/gather"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -56,6 +58,7 @@ func TestScale(t *testing.T) {
 
 			all := scaleTenants(t, fmt.Sprintf("scale-%d", members), tenants)
 			createParallel(t, all)
+			heapBefore := heapInUse()
 			start := time.Now()
 			m := startManager(t, time.Now)
 			testenv.Eventually(t, 10*time.Minute, "cold converge", func() (bool, string) {
@@ -65,10 +68,22 @@ func TestScale(t *testing.T) {
 			allEPs := time.Since(start)
 			writes := settle(m, time.Second)
 			settled := time.Since(start) - time.Second
+			managerHeap := heapInUse() - heapBefore
+			if p := os.Getenv("ACCESS_CONTROLLER_HEAP_PROFILE"); p != "" {
+				writeHeapProfile(t, fmt.Sprintf("%s-%d", p, members))
+			}
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			m.stop(t)
+			// A bare controller-runtime cache of the same kinds, as any
+			// controller of them holds, over the same objects.
+			bareBefore := heapInUse()
+			stopBare := watchAll(t, nil)
+			bareHeap := heapInUse() - bareBefore
+			stopBare()
+			t.Logf("SCALE members=%d memory: the manager's heap %d MiB (cache, engine, workqueues), a bare cache of the same kinds %d MiB: %.2fx; kube-apiserver RSS %d MiB, etcd RSS %d MiB (the cluster holds every size run so far)",
+				members, managerHeap>>20, bareHeap>>20, float64(managerHeap)/float64(max(bareHeap, 1)), childRSS("kube-apiserver")>>20, childRSS("etcd")>>20)
 			for _, o := range all {
 				if got := countEPs(t, o.Tenants[0].Name); got != 500 {
 					t.Errorf("%s has %d EffectivePermissions, want 500", o.Tenants[0].Name, got)
@@ -140,7 +155,7 @@ func writeFloor(t *testing.T, all []fixture.Objects, watch bool) floorTimes {
 	createParallel(t, all)
 	ctx := context.Background()
 	if watch {
-		stop := watchAll(t)
+		stop := watchAll(t, nil)
 		defer stop()
 	}
 	results := make([]*engine.Result, len(all))
@@ -184,10 +199,11 @@ func writeFloor(t *testing.T, all []fixture.Objects, watch bool) floorTimes {
 }
 
 // watchAll starts a bare controller-runtime cache with an informer on every
-// kind the manager watches (nothing handles their events) and returns its
-// stop.
-func watchAll(t *testing.T) func() {
-	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultTransform: gather.TrimForCache})
+// kind the manager watches (nothing handles their events), stores what it
+// lists through transform (nil: as they are), and returns its stop once it
+// has synced.
+func watchAll(t *testing.T, transform toolscache.TransformFunc) func() {
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme, DefaultTransform: transform})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +220,59 @@ func watchAll(t *testing.T) func() {
 		t.Fatal("the watching cache did not sync")
 	}
 	return func() { cancel(); <-done }
+}
+
+// writeHeapProfile writes the process's heap profile to path.
+func writeHeapProfile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		t.Error(err)
+	}
+}
+
+// heapInUse is the process's heap in use after a garbage collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}
+
+// childRSS is the resident memory of this process's child named name (the
+// test environment's kube-apiserver or etcd), 0 when there is none.
+func childRSS(name string) int64 {
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		st := string(b)
+		open, end := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if open < 0 || end < open || st[open+1:end] != name {
+			continue
+		}
+		fields := strings.Fields(st[end+1:])
+		if len(fields) < 2 || fields[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(filepath.Dir(p), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // patchMemberStatus writes the status the controller computes for a newly

@@ -497,15 +497,15 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).
-		Watches(&accessv1.Tenant{}, skipEchoes(r.enqueue(kindTenant, r.forTenant))).
-		Watches(&accessv1.Member{}, skipEchoes(r.enqueue(kindMember, r.neighbours))).
-		Watches(&accessv1.PermissionSet{}, skipEchoes(r.enqueue(kindPermissionSet, r.neighbours))).
-		Watches(&accessv1.PartnerAccess{}, skipEchoes(r.enqueue(kindPartnerAccess, r.neighbours))).
-		Watches(&accessv1.Role{}, skipEchoes(r.enqueue(kindRole, namespaceOf))).
-		Watches(&accessv1.VisibilityPolicy{}, skipEchoes(r.enqueue(kindVisibilityPolicy, namespaceOf))).
+		Watches(&accessv1.Tenant{}, r.skipEchoes(r.enqueue(kindTenant, r.forTenant))).
+		Watches(&accessv1.Member{}, r.skipEchoes(r.enqueue(kindMember, r.neighbours))).
+		Watches(&accessv1.PermissionSet{}, r.skipEchoes(r.enqueue(kindPermissionSet, r.neighbours))).
+		Watches(&accessv1.PartnerAccess{}, r.skipEchoes(r.enqueue(kindPartnerAccess, r.neighbours))).
+		Watches(&accessv1.Role{}, r.skipEchoes(r.enqueue(kindRole, namespaceOf))).
+		Watches(&accessv1.VisibilityPolicy{}, r.skipEchoes(r.enqueue(kindVisibilityPolicy, namespaceOf))).
 		// The typed informer, the same the reconciler lists from: a hand edit
 		// is seen by the event and by the list alike, and reverted.
-		Watches(&accessv1.EffectivePermission{}, skipOwnEffectivePermissions(handler.EnqueueRequestsFromMapFunc(namespaceOf))).
+		Watches(&accessv1.EffectivePermission{}, r.skipOwnEffectivePermissions(handler.EnqueueRequestsFromMapFunc(namespaceOf))).
 		Complete(r)
 }
 
