@@ -76,10 +76,12 @@ test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run ever
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 	"$(SCENARIOS)/run" $(ACCESSCTL) testdata/own-scenarios/*/
 
+# The scale run's sizes (members; tenants of 500).
+SCALE_MEMBERS ?= 1000,10000,50000
 .PHONY: bench
 bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane, then the decision server against OpenFGA (docs/performance.md).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
-	ACCESS_CONTROLLER_SCALE=1 go test ./controllers/ -run '^TestScale$$' -count=1 -v -timeout 30m | grep -E 'SCALE|^(---|ok|FAIL)'
+	ACCESS_CONTROLLER_SCALE=1 ACCESS_CONTROLLER_SCALE_MEMBERS=$(SCALE_MEMBERS) go test ./controllers/ -run '^(TestScale|TestBigTenant)$$' -count=1 -v -timeout 120m | grep -E 'SCALE|^(---|ok|FAIL)'
 	cd hack/decisionbench && DECISIONBENCH=1 go test . -run '^TestBenchmark$$' -count=1 -v -timeout 120m | grep -E 'DECISIONBENCH|bench(_test)?\.go|^(---|ok|FAIL)'
 
 .PHONY: reliability
