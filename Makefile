@@ -79,10 +79,11 @@ test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run ever
 # The scale run's sizes (members; tenants of 500).
 SCALE_MEMBERS ?= 1000,10000,50000
 .PHONY: bench
-bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane, then the decision server against OpenFGA (docs/performance.md).
+bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane (1k/10k/50k members, one big tenant), the decision server against OpenFGA, then pkg/check against Casbin and OpenFGA in-process (hack/anchorbench; docs/performance.md).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
 	ACCESS_CONTROLLER_SCALE=1 ACCESS_CONTROLLER_SCALE_MEMBERS=$(SCALE_MEMBERS) go test ./controllers/ -run '^(TestScale|TestBigTenant)$$' -count=1 -v -timeout 120m | grep -E 'SCALE|^(---|ok|FAIL)'
 	cd hack/decisionbench && DECISIONBENCH=1 go test . -run '^TestBenchmark$$' -count=1 -v -timeout 120m | grep -E 'DECISIONBENCH|bench(_test)?\.go|^(---|ok|FAIL)'
+	cd hack/anchorbench && ANCHORBENCH=1 go test . -run '^TestAnchors$$' -count=1 -v -timeout 120m
 
 .PHONY: reliability
 reliability: controlplane ## The fault tests at full size (minutes): 1,008 last-SuperAdmin race trials (and 504 each of cycles and e-mails) through two webhook replicas, kill/churn with 1,000 mutations and 50+ SIGKILLs, a 60 s API server outage, delayed lists, revocation latency at 1k EffectivePermissions (docs/reliability.md). `make test` runs a short version.
