@@ -156,3 +156,38 @@ func timeIt(f func()) (cpuNsPerOp float64, allocs int64) {
 	}
 	return cpuNsPerOp, allocs
 }
+
+// BenchmarkPkgCheck is pkg/check alone over the same questions at both
+// sizes, for profiling (go test -run '^$' -bench PkgCheck -cpuprofile):
+// one op is one check.
+func BenchmarkPkgCheck(b *testing.B) {
+	for _, size := range [][2]int{{1000, 100}, {10000, 1000}} {
+		bench := Build(size[0], size[1], 4096, 1)
+		res := bench.Render()
+		for _, shared := range []bool{false, true} {
+			ac := NewAC(res, shared)
+			qs := ac.prepare(bench.Questions)
+			how := "compile"
+			if shared {
+				how = "compiler"
+			}
+			b.Run(fmt.Sprintf("users=%d,roles=%d/%s/lookup+decide", size[0], size[1], how), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					ac.ask(&qs[i&4095])
+					i++
+				}
+			})
+			b.Run(fmt.Sprintf("users=%d,roles=%d/%s/decide", size[0], size[1], how), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					q := &qs[i&4095]
+					decide(q, q.p)
+					i++
+				}
+			})
+		}
+	}
+}
