@@ -192,51 +192,9 @@ func (r *TenantReconciler) passCauses(ns string, taken []Cause, snap *engine.Sna
 // read says whether snap reflects the change c: it holds the object at c's
 // version, or, for a deletion, no longer holds it.
 func read(snap *engine.Snapshot, c Cause) bool {
-	rv, found := "", false
-	find := func(objs []client.Object) {
-		for _, o := range objs {
-			if o.GetNamespace() == c.Namespace && o.GetName() == c.Name {
-				rv, found = o.GetResourceVersion(), true
-				return
-			}
-		}
-	}
-	find(snapshotObjects(snap, c.Kind))
+	o, found := snap.Find(engine.ObjectRef{Kind: c.Kind, Namespace: c.Namespace, Name: c.Name})
 	if c.Deleted {
 		return !found
 	}
-	return found && rv == c.ResourceVersion
-}
-
-// snapshotObjects lists the snapshot's objects of one input kind.
-func snapshotObjects(snap *engine.Snapshot, kind string) []client.Object {
-	var out []client.Object
-	add := func(o client.Object) { out = append(out, o) }
-	switch kind {
-	case accessv1.KindTenant:
-		for i := range snap.Tenants {
-			add(&snap.Tenants[i])
-		}
-	case accessv1.KindMember:
-		for i := range snap.Members {
-			add(&snap.Members[i])
-		}
-	case accessv1.KindRole:
-		for i := range snap.Roles {
-			add(&snap.Roles[i])
-		}
-	case accessv1.KindPermissionSet:
-		for i := range snap.PermissionSets {
-			add(&snap.PermissionSets[i])
-		}
-	case accessv1.KindPartnerAccess:
-		for i := range snap.PartnerAccesses {
-			add(&snap.PartnerAccesses[i])
-		}
-	case accessv1.KindVisibilityPolicy:
-		for i := range snap.VisibilityPolicies {
-			add(&snap.VisibilityPolicies[i])
-		}
-	}
-	return out
+	return found && o.GetResourceVersion() == c.ResourceVersion
 }

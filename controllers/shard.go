@@ -40,7 +40,7 @@ func inShard(ctx context.Context, c client.Reader, shard labels.Selector, ns str
 		return shard.Matches(labels.Set(nil)), nil
 	}
 	first := slices.MinFunc(tenants.Items, func(a, b accessv1.Tenant) int { return strings.Compare(a.Name, b.Name) })
-	return shard.Matches(labels.Set(first.Labels)), nil
+	return tenantInShard(shard, &first), nil
 }
 
 // tenantInShard says whether the manager converges tenant t's built-ins.

@@ -397,6 +397,34 @@ func (s *Snapshot) without(r ObjectRef) *Snapshot {
 	}
 }
 
+// Find returns the object of s that r names, if s holds it.
+func (s *Snapshot) Find(r ObjectRef) (metav1.Object, bool) {
+	for _, find := range []func(ObjectRef) metav1.Object{
+		finder(s.Tenants), finder(s.Members), finder(s.Roles), finder(s.PermissionSets),
+		finder(s.PartnerAccesses), finder(s.VisibilityPolicies), finder(s.EffectivePermissions),
+	} {
+		if o := find(r); o != nil {
+			return o, true
+		}
+	}
+	return nil, false
+}
+
+// finder looks an object up in objs by the ref RefOf gives it.
+func finder[T any, P interface {
+	*T
+	metav1.Object
+}](objs []T) func(ObjectRef) metav1.Object {
+	return func(r ObjectRef) metav1.Object {
+		for i := range objs {
+			if ref, _ := RefOf(P(&objs[i])); ref == r {
+				return P(&objs[i])
+			}
+		}
+		return nil
+	}
+}
+
 // drop returns a copy of objs without the one r names.
 func drop[T any](objs []T, r ObjectRef) []T {
 	return slices.DeleteFunc(slices.Clone(objs), func(o T) bool {
