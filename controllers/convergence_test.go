@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
+	"github.com/tenancy-dev/access-controller/internal/question/questiontest"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -96,22 +96,10 @@ func deleteAll(t *testing.T, objs []manifest.Object) {
 	}
 }
 
-// scenarioDirs lists the scenario folders: the shared ones (a copy lives in
-// testdata/scenarios) and our own (testdata/own-scenarios).
+// scenarioDirs lists the scenario folders, shared and our own.
 func scenarioDirs(t *testing.T) []string {
 	t.Helper()
-	var out []string
-	for _, root := range []string{"../testdata/scenarios", "../testdata/own-scenarios"} {
-		entries, err := os.ReadDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			if e.IsDir() {
-				out = append(out, filepath.Join(root, e.Name()))
-			}
-		}
-	}
+	out := questiontest.Dirs(t)
 	if len(out) < 9 {
 		t.Fatalf("found %d scenario folders, want the 8 shared ones and ours", len(out))
 	}

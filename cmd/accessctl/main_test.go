@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tenancy-dev/access-controller/internal/question/questiontest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -60,16 +62,8 @@ func accessctl(t *testing.T, stdin io.Reader, args ...string) result {
 func scenarios(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, root := range []string{scenariosDir, ownScenariosDir} {
-		entries, err := os.ReadDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			if e.IsDir() {
-				out = append(out, e.Name())
-			}
-		}
+	for _, dir := range questiontest.Dirs(t) {
+		out = append(out, filepath.Base(dir))
 	}
 	if len(out) == 0 {
 		t.Fatal("no scenarios in " + scenariosDir)

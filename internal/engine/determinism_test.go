@@ -14,12 +14,7 @@ import (
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
-)
-
-// The shared scenarios (a copy) and our own.
-const (
-	scenarios    = "../../testdata/scenarios"
-	ownScenarios = "../../testdata/own-scenarios"
+	"github.com/tenancy-dev/access-controller/internal/question/questiontest"
 )
 
 // render is the engine's whole output as bytes: EffectivePermissions and findings.
@@ -59,22 +54,16 @@ func shuffle[T any](r *rand.Rand, xs []T) {
 
 func loadScenarios(t testing.TB) map[string]*engine.Snapshot {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join(scenarios, "*"))
-	own, _ := filepath.Glob(filepath.Join(ownScenarios, "*"))
-	dirs = append(dirs, own...)
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no scenarios under %s (%v)", scenarios, err)
-	}
 	out := map[string]*engine.Snapshot{}
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue // the run script and README beside the scenario folders
-		}
+	for _, d := range questiontest.Dirs(t) {
 		set, err := manifest.Load(d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out[filepath.Base(d)] = &set.Snapshot
+	}
+	if len(out) == 0 {
+		t.Fatal("no scenarios in testdata")
 	}
 	return out
 }
@@ -104,9 +93,9 @@ func TestShuffledInputsGiveIdenticalBytes(t *testing.T) {
 // own grants nor, as partner staff or admin, anywhere else, and that a
 // PartnerAccess naming a partner that does not exist grants nothing.
 func FuzzRender(f *testing.F) {
-	for name := range loadScenarios(f) {
+	for _, dir := range questiontest.Dirs(f) {
 		var all []byte
-		files, _ := filepath.Glob(filepath.Join(scenarios, name, "*.yaml"))
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		for _, file := range files {
 			b, err := os.ReadFile(file)
 			if err != nil {
