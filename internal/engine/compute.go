@@ -20,7 +20,7 @@ import (
 // and never reads the clock; the same snapshot, in any order, gives the same
 // result.
 //
-// A pass is five stages, each reading what the ones before it built:
+// A pass is six stages, each reading what the ones before it built:
 //
 //  1. index (index.go): place every object in the tenant that claims its
 //     namespace; terminating objects count as gone, a second claim and an
@@ -33,14 +33,23 @@ import (
 //  4. compute grants (compute.go, functional.go, policy.go): every user's
 //     EffectivePermission, from its parts.
 //  5. summarize (summary.go): the numbers and findings statuses show.
+//  6. compact: each EffectivePermission in the shape it is written in
+//     (accessv1.EffectivePermissionSpec.Compact).
 func Compute(s *Snapshot, now time.Time) *Result {
+	res := computeSpelledOut(s, now)
+	res.compact()
+	return res
+}
+
+// computeSpelledOut is every stage but the last: the EffectivePermissions
+// with their grants and sources spelled out, as the stages read them.
+func computeSpelledOut(s *Snapshot, now time.Time) *Result {
 	w := index(s)
 	w.validate()
 	w.partnerAccesses(now)
 	w.partnerGrants()
 	res := w.computeGrants()
 	w.summarize(res)
-	res.compact()
 	return res
 }
 
