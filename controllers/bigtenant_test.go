@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -67,6 +68,17 @@ func TestBigTenant(t *testing.T) {
 	var landed atomic.Int64
 	var last atomic.Int64
 	m.writes.onEPUpdate(func() { landed.Add(1); last.Store(time.Now().UnixNano()) })
+	if p := os.Getenv("ACCESS_CONTROLLER_CPU_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	moved := time.Now()
 	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "big", Name: role}},
 		func(r *accessv1.Role) { r.Spec.ReportsTo = newParent })

@@ -6,3 +6,7 @@ var (
 	MemberStatus              = memberStatus
 	EffectivePermissionStatus = effectivePermissionStatus
 )
+
+// VerifyReadOnly has every pass report, through report, any object it
+// changed among those it listed from the cache without copying (readonly.go).
+func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }

@@ -30,10 +30,29 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Suite(m, "controllers", testenv.Options{}, func(e *testenv.Env) (func(), error) {
+	// Every pass of every test checks that it changed nothing it listed
+	// from the cache (controllers/readonly.go); not in the scale runs, whose
+	// timings the copies would distort.
+	var mu sync.Mutex
+	var changed []string
+	if os.Getenv("ACCESS_CONTROLLER_SCALE") == "" {
+		controllers.VerifyReadOnly(func(what string) {
+			mu.Lock()
+			defer mu.Unlock()
+			changed = append(changed, what)
+		})
+	}
+	code := testenv.Suite(m, "controllers", testenv.Options{}, func(e *testenv.Env) (func(), error) {
 		cfg, k8s = e.Config, e.Client
 		return nil, nil
-	}))
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(changed) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d passes changed objects of the cache: %s\n", len(changed), strings.Join(changed, "; "))
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // manager is a running controller manager whose mutating requests are counted.

@@ -196,7 +196,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			convergeSeconds.Observe(time.Since(changes.since).Seconds())
 		}
 	}()
-	snap, err := gather.Gather(ctx, r.Client, ns)
+	reader := r.readOnly()
+	defer reader.done(ns)
+	snap, err := gather.Gather(ctx, reader, ns)
 	if err != nil {
 		// Fail closed: keep every EffectivePermission as last written, say
 		// so on them, and retry with backoff until the inputs read again.
@@ -214,7 +216,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 	}
 	var current accessv1.EffectivePermissionList
-	if err := r.List(ctx, &current, client.InNamespace(ns)); err != nil {
+	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
 		return ctrl.Result{}, err
 	}
 	fresh := current.Items[:0:0]
@@ -337,22 +339,22 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *e
 			if observe != nil {
 				o.Status.ObservedInputs = recordedInputs(o.Status.ObservedInputs, observe)
 			}
-		}, func(o *accessv1.Tenant) []metav1.Condition { return o.Status.Conditions }),
+		}, func(o *accessv1.Tenant) kindStatus { return &o.Status }),
 		statusJobs(ctx, r, inNamespace(snap.Members, ns),
 			func(o *accessv1.Member) { o.Status = memberStatus(o, res) },
-			func(o *accessv1.Member) []metav1.Condition { return o.Status.Conditions }),
+			func(o *accessv1.Member) kindStatus { return &o.Status }),
 		statusJobs(ctx, r, inNamespace(snap.Roles, ns),
 			func(o *accessv1.Role) { o.Status = roleStatus(o, res) },
-			func(o *accessv1.Role) []metav1.Condition { return o.Status.Conditions }),
+			func(o *accessv1.Role) kindStatus { return &o.Status }),
 		statusJobs(ctx, r, inNamespace(snap.PermissionSets, ns),
 			func(o *accessv1.PermissionSet) { o.Status = permissionSetStatus(o, res) },
-			func(o *accessv1.PermissionSet) []metav1.Condition { return o.Status.Conditions }),
+			func(o *accessv1.PermissionSet) kindStatus { return &o.Status }),
 		statusJobs(ctx, r, inNamespace(snap.PartnerAccesses, ns),
 			func(o *accessv1.PartnerAccess) { o.Status = partnerAccessStatus(o, res) },
-			func(o *accessv1.PartnerAccess) []metav1.Condition { return o.Status.Conditions }),
+			func(o *accessv1.PartnerAccess) kindStatus { return &o.Status }),
 		statusJobs(ctx, r, inNamespace(snap.VisibilityPolicies, ns),
 			func(o *accessv1.VisibilityPolicy) { o.Status = visibilityPolicyStatus(o, res, now) },
-			func(o *accessv1.VisibilityPolicy) []metav1.Condition { return o.Status.Conditions }),
+			func(o *accessv1.VisibilityPolicy) kindStatus { return &o.Status }),
 	)
 	// An EffectivePermission's status travels with its spec; it is written
 	// alone only when it is not current (after markStale, or a hand edit).
@@ -387,34 +389,40 @@ func inNamespace[T any, PT interface {
 }
 
 // statusJobs are the status writes of one kind: set computes an object's
-// status on a copy, conds finds its conditions (for the Events of patch).
-func statusJobs[T client.Object](ctx context.Context, r *TenantReconciler, objs []T, set func(T), conds func(T) []metav1.Condition) []func() error {
+// status on a copy, status is the address of its status (every kind's
+// embeds accessv1.CommonStatus).
+func statusJobs[T client.Object](ctx context.Context, r *TenantReconciler, objs []T, set func(T), status func(T) kindStatus) []func() error {
 	out := make([]func() error, 0, len(objs))
 	for _, obj := range objs {
 		out = append(out, func() error {
-			return r.patch(ctx, obj, func(x client.Object) { set(x.(T)) }, func(x client.Object) []metav1.Condition { return conds(x.(T)) })
+			return r.patch(ctx, obj, func(x client.Object) { set(x.(T)) }, func(x client.Object) kindStatus { return status(x.(T)) })
 		})
 	}
 	return out
 }
 
+// kindStatus is the address of an object's status: every kind's embeds
+// accessv1.CommonStatus.
+type kindStatus interface{ Common() *accessv1.CommonStatus }
+
 // patch writes an object's status when it changed, and emits an Event when
-// its Ready condition turns False or recovers.
-func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), conds func(client.Object) []metav1.Condition) error {
+// its Ready condition turns False or recovers. set changes only the status,
+// so only the statuses are compared.
+func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set func(client.Object), status func(client.Object) kindStatus) error {
 	if r.staleIn(ctx, orig) {
 		return nil
 	}
 	obj := orig.DeepCopyObject().(client.Object)
 	set(obj)
-	if apiequality.Semantic.DeepEqual(orig, obj) {
+	if apiequality.Semantic.DeepEqual(status(orig), status(obj)) {
 		return nil
 	}
 	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig))); err != nil {
 		return err
 	}
 	r.wrote(orig)
-	before := meta.FindStatusCondition(conds(orig), accessv1.ConditionReady)
-	after := meta.FindStatusCondition(conds(obj), accessv1.ConditionReady)
+	before := meta.FindStatusCondition(status(orig).Common().Conditions, accessv1.ConditionReady)
+	after := meta.FindStatusCondition(status(obj).Common().Conditions, accessv1.ConditionReady)
 	// Notable: a problem appears or changes (Warning), or one is fixed
 	// (Normal). An object that is simply Ready the first time is not news.
 	switch {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -74,7 +73,7 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 		switch {
 		case !ok:
 			out = append(out, epWrite{kind: writeCreate, desired: d})
-		case apiequality.Semantic.DeepEqual(cur.Spec, d.Spec) && labelsMatch(cur.Labels, d.Labels) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
+		case cur.Spec.Same(&d.Spec) && labelsMatch(cur.Labels, d.Labels) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
 			// unchanged: write nothing
 		default:
 			w := epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur}

@@ -103,6 +103,10 @@ type CommonStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
+// Common is the part every kind's status shares (for code that handles the
+// statuses of every kind alike).
+func (s *CommonStatus) Common() *CommonStatus { return s }
+
 // Kind names: an object's kind, as findings, events and ownerReferences
 // name it.
 const (

@@ -109,9 +109,10 @@ func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []acces
 	for e := range t.partnerParts {
 		emails[e] = true
 	}
-	names := t.epNames(slices.Sorted(maps.Keys(emails)))
-	var out []accessv1.EffectivePermission
-	for _, email := range slices.Sorted(maps.Keys(emails)) {
+	sorted := slices.Sorted(maps.Keys(emails))
+	names := t.epNames(sorted)
+	out := make([]accessv1.EffectivePermission, 0, len(sorted))
+	for _, email := range sorted {
 		ms := t.byEmail[email] // sorted by name
 		pp := t.partnerParts[email]
 		name := names[email]
@@ -252,9 +253,10 @@ func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partn
 	keys := t.typeKeys(parts)
 	entries := make([]accessv1.ObjectPermission, 0, len(keys))
 	for _, typ := range keys {
-		entries = append(entries, t.unitedEntry(parts, typ))
+		entries = append(entries, t.memoEntry(parts, typ))
 	}
 	wildcard := entries[len(entries)-1]
+	spec.Objects = make([]accessv1.ObjectPermission, 0, len(entries))
 	for _, e := range entries {
 		if len(e.Actions) == 0 {
 			continue
@@ -264,12 +266,71 @@ func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partn
 		}
 		spec.Objects = append(spec.Objects, e)
 	}
+	if len(spec.Objects) == 0 {
+		spec.Objects = nil
+	}
 	slices.SortFunc(spec.Objects, func(a, b accessv1.ObjectPermission) int { return cmp.Compare(a.Type, b.Type) })
 
 	if memberPart != nil && memberPart.viewer.role != "" && hasScope(spec.Objects, accessv1.ScopeHierarchy) {
 		spec.Subordinates = t.roles.subordinatesOf(memberPart.viewer.role)
 	}
 	return ep
+}
+
+// memoEntry is unitedEntry, computed once per pass for all the people of
+// one part (most Members) who hold the same on typ: what unitedEntry reads
+// of a part is its sources' actions on typ and where they come from, its
+// mode, and its viewer's role, and its viewer's e-mail only when a rule's
+// "to" names a user (entryKey). Each person gets its own copy.
+func (t *tenant) memoEntry(parts []*part, typ string) accessv1.ObjectPermission {
+	if len(parts) != 1 || !memoize {
+		return t.unitedEntry(parts, typ)
+	}
+	if t.entries == nil {
+		t.entries = map[string]*accessv1.ObjectPermission{}
+	}
+	t.key = t.entryKey(t.key[:0], parts[0], typ)
+	if e, ok := t.entries[string(t.key)]; ok {
+		return *e.DeepCopy()
+	}
+	e := t.unitedEntry(parts, typ)
+	t.entries[string(t.key)] = e.DeepCopy()
+	return e
+}
+
+// memoize is false only in the test that holds memoEntry and memberSource
+// to what computing every person afresh gives.
+var memoize = true
+
+// entryKey appends to b what unitedEntry reads of part p for type typ (the
+// tenant's policy and role tree aside, which are the same for everyone).
+func (t *tenant) entryKey(b []byte, p *part, typ string) []byte {
+	b = append(b, typ...)
+	b = append(b, 0, byte(p.mode))
+	b = append(b, p.allVia...)
+	b = append(b, 0)
+	b = append(b, p.viewer.role...)
+	b = append(b, 0)
+	if p.viewer.named == 0 {
+		p.viewer.named = 1
+		if t.policy.namesViewer(p.viewer.email) {
+			p.viewer.named = 2
+		}
+	}
+	if p.viewer.named == 2 {
+		b = append(b, p.viewer.email...)
+	}
+	for _, s := range p.sources {
+		bits := s.types[accessv1.AllTypes]
+		if typ != accessv1.AllTypes {
+			bits |= s.types[typ]
+		}
+		if bits != 0 {
+			b = append(b, 0, byte(bits))
+			b = append(b, s.via...)
+		}
+	}
+	return b
 }
 
 // unitedEntry unites every part's actions and grants on one type.

@@ -99,10 +99,27 @@ func (t *tenant) memberPart(m *member) *part {
 	for _, name := range m.obj.Spec.PermissionSets {
 		if ps, ok := t.sets[name]; ok && !seen[name] {
 			seen[name] = true
-			p.sources = append(p.sources, setSource(ps, viaPermissionSet(name)))
+			p.sources = append(p.sources, t.memberSource(ps))
 		}
 	}
 	return p
+}
+
+// memberSource is setSource for a Member holding ps, computed once per pass
+// for all its holders: the source is only read from then on.
+func (t *tenant) memberSource(ps *accessv1.PermissionSet) source {
+	if !memoize {
+		return setSource(ps, viaPermissionSet(ps.Name))
+	}
+	if src, ok := t.memberSources[ps.Name]; ok {
+		return src
+	}
+	if t.memberSources == nil {
+		t.memberSources = map[string]source{}
+	}
+	src := setSource(ps, viaPermissionSet(ps.Name))
+	t.memberSources[ps.Name] = src
+	return src
 }
 
 // capSet is a set of capabilities: every name but withheld when all is set,

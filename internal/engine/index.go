@@ -44,6 +44,12 @@ type tenant struct {
 	partnerParts   map[string]*partnerPerson // e-mail → partner grants in this tenant
 	// phases of PartnerAccess objects, by name
 	paPhase map[string]accessv1.PartnerAccessPhase
+
+	// computed entries, by entryKey (memoEntry), and the key's buffer;
+	// each PermissionSet's source for Members (memberSource)
+	entries       map[string]*accessv1.ObjectPermission
+	key           []byte
+	memberSources map[string]source
 }
 
 // member is one Member with what the engine resolved about it.

@@ -204,6 +204,24 @@ func accessOrNone(a accessv1.AccessLevel) accessv1.AccessLevel {
 type viewer struct {
 	email string
 	role  string // a valid role ("" none): the paths of role membership
+	named int8   // namesViewer(email), once asked (entryKey): 0 not yet, 1 no, 2 yes
+}
+
+// namesViewer reports whether a sharing or department rule's "to" names a
+// user who could be the viewer of e-mail email: only then do a viewer's
+// record grants depend on who it is rather than on its role.
+func (p *policy) namesViewer(email string) bool {
+	for i := range p.sharing {
+		if u := p.sharing[i].to.User; u != "" && strings.EqualFold(u, email) {
+			return true
+		}
+	}
+	for i := range p.department {
+		if u := p.department[i].to.User; u != "" && strings.EqualFold(u, email) {
+			return true
+		}
+	}
+	return false
 }
 
 // subjectMatchesViewer reports whether a rule's "to" side matches the viewer.

@@ -1,0 +1,51 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+)
+
+// TestReadOnlyCheck: the check the envtest suite runs on every pass reports
+// a pass that changed what it listed, deep inside an object too, and says
+// nothing of one that only read.
+func TestReadOnlyCheck(t *testing.T) {
+	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	var reports []string
+	verifyReadOnly = func(what string) { reports = append(reports, what) }
+	member := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "alice"},
+		Spec: accessv1.MemberSpec{Email: "alice@acme.example", PermissionSets: []string{"rep"}}}
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(member).Build()}
+	for _, c := range []struct {
+		name   string
+		change func(*accessv1.Member)
+		want   bool
+	}{
+		{"reads only", func(*accessv1.Member) {}, false},
+		{"a field", func(m *accessv1.Member) { m.Spec.Email = "mallory@acme.example" }, true},
+		{"a list's item", func(m *accessv1.Member) { m.Spec.PermissionSets[0] = "admin" }, true},
+	} {
+		reports = nil
+		ro := r.readOnly()
+		var l accessv1.MemberList
+		if err := ro.List(context.Background(), &l); err != nil {
+			t.Fatal(err)
+		}
+		c.change(&l.Items[0])
+		ro.done("acme")
+		if got := len(reports) > 0; got != c.want {
+			t.Errorf("%s: reported %v, want %v", c.name, reports, c.want)
+		}
+		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "MemberList")) {
+			t.Errorf("%s: %v", c.name, reports)
+		}
+	}
+}
