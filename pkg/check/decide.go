@@ -256,6 +256,12 @@ func (p *Permissions) ownedBy(owner string) bool {
 	if p.userASCII && (len(owner) < len(p.user) || len(owner) == len(p.user) && foldKey(owner) != p.userKey) {
 		return false
 	}
+	// Only a rune outside ASCII folds to an ASCII letter at another length
+	// (ſ to s, K to k): a longer ASCII owner is someone else, settled
+	// without reading the user's name (a line of its own).
+	if p.userASCII && len(owner) != len(p.user) && isASCII(owner) {
+		return false
+	}
 	return strings.EqualFold(owner, p.user)
 }
 

@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -55,5 +56,35 @@ func TestFilterDocExample(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestOwnedByIsEqualFold: ownedBy answers exactly as strings.EqualFold for
+// users and owners drawn from ASCII letters and the runes that fold to
+// them at another length (ſ is s, K the Kelvin sign is k), of every
+// length from 0 to 6, and a few fixed cases.
+func TestOwnedByIsEqualFold(t *testing.T) {
+	alphabet := []string{"a", "k", "K", "s", "S", "@", ".", "ſ", "\u212a", "é", "É"}
+	rng := rand.New(rand.NewPCG(21, 22))
+	word := func() string {
+		var b strings.Builder
+		for range rng.IntN(7) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	cases := [][2]string{
+		{"sk@x", "ſk@x"}, {"sk@x", "s\u212a@x"}, {"sk@x", "SK@X"}, {"sk@x", "sk@xx"}, {"sk@xx", "sk@x"},
+		{"bob@acme.example", "bob@acme.example."}, {"bob@acme.example", "BOB@acme.example"}, {"", ""}, {"a", ""},
+	}
+	for range 200000 {
+		cases = append(cases, [2]string{word(), word()})
+	}
+	for _, c := range cases {
+		user, owner := c[0], c[1]
+		p := &Permissions{user: user, userKey: foldKey(user), userASCII: isASCII(user)}
+		if got, want := p.ownedBy(owner), user != "" && strings.EqualFold(owner, user); got != want {
+			t.Fatalf("user %q, owner %q: ownedBy %v, EqualFold %v", user, owner, got, want)
+		}
 	}
 }
