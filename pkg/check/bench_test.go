@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -305,12 +306,18 @@ func TestRealEPs(t *testing.T) {
 // a random owner among all members (inactive ones included) or, one time in
 // twenty, a non-member, a random type of the fixture and a random action.
 func harnessQuestions(w *world, compiled []*check.Permissions) []question {
+	return harnessQuestionsOf(w, compiled, len(compiled))
+}
+
+// harnessQuestionsOf are harnessQuestions asked by users drawn from the
+// first asking of compiled only.
+func harnessQuestionsOf(w *world, compiled []*check.Permissions, asking int) []question {
 	rng := rand.New(rand.NewPCG(3, 4))
 	tenant := w.objs.Tenants[0].Name
 	qs := make([]question, numQuestions)
 	for i := range qs {
 		q := &qs[i]
-		q.p = compiled[rng.IntN(len(compiled))]
+		q.p = compiled[rng.IntN(asking)]
 		q.action = actionNames[rng.IntN(len(actionNames))]
 		q.rec.Type = fixture.ObjectTypes[rng.IntN(len(fixture.ObjectTypes))]
 		if rng.IntN(20) == 0 {
@@ -443,4 +450,67 @@ func TestRealEPsShared(t *testing.T) {
 
 func sameDecision(a, b check.Decision) bool {
 	return a.Allowed == b.Allowed && a.Access == b.Access && slices.Equal(a.Reasons, b.Reasons)
+}
+
+// BenchmarkLookupDecide is a decision as an application makes it, and as
+// hack/anchorbench times it: the user's compiled EP looked up in a map by
+// tenant and lowercase user (one string per question, as a request brings
+// it), then Action, over numQuestions harness questions each asked by a
+// random user. "decide" asks the same questions with the compiled EP in
+// hand. Both report CPU time per decision and how many distinct users a
+// pass of the questions asks (about 1,000 at 1k users, 3,400 at 10k).
+// "asked=500" draws the users from 500 of them only: the tenant's size
+// without the larger set of users asked, which is what the lookup's cost
+// follows (docs/performance.md).
+func BenchmarkLookupDecide(b *testing.B) {
+	for _, size := range sizes {
+		w := computeWorld(b, size.users, size.roles)
+		if len(w.eps) == 0 {
+			b.Skip("engine returned no EffectivePermissions")
+		}
+		ps, _ := compileAll(w, compilers[1].new)
+		userKey := func(spec *accessv1.EffectivePermissionSpec) string {
+			return spec.Tenant + "/" + strings.ToLower(spec.User)
+		}
+		byKey := make(map[string]*check.Permissions, len(ps))
+		keyOf := make(map[*check.Permissions]*accessv1.EffectivePermissionSpec, len(ps))
+		for i, p := range ps {
+			byKey[userKey(&w.eps[i].Spec)] = p
+			keyOf[p] = &w.eps[i].Spec
+		}
+		for _, asking := range []int{len(ps), 500} {
+			qs := harnessQuestionsOf(w, ps, asking)
+			keys := make([]string, len(qs))
+			distinct := map[*check.Permissions]bool{}
+			for i := range qs {
+				keys[i] = userKey(keyOf[qs[i].p])
+				distinct[qs[i].p] = true
+			}
+			name := fmt.Sprintf("users=%d,roles=%d", size.users, size.roles)
+			if asking < len(ps) {
+				name += fmt.Sprintf(",asked=%d", asking)
+			}
+			run := func(how string, ask func(i int) check.Decision) {
+				b.Run(name+"/"+how, func(b *testing.B) {
+					b.ReportAllocs()
+					i := 0
+					cpu := cpuTime()
+					for b.Loop() {
+						sink = ask(i & (numQuestions - 1))
+						i++
+					}
+					b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+					b.ReportMetric(float64(len(distinct)), "users/pass")
+				})
+			}
+			run("lookup+decide", func(i int) check.Decision {
+				q := &qs[i]
+				return byKey[keys[i]].Action(q.action, q.rec)
+			})
+			run("decide", func(i int) check.Decision {
+				q := &qs[i]
+				return q.p.Action(q.action, q.rec)
+			})
+		}
+	}
 }
