@@ -20,6 +20,9 @@ type Options struct {
 	// Shard selects the Tenants this manager converges (shard.go); nil:
 	// every tenant.
 	Shard labels.Selector
+	// Writes is how many writes the controller keeps in flight at once,
+	// across every tenant (0: DefaultWrites).
+	Writes int
 }
 
 // Setup registers the field indexes and both reconcilers with a manager.
@@ -34,7 +37,7 @@ func SetupWith(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := gather.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: o.Now, Recorder: mgr.GetEventRecorder("access-controller"), Audit: o.Audit, Shard: o.Shard}
+	tenants := &TenantReconciler{Client: mgr.GetClient(), Now: o.Now, Recorder: mgr.GetEventRecorder("access-controller"), Audit: o.Audit, Shard: o.Shard, Writes: o.Writes}
 	if err := tenants.SetupWithManager(mgr); err != nil {
 		return err
 	}

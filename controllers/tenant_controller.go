@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,11 @@ type TenantReconciler struct {
 	Recorder events.EventRecorder
 	// Concurrency is how many namespaces reconcile at once (default 4).
 	Concurrency int
+	// Writes is how many writes are in flight at once across every pass
+	// (default DefaultWrites).
+	Writes    int
+	slotsOnce sync.Once
+	slots     chan struct{}
 	// Shard selects the Tenants this manager converges (shard.go); nil:
 	// every tenant.
 	Shard labels.Selector
@@ -157,6 +163,19 @@ func (r *TenantReconciler) createdOne(key client.ObjectKey) {
 	r.created[key.Namespace][key.Name] = time.Now()
 }
 
+// writeSlots are the writes in flight: a pass holds one for each of its
+// writes (parallel).
+func (r *TenantReconciler) writeSlots() chan struct{} {
+	r.slotsOnce.Do(func() {
+		n := r.Writes
+		if n <= 0 {
+			n = DefaultWrites
+		}
+		r.slots = make(chan struct{}, n)
+	})
+	return r.slots
+}
+
 func (r *TenantReconciler) concurrency() int {
 	if r.Concurrency > 0 {
 		return r.Concurrency
@@ -243,9 +262,15 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// The writes' causes, read once the first write is done (so that notes
 	// of changes this pass read have had time to arrive).
 	causes := sync.OnceValue(func() []Cause { return r.passCauses(ns, changes.causes, snap) })
+	// Each write's audit record (which classifies what it changed) is made
+	// beside the writes, not before the next wave: a grant waits for the
+	// revocations to land, not for their records.
+	var audits sync.WaitGroup
+	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
+	defer audits.Wait()
 	var errs []error
 	for _, wave := range waves(writes) {
-		errs = append(errs, parallel(wave, func(w epWrite) error {
+		errs = append(errs, parallel(r.writeSlots(), wave, func(w epWrite) error {
 			if err := apply(ctx, r.Client, w); err != nil {
 				return err
 			}
@@ -254,7 +279,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			} else if w.desired != nil {
 				r.createdOne(client.ObjectKeyFromObject(w.desired))
 			}
-			r.audit(w, causes(), now)
+			audits.Go(func() {
+				auditing <- struct{}{}
+				defer func() { <-auditing }()
+				r.audit(w, causes(), now)
+			})
 			if w.revokes {
 				r.revoked(res, ns, w)
 			}
@@ -264,6 +293,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			break // never grant while a revocation failed
 		}
 	}
+	audits.Wait()
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -370,7 +400,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *e
 			})
 		})
 	}
-	return kerrors.NewAggregate(parallel(jobs, func(job func() error) error { return job() }))
+	return kerrors.NewAggregate(parallel(r.writeSlots(), jobs, func(job func() error) error { return job() }))
 }
 
 // inNamespace are pointers to the items of a snapshot's kind in namespace

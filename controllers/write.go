@@ -247,21 +247,23 @@ func waves(ws []epWrite) [][]epWrite {
 	return [][]epWrite{ws[:i], ws[i:]}
 }
 
-// writeWorkers bounds the writes in flight per reconcile.
-const writeWorkers = 8
+// DefaultWrites is how many writes the controller keeps in flight at once,
+// across every tenant it converges, unless told otherwise.
+const DefaultWrites = 64
 
-// parallel runs f over ws with at most writeWorkers at once and returns the
-// errors.
-func parallel[T any](ws []T, f func(T) error) []error {
+// parallel runs f over ws, each run holding one of slots while it writes,
+// and returns the errors. The slots are the reconciler's (writeSlots): a
+// tenant converging alone writes as fast as the budget allows, and tenants
+// converging together share it.
+func parallel[T any](slots chan struct{}, ws []T, f func(T) error) []error {
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, writeWorkers)
 	for _, w := range ws {
 		wg.Add(1)
-		sem <- struct{}{}
+		slots <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer func() { <-slots; wg.Done() }()
 			if err := f(w); err != nil {
 				mu.Lock()
 				errs = append(errs, err)

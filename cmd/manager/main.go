@@ -42,7 +42,7 @@ func main() {
 	var cleanupUsers, claimNamespace, leaderElectionNamespace string
 	var claimWait time.Duration
 	var qps float64
-	var burst int
+	var burst, writes int
 	var showVersion, metricsSecure bool
 	var metricsCertDir, auditLog string
 	var watchLabelSelector, leaderElectionID string
@@ -61,8 +61,9 @@ func main() {
 		"Converge only the tenants whose Tenant object matches this label selector, e.g. 'shard=a', or '!shard' for those no shard claims (a namespace without a Tenant reads as unlabelled). Run one manager per shard, each with its own --leader-election-id; empty: every tenant. The webhooks judge every tenant whatever the selector (docs/controller.md, Sharding).")
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
 		"Namespace of the leader election Lease (default: $POD_NAMESPACE; in a cluster, the manager's own). A replica that cannot renew it for 10 s, e.g. while the API server is away, exits and is restarted, and lists every input afresh.")
-	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the API server (client-go's default of 5 throttles a cold converge).")
-	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server.")
+	flag.Float64Var(&qps, "kube-api-qps", -1, "Requests per second to the API server; -1: no client-side limit, the API server's Priority and Fairness protects it (controller-runtime's default, as SIG API Machinery advises). At 50 a cold converge of 50,000 members would take over half an hour.")
+	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the API server, with a positive --kube-api-qps.")
+	flag.IntVar(&writes, "max-concurrent-writes", controllers.DefaultWrites, "Writes (EffectivePermissions and statuses) in flight at once, across every tenant this manager converges.")
 	flag.BoolVar(&webhooks, "webhooks", false, "Serve the validating admission webhooks (docs/admission.md); needs a serving certificate in --webhook-cert-dir.")
 	flag.StringVar(&webhookHost, "webhook-host", "", "Address the admission webhooks bind to; empty means every interface.")
 	flag.IntVar(&webhookPort, "webhook-port", 9443, "Port the admission webhooks are served on.")
@@ -144,7 +145,7 @@ func main() {
 		defer func() { _ = f.Close() }()
 		audit = f
 	}
-	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit, Shard: shard}); err != nil {
+	if err := controllers.SetupWith(context.Background(), mgr, controllers.Options{Now: time.Now, Audit: audit, Shard: shard, Writes: writes}); err != nil {
 		log.Error(err, "Unable to set up the controllers")
 		os.Exit(1)
 	}
