@@ -92,7 +92,7 @@ reliability: controlplane ## The fault tests at full size (minutes): 1,008 last-
 	ACCESS_CONTROLLER_REQUIRE_ENVTEST=1 RELIABILITY_MUTATIONS=$${RELIABILITY_MUTATIONS:-1000} RELIABILITY_KILLS=$${RELIABILITY_KILLS:-50} \
 		RELIABILITY_OUTAGE_SECONDS=60 RELIABILITY_OUTAGE_MUTATIONS=200 RELIABILITY_PARTIAL_SECONDS=15 \
 		RELIABILITY_LATENCY_SAMPLES=100 RELIABILITY_LATENCY_CLIENTS=40 ACCESS_CONTROLLER_PROPERTY_WORLDS=100000 \
-		go test ./internal/reliability/ ./internal/engine/ -run '^(TestKillChurn|TestOutage|TestPartialKnowledge|TestRevocationLatency|TestProperties.*)$$' -count=1 -v -timeout 90m | grep -E 'RELIABILITY|worlds|excused|^(---|ok|FAIL)'
+		go test ./internal/reliability/ ./internal/engine/ -run '^(TestKillChurn|TestOutage|TestPartialKnowledge|TestRevocationLatency|TestProperties.*|TestReuseAgrees)$$' -count=1 -v -timeout 90m | grep -E 'RELIABILITY|worlds|excused|^(---|ok|FAIL)'
 
 .PHONY: fuzz
 fuzz: ## Fuzz every target for FUZZTIME each (default 30s); `make test` runs their seed corpora.

@@ -58,6 +58,10 @@ type TenantReconciler struct {
 	// observed holds the input changes each namespace's next pass records
 	// (observed.go).
 	observed observed
+	// fingerprints says what each stored EffectivePermission was computed
+	// from, so that a pass computes only the people whose inputs changed
+	// (reuse.go).
+	fingerprints fingerprints
 
 	// written remembers, per object UID, the resourceVersion each of our
 	// writes started from. The cache may still show that version for a
@@ -199,6 +203,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		// Another shard's tenant: its manager converges it, records what
 		// it observed and reports its metrics; the notes here are dropped.
 		r.observed.take(ns)
+		r.fingerprints.forget(ns)
 		forgetTenantGauges(ns)
 		return ctrl.Result{}, err
 	}
@@ -224,8 +229,14 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		r.markStale(ctx, ns, err)
 		return ctrl.Result{}, err
 	}
+	var current accessv1.EffectivePermissionList
+	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
+		return ctrl.Result{}, err
+	}
 	now := r.Now()
-	res := engine.Compute(snap, now)
+	// The people whose inputs did not change since their stored spec was
+	// computed keep it (reuse.go).
+	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, current.Items))
 	observePass(snap, res, ns, now)
 
 	var desired []accessv1.EffectivePermission
@@ -233,10 +244,6 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		if ep.Namespace == ns {
 			desired = append(desired, ep)
 		}
-	}
-	var current accessv1.EffectivePermissionList
-	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
-		return ctrl.Result{}, err
 	}
 	fresh := current.Items[:0:0]
 	for _, ep := range current.Items {
@@ -268,11 +275,25 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	var audits sync.WaitGroup
 	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
 	defer audits.Wait()
+	planned := make(map[string]bool, len(writes))
+	for _, w := range writes {
+		if w.desired != nil {
+			planned[w.desired.Name] = true
+		}
+	}
+	var writtenMu sync.Mutex
+	written := map[string]string{} // name → the resourceVersion written
 	var errs []error
 	for _, wave := range waves(writes) {
 		errs = append(errs, parallel(r.writeSlots(), wave, func(w epWrite) error {
-			if err := apply(ctx, r.Client, w); err != nil {
+			rv, err := apply(ctx, r.Client, w)
+			if err != nil {
 				return err
+			}
+			if w.desired != nil {
+				writtenMu.Lock()
+				written[w.desired.Name] = rv
+				writtenMu.Unlock()
 			}
 			if w.current != nil {
 				r.wrote(w.current)
@@ -294,6 +315,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		}
 	}
 	audits.Wait()
+	r.fingerprints.remember(ns, res, desired, current.Items, planned, written)
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
 	}

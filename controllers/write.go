@@ -140,25 +140,30 @@ func labelValue(s string) string {
 // apply performs one write with server-side apply (field owner
 // access-controller, forcing ownership: the controller is the only writer of
 // EffectivePermissions) or a delete.
-func apply(ctx context.Context, c client.Client, w epWrite) error {
+func apply(ctx context.Context, c client.Client, w epWrite) (resourceVersion string, err error) {
 	if w.kind == writeDelete {
 		err := c.Delete(ctx, w.current, client.Preconditions{UID: &w.current.UID})
 		if apierrors.IsNotFound(err) {
-			return nil
+			return "", nil
 		}
-		return err
+		return "", err
 	}
 	if w.current == nil {
 		// A create is conditional by nature (it fails if the object exists,
 		// and the reconcile retries from a fresher cache) and costs the API
-		// server about 1.6x less than an apply of the same object.
+		// server about 1.6x less than an apply of the same object. The
+		// response is decoded into what is sent: a copy, since the engine's
+		// specs share parts between people.
 		ep := &accessv1.EffectivePermission{TypeMeta: w.desired.TypeMeta, ObjectMeta: metav1.ObjectMeta{
 			Name: w.desired.Name, Namespace: w.desired.Namespace, Labels: w.desired.Labels, OwnerReferences: w.desired.OwnerReferences,
-		}, Spec: w.desired.Spec, Status: effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1, w.dropped)}
-		return c.Create(ctx, ep, client.FieldOwner(FieldOwner))
+		}, Spec: *w.desired.Spec.DeepCopy(), Status: effectivePermissionStatus(accessv1.EffectivePermissionStatus{}, 1, w.dropped)}
+		err := c.Create(ctx, ep, client.FieldOwner(FieldOwner))
+		return ep.ResourceVersion, err
 	}
 	status := effectivePermissionStatus(w.current.Status, w.current.Generation+1, w.dropped)
-	return replaceSpec(ctx, c, w.current.DeepCopy(), w.desired.Spec, &status, w.desired.Labels, w.desired.OwnerReferences)
+	ep := w.current.DeepCopy()
+	err = replaceSpec(ctx, c, ep, w.desired.Spec, &status, w.desired.Labels, w.desired.OwnerReferences)
+	return ep.ResourceVersion, err
 }
 
 // replaceSpec replaces an object's whole spec, labels and owner references,

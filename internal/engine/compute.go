@@ -37,7 +37,7 @@ import (
 //     (accessv1.EffectivePermissionSpec.Compact).
 func Compute(s *Snapshot, now time.Time) *Result {
 	res := computeSpelledOut(s, now)
-	res.compact()
+	res.compact(nil)
 	return res
 }
 
@@ -60,7 +60,7 @@ func (w *world) computeGrants() *Result {
 	res.sum.sources = map[ObjectRef][]ObjectRef{}
 	for _, t := range w.tenants {
 		res.owners[t.name] = t.ownerIndex()
-		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions(res.sum.sources)...)
+		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions(w, res.sum.sources)...)
 	}
 	slices.SortFunc(res.EffectivePermissions, func(a, b accessv1.EffectivePermission) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
@@ -80,9 +80,12 @@ func (w *world) computeGrants() *Result {
 // compact is the last stage: every EffectivePermission in the compact shape
 // it is written in (accessv1.EffectivePermissionSpec.Compact); the stages
 // before read the spelled-out grants.
-func (res *Result) compact() {
+func (res *Result) compact(reused map[ObjectRef]bool) {
 	for i := range res.EffectivePermissions {
-		res.EffectivePermissions[i].Spec.Compact()
+		ep := &res.EffectivePermissions[i]
+		if !reused[refOf(accessv1.KindEffectivePermission, ep.Namespace, ep.Name)] {
+			ep.Spec.Compact()
+		}
 	}
 }
 
@@ -101,7 +104,7 @@ func (t *tenant) ownerIndex() map[string]Owner {
 
 // effectivePermissions computes the EP of every person with standing here:
 // each Member, and each partner admin or staff person reaching the tenant.
-func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []accessv1.EffectivePermission {
+func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef) []accessv1.EffectivePermission {
 	emails := map[string]bool{}
 	for e := range t.byEmail {
 		emails[e] = true
@@ -116,8 +119,18 @@ func (t *tenant) effectivePermissions(sources map[ObjectRef][]ObjectRef) []acces
 		ms := t.byEmail[email] // sorted by name
 		pp := t.partnerParts[email]
 		name := names[email]
+		ref := refOf(accessv1.KindEffectivePermission, t.ns, name)
+		sources[ref] = t.sourcesOf(ms, pp)
+		if w.fingerprints != nil && pp == nil && len(ms) > 0 {
+			f := t.personFingerprint(email, ms)
+			w.fingerprints[ref] = f
+			if r, ok := w.reuse[ref]; ok && r.Fingerprint == f && r.Spec != nil {
+				out = append(out, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+				w.reused[ref] = true
+				continue
+			}
+		}
 		out = append(out, t.effectivePermission(name, email, ms, pp))
-		sources[refOf(accessv1.KindEffectivePermission, t.ns, name)] = t.sourcesOf(ms, pp)
 	}
 	return out
 }
@@ -191,11 +204,10 @@ func fitName(base, suffix string) string {
 	return base + suffix
 }
 
+var epTypeMeta = metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindEffectivePermission}
+
 func (t *tenant) effectivePermission(name, email string, ms []*member, pp *partnerPerson) accessv1.EffectivePermission {
-	ep := accessv1.EffectivePermission{
-		TypeMeta:   metav1.TypeMeta{APIVersion: accessv1.GroupVersion.String(), Kind: accessv1.KindEffectivePermission},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns},
-	}
+	ep := accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}}
 	spec := &ep.Spec
 	spec.Tenant, spec.User = t.name, email
 

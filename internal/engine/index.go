@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"hash"
 	"regexp"
 	"slices"
 	"strings"
@@ -50,6 +51,11 @@ type tenant struct {
 	entries       map[string]*accessv1.ObjectPermission
 	key           []byte
 	memberSources map[string]source
+
+	// fingerprint.go's digests, once per pass, and its hash
+	digest      *Fingerprint
+	roleDigests map[string]Fingerprint
+	sha         hash.Hash
 }
 
 // member is one Member with what the engine resolved about it.
@@ -100,6 +106,11 @@ type world struct {
 	tenants []*tenant          // sorted by name
 	byName  map[string]*tenant // Tenant name → tenant
 	fs      findings
+	// reuse offers specs computed before, by EP; fingerprints receives
+	// each person's (ComputeReusing; both nil in Compute)
+	reuse        map[ObjectRef]Reused
+	reused       map[ObjectRef]bool
+	fingerprints map[ObjectRef]Fingerprint
 	// reach records, per partner Member, each client it reaches or tries to.
 	reach map[ObjectRef][]accessv1.ClientReach
 	// pending holds the Refused findings that objects yet to arrive could

@@ -133,6 +133,8 @@ type Result struct {
 	sum summaries
 	// pending marks Refused findings that objects yet to arrive could clear.
 	pending map[Finding]bool
+	// fingerprints of the people ComputeReusing gave one, by EP.
+	fingerprints map[ObjectRef]Fingerprint
 }
 
 // Owner is what the check package needs to know about a record's owner.
