@@ -36,8 +36,15 @@ func (s *EffectivePermissionSpec) Same(o *EffectivePermissionSpec) bool {
 		slices.EqualFunc(s.CapabilitySources, o.CapabilitySources, func(a, b CapabilitySource) bool {
 			return a.Via == b.Via && slices.Equal(a.Capabilities, b.Capabilities)
 		}) &&
-		slices.Equal(s.Subordinates, o.Subordinates) &&
-		slices.EqualFunc(s.Objects, o.Objects, sameObject)
+		(shared(s.Subordinates, o.Subordinates) || slices.Equal(s.Subordinates, o.Subordinates)) &&
+		(shared(s.Objects, o.Objects) || slices.EqualFunc(s.Objects, o.Objects, sameObject))
+}
+
+// shared reports whether two lists are one: the same items in the same
+// memory (a spec the controller reused is compared with the stored one it
+// came from).
+func shared[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func sameObject(a, b ObjectPermission) bool {

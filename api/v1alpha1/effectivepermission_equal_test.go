@@ -22,7 +22,7 @@ func TestSpecSame(t *testing.T) {
 		a := &EffectivePermissionSpec{}
 		fill.Fill(a)
 		b := a.DeepCopy()
-		if !a.Same(b) {
+		if shallow := *a; !a.Same(b) || !a.Same(&shallow) {
 			t.Fatalf("a spec is not the same as its copy: %+v", a)
 		}
 		var leaves []leaf

@@ -60,3 +60,32 @@ func percentile(sorted []int, p int) int {
 	i := (len(sorted)*p + 99) / 100
 	return sorted[min(max(i-1, 0), len(sorted)-1)]
 }
+
+// BenchmarkReuse computes a tenant after one role moved under another,
+// reusing the specs of everyone whose inputs did not change (what a
+// controller pass does), beside computing everyone (docs/performance.md).
+func BenchmarkReuse(b *testing.B) {
+	for _, size := range []struct{ members, roles int }{{1000, 100}, {10000, 1000}} {
+		o := fixture.Tenant("acme", size.members, size.roles, 1)
+		before := engine.ComputeReusing(o.Snapshot(), benchNow, nil)
+		reuse := offer(before)
+		for i := range o.Roles {
+			if o.Roles[i].Name == o.Roles[len(o.Roles)/2].Name {
+				o.Roles[i].Spec.ReportsTo = o.Roles[len(o.Roles)-1].Name
+			}
+		}
+		moved := o.Snapshot()
+		b.Run(fmt.Sprintf("members=%d,roles=%d/reusing", size.members, size.roles), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				engine.ComputeReusing(moved, benchNow, reuse)
+			}
+		})
+		b.Run(fmt.Sprintf("members=%d,roles=%d/everyone", size.members, size.roles), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				engine.Compute(moved, benchNow)
+			}
+		})
+	}
+}
