@@ -57,14 +57,29 @@ func computeSpelledOut(s *Snapshot, now time.Time) *Result {
 // sorted, indexed by user, with the owners of records and the findings.
 func (w *world) computeGrants() *Result {
 	res := &Result{owners: map[string]map[string]Owner{}, byUser: map[string]map[string]int{}}
-	res.sum.sources = map[ObjectRef][]ObjectRef{}
+	people := 0
+	for _, t := range w.tenants {
+		people += len(t.byEmail) + len(t.partnerParts)
+	}
+	res.sum.sources = make(map[ObjectRef][]ObjectRef, people)
+	var eps []accessv1.EffectivePermission
 	for _, t := range w.tenants {
 		res.owners[t.name] = t.ownerIndex()
-		res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermissions(w, res.sum.sources)...)
+		eps = append(eps, t.effectivePermissions(w, res.sum.sources)...)
 	}
-	slices.SortFunc(res.EffectivePermissions, func(a, b accessv1.EffectivePermission) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	// Sorted by namespace and name: the order is sorted by reference, and
+	// each EffectivePermission moved once.
+	order := make([]int, len(eps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(eps[a].Namespace, eps[b].Namespace), cmp.Compare(eps[a].Name, eps[b].Name))
 	})
+	res.EffectivePermissions = make([]accessv1.EffectivePermission, len(eps))
+	for i, k := range order {
+		res.EffectivePermissions[i] = eps[k]
+	}
 	for i := range res.EffectivePermissions {
 		ep := &res.EffectivePermissions[i]
 		if res.byUser[ep.Spec.Tenant] == nil {
@@ -105,7 +120,7 @@ func (t *tenant) ownerIndex() map[string]Owner {
 // effectivePermissions computes the EP of every person with standing here:
 // each Member, and each partner admin or staff person reaching the tenant.
 func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef) []accessv1.EffectivePermission {
-	emails := map[string]bool{}
+	emails := make(map[string]bool, len(t.byEmail)+len(t.partnerParts))
 	for e := range t.byEmail {
 		emails[e] = true
 	}
@@ -155,8 +170,8 @@ const maxName = 253
 //     hash collision, another person) have it already, -2, -3, ... is added,
 //     in e-mail order.
 func (t *tenant) epNames(emails []string) map[string]string {
-	out := map[string]string{}
-	taken := map[string]bool{}
+	out := make(map[string]string, len(emails))
+	taken := make(map[string]bool, len(t.members)+len(emails))
 	for _, m := range t.members {
 		taken[m.name()] = true
 	}

@@ -40,8 +40,8 @@ type Reused struct {
 // and random changes.
 func ComputeReusing(s *Snapshot, now time.Time, reuse map[ObjectRef]Reused) *Result {
 	w := index(s)
-	w.reuse, w.reused = reuse, map[ObjectRef]bool{}
-	w.fingerprints = map[ObjectRef]Fingerprint{}
+	w.reuse, w.reused = reuse, make(map[ObjectRef]bool, len(reuse))
+	w.fingerprints = make(map[ObjectRef]Fingerprint, len(s.Members))
 	w.validate()
 	w.partnerAccesses(now)
 	w.partnerGrants()
