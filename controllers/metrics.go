@@ -77,8 +77,8 @@ func observePass(snap *engine.Snapshot, res *engine.Result, ns string, now time.
 	}
 	gaugeTenants.Store(ns, tenant)
 	n := 0
-	for _, ep := range res.EffectivePermissions {
-		if ep.Namespace == ns {
+	for i := range res.EffectivePermissions {
+		if res.EffectivePermissions[i].Namespace == ns {
 			n++
 		}
 	}

@@ -240,18 +240,18 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	observePass(snap, res, ns, now)
 
 	var desired []accessv1.EffectivePermission
-	for _, ep := range res.EffectivePermissions {
-		if ep.Namespace == ns {
-			desired = append(desired, ep)
+	for i := range res.EffectivePermissions {
+		if ep := &res.EffectivePermissions[i]; ep.Namespace == ns {
+			desired = append(desired, *ep)
 		}
 	}
-	fresh := current.Items[:0:0]
-	for _, ep := range current.Items {
-		if !r.staleIn(ctx, &ep) {
-			fresh = append(fresh, ep)
+	fresh := 0
+	for i := range current.Items {
+		if !r.staleIn(ctx, &current.Items[i]) {
+			fresh++
 		}
 	}
-	if len(fresh) < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
+	if fresh < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
 		// Some EffectivePermissions in the cache predate our own last write
 		// (or our last creates are not in it yet): plan nothing now, and
 		// look again once the cache has caught up.
