@@ -340,6 +340,15 @@ func requestCosts(t *testing.T) {
 		{"EffectivePermission create, fixture spec, with status", epCreate("requests-typical", compact)},
 		{"EffectivePermission create, fixture spec spelled out (the shape before issue 15), with status", epCreate("requests-spelled", spelled)},
 		{"EffectivePermission create, no capabilitySources/subordinates/objects, with status", epCreate("requests-minimal", minimal)},
+		{"EffectivePermission create, no capabilitySources/subordinates/objects, no status", func(i int) {
+			ep := eps[i].DeepCopy()
+			ep.Name += "-bare"
+			ep.Namespace = "requests-minimal"
+			minimal(ep)
+			if err := k8s.Create(ctx, ep, client.FieldOwner(controllers.FieldOwner)); err != nil {
+				t.Error(err)
+			}
+		}},
 		{"Member create (the test's, untimed by the floor)", func(i int) {
 			m := o.Members[i].DeepCopy()
 			m.Namespace = "requests-typical"
