@@ -80,14 +80,16 @@ func TestBigTenant(t *testing.T) {
 		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
+	phasesBefore := passPhases(t)
 	moved := time.Now()
 	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "big", Name: role}},
 		func(r *accessv1.Role) { r.Spec.ReportsTo = newParent })
 	testenv.Eventually(t, 10*time.Minute, "the role move converged", func() (bool, string) {
 		return landed.Load() >= int64(changed), strconv.FormatInt(landed.Load(), 10) + " of " + strconv.Itoa(changed) + " written"
 	})
-	writes := settle(m, 2*time.Second)
 	lastLanded := time.Duration(last.Load() - moved.UnixNano())
+	t.Logf("SCALE big tenant: the role move's passes until the last EffectivePermission landed: %s", phasesSince(t, phasesBefore))
+	writes := settle(m, 2*time.Second)
 	if ok, why := testenv.SameEPs(t, k8s, after.EffectivePermissions, []string{"big"}); !ok {
 		t.Errorf("after the role move: %s", why)
 	}

@@ -108,7 +108,7 @@ func TestScale(t *testing.T) {
 				total(writes, "POST"), total(writes, " effectivepermissions")-total(writes, "POST"),
 				total(writes, "/status"), total(writes, " events"),
 				ms.HeapInuse>>20, ms.Sys>>20)
-			t.Logf("writes: %s", describe(writes))
+			t.Logf("SCALE members=%d writes: %s; refused: %s", members, describe(writes), describe(m.writes.refusals()))
 		})
 	}
 }

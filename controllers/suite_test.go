@@ -3,9 +3,11 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +94,17 @@ type writeCounter struct {
 	// epUpdated, when set, is called after each EffectivePermission update
 	// the API server took.
 	epUpdated atomic.Pointer[func()]
+	// refused counts the writes that failed, by "VERB resource code" (or
+	// "error" when no answer came).
+	refusedMu sync.Mutex
+	refused   map[string]int
+}
+
+// refusals returns the failed writes so far.
+func (w *writeCounter) refusals() map[string]int {
+	w.refusedMu.Lock()
+	defer w.refusedMu.Unlock()
+	return maps.Clone(w.refused)
 }
 
 func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -104,6 +117,18 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		w.byKey[req.Method+" "+namespaceOfPath(req.URL.Path)+" "+resource]++
 		w.mu.Unlock()
 		resp, err := rt.RoundTrip(req)
+		if err != nil || resp.StatusCode >= 300 {
+			code := "error"
+			if err == nil {
+				code = strconv.Itoa(resp.StatusCode)
+			}
+			w.refusedMu.Lock()
+			if w.refused == nil {
+				w.refused = map[string]int{}
+			}
+			w.refused[req.Method+" "+resource+" "+code]++
+			w.refusedMu.Unlock()
+		}
 		if err == nil && req.Method == http.MethodPost && resource == "effectivepermissions" && resp.StatusCode == http.StatusCreated {
 			w.created.Add(1)
 		}
@@ -240,4 +265,40 @@ func settle(m *manager, quiet time.Duration) map[string]int {
 			all[k] += v
 		}
 	}
+}
+
+// passPhases reads, per phase of access_controller_pass_phase_seconds, the
+// time spent so far and how many passes went through it; with the people
+// computed and reused (access_controller_people_total).
+func passPhases(t testing.TB) map[string][2]float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch {
+				case f.GetName() == "access_controller_pass_phase_seconds" && l.GetName() == "phase":
+					out[l.GetValue()] = [2]float64{m.GetHistogram().GetSampleSum(), float64(m.GetHistogram().GetSampleCount())}
+				case f.GetName() == "access_controller_people_total" && l.GetName() == "how":
+					out["people "+l.GetValue()] = [2]float64{m.GetCounter().GetValue(), 0}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// phasesSince describes the pass phases since before (passPhases).
+func phasesSince(t testing.TB, before map[string][2]float64) string {
+	now := passPhases(t)
+	var parts []string
+	for _, p := range []string{"gather", "compute", "plan", "effectivepermissions", "statuses"} {
+		parts = append(parts, fmt.Sprintf("%s %.1f ms in %.0f passes", p, 1000*(now[p][0]-before[p][0]), now[p][1]-before[p][1]))
+	}
+	return fmt.Sprintf("%s; people computed %.0f, reused %.0f", strings.Join(parts, ", "),
+		now["people computed"][0]-before["people computed"][0], now["people reused"][0]-before["people reused"][0])
 }

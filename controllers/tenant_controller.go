@@ -222,6 +222,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}()
 	reader := r.readOnly()
 	defer reader.done(ns)
+	timer := startPhases()
 	snap, err := gather.Gather(ctx, reader, ns)
 	if err != nil {
 		// Fail closed: keep every EffectivePermission as last written, say
@@ -233,10 +234,14 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
 		return ctrl.Result{}, err
 	}
+	timer.done("gather")
 	now := r.Now()
 	// The people whose inputs did not change since their stored spec was
 	// computed keep it (reuse.go).
 	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, current.Items))
+	peopleCounter.WithLabelValues("reused").Add(float64(res.Reused()))
+	peopleCounter.WithLabelValues("computed").Add(float64(len(res.EffectivePermissions) - res.Reused()))
+	timer.done("compute")
 	observePass(snap, res, ns, now)
 
 	var desired []accessv1.EffectivePermission
@@ -263,6 +268,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			writes[i].dropped = res.Dropped(d.Namespace, d.Name)
 		}
 	}
+	timer.done("plan")
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
 	// hold back the others: failures are returned together.
@@ -270,11 +276,10 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// of changes this pass read have had time to arrive).
 	causes := sync.OnceValue(func() []Cause { return r.passCauses(ns, changes.causes, snap) })
 	// Each write's audit record (which classifies what it changed) is made
-	// beside the writes, not before the next wave: a grant waits for the
-	// revocations to land, not for their records.
-	var audits sync.WaitGroup
-	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
-	defer audits.Wait()
+	// once every wave has landed: a grant waits for the revocations to
+	// land, not for their records, nor shares the CPU with them.
+	var auditMu sync.Mutex
+	var toAudit []epWrite
 	planned := make(map[string]bool, len(writes))
 	for _, w := range writes {
 		if w.desired != nil {
@@ -300,11 +305,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 			} else if w.desired != nil {
 				r.createdOne(client.ObjectKeyFromObject(w.desired))
 			}
-			audits.Go(func() {
-				auditing <- struct{}{}
-				defer func() { <-auditing }()
-				r.audit(w, causes(), now)
-			})
+			auditMu.Lock()
+			toAudit = append(toAudit, w)
+			auditMu.Unlock()
 			if w.revokes {
 				r.revoked(res, ns, w)
 			}
@@ -313,6 +316,16 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		if len(errs) > 0 {
 			break // never grant while a revocation failed
 		}
+	}
+	timer.done("effectivepermissions")
+	var audits sync.WaitGroup
+	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, w := range toAudit {
+		auditing <- struct{}{}
+		audits.Go(func() {
+			defer func() { <-auditing }()
+			r.audit(w, causes(), now)
+		})
 	}
 	audits.Wait()
 	r.fingerprints.remember(ns, res, desired, current.Items, planned, written)
@@ -329,7 +342,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if changes.live || len(writes) > 0 {
 		observe = changes
 	}
-	if err := r.writeStatuses(ctx, ns, snap, current.Items, res, now, observe, &record); err != nil {
+	err = r.writeStatuses(ctx, ns, snap, current.Items, res, now, observe, &record)
+	timer.done("statuses")
+	if err != nil {
 		record.Store(false)
 		return ctrl.Result{}, err
 	}

@@ -47,10 +47,13 @@ func ComputeReusing(s *Snapshot, now time.Time, reuse map[ObjectRef]Reused) *Res
 	w.partnerGrants()
 	res := w.computeGrants()
 	w.summarize(res)
-	res.fingerprints = w.fingerprints
+	res.fingerprints, res.reused = w.fingerprints, len(w.reused)
 	res.compact(w.reused) // a reused spec is compact already, and not ours to change
 	return res
 }
+
+// Reused is how many people kept the spec offered (ComputeReusing only).
+func (r *Result) Reused() int { return r.reused }
 
 // Fingerprint returns the fingerprint the EffectivePermission namespace/name
 // was computed from, when it has one (ComputeReusing only).

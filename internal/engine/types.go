@@ -133,8 +133,10 @@ type Result struct {
 	sum summaries
 	// pending marks Refused findings that objects yet to arrive could clear.
 	pending map[Finding]bool
-	// fingerprints of the people ComputeReusing gave one, by EP.
+	// fingerprints of the people ComputeReusing gave one, by EP, and how
+	// many kept the spec offered.
 	fingerprints map[ObjectRef]Fingerprint
+	reused       int
 }
 
 // Owner is what the check package needs to know about a record's owner.
