@@ -77,8 +77,12 @@ func TestBigTenant(t *testing.T) {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
 	}
 	phasesBefore := passPhases(t)
 	moved := time.Now()
