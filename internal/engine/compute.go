@@ -44,7 +44,11 @@ func Compute(s *Snapshot, now time.Time) *Result {
 // computeSpelledOut is every stage but the last: the EffectivePermissions
 // with their grants and sources spelled out, as the stages read them.
 func computeSpelledOut(s *Snapshot, now time.Time) *Result {
-	w := index(s)
+	return index(s).compute(now)
+}
+
+// compute runs the stages after the first (index) on w.
+func (w *world) compute(now time.Time) *Result {
 	w.validate()
 	w.partnerAccesses(now)
 	w.partnerGrants()

@@ -42,11 +42,7 @@ func ComputeReusing(s *Snapshot, now time.Time, reuse map[ObjectRef]Reused) *Res
 	w := index(s)
 	w.reuse, w.reused = reuse, make(map[ObjectRef]bool, len(reuse))
 	w.fingerprints = make(map[ObjectRef]Fingerprint, len(s.Members))
-	w.validate()
-	w.partnerAccesses(now)
-	w.partnerGrants()
-	res := w.computeGrants()
-	w.summarize(res)
+	res := w.compute(now)
 	res.fingerprints, res.reused = w.fingerprints, len(w.reused)
 	res.compact(w.reused) // a reused spec is compact already, and not ours to change
 	return res
