@@ -46,9 +46,9 @@ func (f *fingerprints) offer(ns string, current []accessv1.EffectivePermission) 
 // remember records, after a pass's writes, the fingerprint of each desired
 // EffectivePermission that is now stored as computed: those the pass did
 // not need to write at their version, those it wrote at the version the
-// write returned (written). One it planned to write and did not (the write
-// failed) is not known.
-func (f *fingerprints) remember(ns string, res *engine.Result, desired, current []accessv1.EffectivePermission, planned map[string]bool, written map[string]string) {
+// write returned (written, which names every planned write: "" for one
+// that failed, which is then not known).
+func (f *fingerprints) remember(ns string, res *engine.Result, desired, current []accessv1.EffectivePermission, written map[string]string) {
 	stored := make(map[string]string, len(current))
 	for i := range current {
 		stored[current[i].Name] = current[i].ResourceVersion
@@ -60,9 +60,9 @@ func (f *fingerprints) remember(ns string, res *engine.Result, desired, current 
 		if !ok {
 			continue
 		}
-		rv := stored[d.Name]
-		if planned[d.Name] {
-			rv = written[d.Name] // "" when the write failed
+		rv, planned := written[d.Name]
+		if !planned {
+			rv = stored[d.Name]
 		}
 		if rv != "" {
 			known[d.Name] = fingerprinted{fingerprint: fp, resourceVersion: rv}

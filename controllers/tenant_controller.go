@@ -282,15 +282,15 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// pass's statuses, and the next pass, for 25 s.)
 	var audits sync.WaitGroup
 	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
-	defer audits.Wait()
-	planned := make(map[string]bool, len(writes))
+	// Each planned write by name → the resourceVersion it wrote ("" until
+	// it succeeds).
+	var writtenMu sync.Mutex
+	written := make(map[string]string, len(writes))
 	for _, w := range writes {
 		if w.desired != nil {
-			planned[w.desired.Name] = true
+			written[w.desired.Name] = ""
 		}
 	}
-	var writtenMu sync.Mutex
-	written := map[string]string{} // name → the resourceVersion written
 	var errs []error
 	for _, wave := range waves(writes) {
 		errs = append(errs, parallel(r.writeSlots(), wave, func(w epWrite) error {
@@ -324,7 +324,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	audits.Wait()
 	timer.done("effectivepermissions")
-	r.fingerprints.remember(ns, res, desired, current.Items, planned, written)
+	r.fingerprints.remember(ns, res, desired, current.Items, written)
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
 	}
