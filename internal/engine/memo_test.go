@@ -25,7 +25,7 @@ func TestMemoAgrees(t *testing.T) {
 		o := fixture.Tenant("memo", 400, 40, 9)
 		for i := range o.VisibilityPolicies {
 			o.VisibilityPolicies[i].Spec.Mode = mode
-			o.VisibilityPolicies[i].Spec.DepartmentDefault = ptr(accessv1.AccessRead)
+			o.VisibilityPolicies[i].Spec.DepartmentDefault = new(accessv1.AccessRead)
 		}
 		cases["fixture-"+string(mode)] = o.Snapshot()
 	}
@@ -63,5 +63,3 @@ func namedViewers() *engine.Snapshot {
 	objs = append(objs, et.MakeMember("acme", "olga").Email("olga@acme.example").Role("ops").Sets("rep").Obj())
 	return et.Snap(objs...)
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -240,7 +240,7 @@ func change(g gen, s *engine.Snapshot) string {
 		if g.chance(0.5) {
 			m.Spec.AccountRole = pick(g, []accessv1.AccountRole{accessv1.AccountRoleSuperAdmin, accessv1.AccountRoleAdmin, accessv1.AccountRoleDeveloper, accessv1.AccountRoleStandard})
 		} else {
-			m.Spec.Active = ptrTo(!m.IsActive())
+			m.Spec.Active = new(!m.IsActive())
 		}
 		return "member " + m.Name + " account"
 	case 6: // a new member, like another
@@ -328,5 +328,3 @@ func change(g gen, s *engine.Snapshot) string {
 		return ""
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }
