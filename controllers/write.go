@@ -254,7 +254,7 @@ func waves(ws []epWrite) [][]epWrite {
 
 // DefaultWrites is how many writes the controller keeps in flight at once,
 // across every tenant it converges, unless told otherwise.
-const DefaultWrites = 256
+const DefaultWrites = 64
 
 // parallel runs f over ws, each run holding one of slots while it writes,
 // and returns the errors. The slots are the reconciler's (writeSlots): a
