@@ -56,6 +56,7 @@ type tenant struct {
 	digest      *Fingerprint
 	roleDigests map[string]Fingerprint
 	sha         hash.Hash
+	buf         []byte // personFingerprint's scratch
 }
 
 // member is one Member with what the engine resolved about it.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	ktypes "k8s.io/apimachinery/pkg/types"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	et "github.com/tenancy-dev/access-controller/internal/engine/enginetest"
@@ -32,34 +34,85 @@ func TestReuseAgrees(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("ACCESS_CONTROLLER_PROPERTY_WORLDS")); err == nil && n > 0 {
 		worlds = n // make reliability
 	}
-	reusedSome := 0
-	for seed := range uint64(worlds) {
-		g := gen{rand.New(rand.NewPCG(seed, 0x5eed))}
-		world := g.world()
-		prev := engine.ComputeReusing(world, et.Now, nil)
-		if !sameResult(prev, engine.Compute(world, et.Now)) {
-			t.Fatalf("world %d: ComputeReusing with nothing to reuse differs from Compute", seed)
-		}
-		var done []string
-		for step := range 5 {
-			world = deepCopy(world)
-			for range 1 + g.n(3) {
-				if what := change(g, world); what != "" {
-					done = append(done, what)
+	// Each world twice: as manifests (no UIDs or resourceVersions: Members
+	// are known by their specs) and as an API server serves it (Members
+	// known by UID and resourceVersion, which every change bumps).
+	for _, served := range []bool{false, true} {
+		reusedSome := 0
+		for seed := range uint64(worlds) {
+			g := gen{rand.New(rand.NewPCG(seed, 0x5eed))}
+			world := g.world()
+			var api *versions
+			if served {
+				api = &versions{}
+				api.serve(world)
+			}
+			prev := engine.ComputeReusing(world, et.Now, nil)
+			if !sameResult(prev, engine.Compute(world, et.Now)) {
+				t.Fatalf("world %d (served %t): ComputeReusing with nothing to reuse differs from Compute", seed, served)
+			}
+			var done []string
+			for step := range 5 {
+				world = deepCopy(world)
+				for range 1 + g.n(3) {
+					if what := change(g, world); what != "" {
+						done = append(done, what)
+					}
 				}
+				if served {
+					api.serve(world)
+				}
+				got := engine.ComputeReusing(world, et.Now, offer(prev))
+				if want := engine.Compute(world, et.Now); !sameResult(got, want) {
+					t.Fatalf("world %d (served %t), step %d, after %s: reusing gives\n%s\nwant\n%s", seed, served, step, strings.Join(done, "; "), epJSON(got), epJSON(want))
+				}
+				reusedSome += countReused(prev, got)
+				prev = got
 			}
-			got := engine.ComputeReusing(world, et.Now, offer(prev))
-			if want := engine.Compute(world, et.Now); !sameResult(got, want) {
-				t.Fatalf("world %d, step %d, after %s: reusing gives\n%s\nwant\n%s", seed, step, strings.Join(done, "; "), epJSON(got), epJSON(want))
-			}
-			reusedSome += countReused(prev, got)
-			prev = got
 		}
+		if reusedSome == 0 {
+			t.Errorf("served %t: no person's spec was ever reused: the test tests nothing", served)
+		}
+		t.Logf("served %t: %d specs reused in %d worlds", served, reusedSome, worlds)
 	}
-	if reusedSome == 0 {
-		t.Error("no person's spec was ever reused: the test tests nothing")
+}
+
+// versions plays the API server's part for Members: each has a UID (a new
+// one when it is deleted and created again) and a resourceVersion that
+// changes whenever its content does.
+type versions struct {
+	next int
+	seen map[string]versioned // namespace/name → what it was served as
+}
+
+type versioned struct {
+	content         string
+	uid             ktypes.UID
+	resourceVersion string
+}
+
+// serve stamps the snapshot's Members as the API server would, given the
+// Members it served the last time.
+func (v *versions) serve(s *engine.Snapshot) {
+	now := map[string]versioned{}
+	for i := range s.Members {
+		m := &s.Members[i]
+		m.UID, m.ResourceVersion = "", ""
+		content, _ := json.Marshal(m)
+		key := m.Namespace + "/" + m.Name
+		was, ok := v.seen[key]
+		switch {
+		case !ok:
+			v.next++
+			was = versioned{content: string(content), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), resourceVersion: strconv.Itoa(v.next)}
+		case was.content != string(content):
+			v.next++
+			was.content, was.resourceVersion = string(content), strconv.Itoa(v.next)
+		}
+		m.UID, m.ResourceVersion = was.uid, was.resourceVersion
+		now[key] = was
 	}
-	t.Logf("%d specs reused in %d worlds", reusedSome, worlds)
+	v.seen = now
 }
 
 // TestReuseRoleMove: in the fixture tenant, moving one role under another
