@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"maps"
@@ -244,12 +245,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	timer.done("compute")
 	observePass(snap, res, ns, now)
 
-	var desired []accessv1.EffectivePermission
-	for i := range res.EffectivePermissions {
-		if ep := &res.EffectivePermissions[i]; ep.Namespace == ns {
-			desired = append(desired, *ep)
-		}
-	}
+	desired := inNamespaceOf(res.EffectivePermissions, ns)
 	fresh := 0
 	for i := range current.Items {
 		if !r.staleIn(ctx, &current.Items[i]) {
@@ -350,6 +346,17 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		next = catchUp // something was left for a fresher cache: look again soon
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// inNamespaceOf is the run of EffectivePermissions in namespace ns, found
+// by halving: the engine's result is sorted by namespace and name.
+func inNamespaceOf(eps []accessv1.EffectivePermission, ns string) []accessv1.EffectivePermission {
+	lo, _ := slices.BinarySearchFunc(eps, ns, func(ep accessv1.EffectivePermission, ns string) int { return cmp.Compare(ep.Namespace, ns) })
+	hi := lo
+	for hi < len(eps) && eps[hi].Namespace == ns {
+		hi++
+	}
+	return eps[lo:hi:hi]
 }
 
 // ownerIndex maps the namespace's Members and PartnerAccess objects to owner

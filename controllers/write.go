@@ -67,15 +67,17 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 	for i := range desired {
 		d := &desired[i]
 		want[d.Name] = true
-		d.Labels = map[string]string{LabelManagedBy: FieldOwner, LabelTenant: labelValue(d.Spec.Tenant)}
 		d.OwnerReferences = owners(d)
 		cur, ok := byName[d.Name]
 		switch {
 		case !ok:
+			d.Labels = epLabels(&d.Spec)
 			out = append(out, epWrite{kind: writeCreate, desired: d})
-		case cur.Spec.Same(&d.Spec) && labelsMatch(cur.Labels, d.Labels) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
+		case cur.Spec.Same(&d.Spec) && cur.Labels[LabelManagedBy] == FieldOwner && cur.Labels[LabelTenant] == labelValue(d.Spec.Tenant) &&
+			ownersMatch(cur.OwnerReferences, d.OwnerReferences):
 			// unchanged: write nothing
 		default:
+			d.Labels = epLabels(&d.Spec)
 			w := epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur}
 			w.revokes = w.kind == writeNarrow && holdsNothing(&d.Spec)
 			out = append(out, w)
@@ -127,6 +129,11 @@ func ownersMatch(have, want []metav1.OwnerReference) bool {
 		}
 	}
 	return true
+}
+
+// epLabels are the labels of an EffectivePermission the controller writes.
+func epLabels(s *accessv1.EffectivePermissionSpec) map[string]string {
+	return map[string]string{LabelManagedBy: FieldOwner, LabelTenant: labelValue(s.Tenant)}
 }
 
 // labelValue keeps a tenant name usable as a label value (at most 63 characters).

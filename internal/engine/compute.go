@@ -66,23 +66,14 @@ func (w *world) computeGrants() *Result {
 		people += len(t.byEmail) + len(t.partnerParts)
 	}
 	res.sum.sources = make(map[ObjectRef][]ObjectRef, people)
-	var eps []accessv1.EffectivePermission
-	for _, t := range w.tenants {
+	// Sorted by namespace and name as they are made, each written once:
+	// tenants in namespace order, each one's people by name.
+	byNS := slices.Clone(w.tenants)
+	slices.SortFunc(byNS, func(a, b *tenant) int { return cmp.Compare(a.ns, b.ns) })
+	res.EffectivePermissions = make([]accessv1.EffectivePermission, 0, people)
+	for _, t := range byNS {
 		res.owners[t.name] = t.ownerIndex()
-		eps = append(eps, t.effectivePermissions(w, res.sum.sources)...)
-	}
-	// Sorted by namespace and name: the order is sorted by reference, and
-	// each EffectivePermission moved once.
-	order := make([]int, len(eps))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(eps[a].Namespace, eps[b].Namespace), cmp.Compare(eps[a].Name, eps[b].Name))
-	})
-	res.EffectivePermissions = make([]accessv1.EffectivePermission, len(eps))
-	for i, k := range order {
-		res.EffectivePermissions[i] = eps[k]
+		res.EffectivePermissions = t.effectivePermissions(w, res.sum.sources, res.EffectivePermissions)
 	}
 	for i := range res.EffectivePermissions {
 		ep := &res.EffectivePermissions[i]
@@ -121,9 +112,10 @@ func (t *tenant) ownerIndex() map[string]Owner {
 	return out
 }
 
-// effectivePermissions computes the EP of every person with standing here:
-// each Member, and each partner admin or staff person reaching the tenant.
-func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef) []accessv1.EffectivePermission {
+// effectivePermissions appends to eps the EP of every person with standing
+// here — each Member, and each partner admin or staff person reaching the
+// tenant — in order of name.
+func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission) []accessv1.EffectivePermission {
 	emails := make(map[string]bool, len(t.byEmail)+len(t.partnerParts))
 	for e := range t.byEmail {
 		emails[e] = true
@@ -131,27 +123,31 @@ func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRe
 	for e := range t.partnerParts {
 		emails[e] = true
 	}
-	sorted := slices.Sorted(maps.Keys(emails))
-	names := t.epNames(sorted)
-	out := make([]accessv1.EffectivePermission, 0, len(sorted))
-	for _, email := range sorted {
+	names := t.epNames(slices.Sorted(maps.Keys(emails)))
+	type person struct{ name, email string }
+	people := make([]person, 0, len(names))
+	for email, name := range names {
+		people = append(people, person{name, email})
+	}
+	slices.SortFunc(people, func(a, b person) int { return strings.Compare(a.name, b.name) })
+	for _, p := range people {
+		name, email := p.name, p.email
 		ms := t.byEmail[email] // sorted by name
 		pp := t.partnerParts[email]
-		name := names[email]
 		ref := refOf(accessv1.KindEffectivePermission, t.ns, name)
 		sources[ref] = t.sourcesOf(ms, pp)
 		if w.fingerprints != nil && pp == nil && len(ms) > 0 {
 			f := t.personFingerprint(email, ms)
 			w.fingerprints[ref] = f
 			if r, ok := w.reuse[ref]; ok && r.Fingerprint == f && r.Spec != nil {
-				out = append(out, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+				eps = append(eps, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
 				w.reused[ref] = true
 				continue
 			}
 		}
-		out = append(out, t.effectivePermission(name, email, ms, pp))
+		eps = append(eps, t.effectivePermission(name, email, ms, pp))
 	}
-	return out
+	return eps
 }
 
 // maxName is the longest object name Kubernetes takes (a DNS subdomain).
