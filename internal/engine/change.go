@@ -218,6 +218,7 @@ type comparison struct {
 	types          []string             // every type either side names, "*" included
 	memo           map[string]Direction // combined, by type
 	probes         map[string]Direction // probe, by what the two mini specs hold
+	compiled       map[string]*check.Permissions
 }
 
 func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
@@ -229,7 +230,7 @@ func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
 	}
 	empty := &accessv1.EffectivePermissionSpec{}
 	c := &comparison{rawOld: cmp.Or(old, empty), rawNew: cmp.Or(new, empty), old: stateOf(old), new: stateOf(new),
-		memo: map[string]Direction{}, probes: map[string]Direction{}}
+		memo: map[string]Direction{}, probes: map[string]Direction{}, compiled: map[string]*check.Permissions{}}
 	for t := range c.old.entries {
 		c.types = append(c.types, t)
 	}
@@ -342,13 +343,27 @@ func (c *comparison) probe(a, b *accessv1.EffectivePermissionSpec, t string) Dir
 	if !check.ValidType(t) && t != accessv1.AllTypes {
 		class = t
 	}
-	key := class + "\x01" + probeKey(a) + "\x01" + probeKey(b)
+	ka, kb := probeKey(a), probeKey(b)
+	key := class + "\x01" + ka + "\x01" + kb
 	if d, ok := c.probes[key]; ok {
 		return d
 	}
-	d := probe(a, b, t)
+	d := probe(a, b, t, c.compile(a, t, ka), c.compile(b, t, kb))
 	c.probes[key] = d
 	return d
+}
+
+// compile is check.Compile(s) for s, a mini spec for type t whose probeKey
+// is key, once per comparison: a change's probes compile the same side
+// again and again (the old context, the new one).
+func (c *comparison) compile(s *accessv1.EffectivePermissionSpec, t, key string) *check.Permissions {
+	key = t + "\x01" + key
+	if p, ok := c.compiled[key]; ok {
+		return p
+	}
+	p := check.Compile(s)
+	c.compiled[key] = p
+	return p
 }
 
 // probeKey is what pkg/check reads of a mini spec, but its type.
@@ -362,11 +377,10 @@ func probeKey(s *accessv1.EffectivePermissionSpec) string {
 	return b.String()
 }
 
-func probe(a, b *accessv1.EffectivePermissionSpec, t string) Direction {
+func probe(a, b *accessv1.EffectivePermissionSpec, t string, pa, pb *check.Permissions) Direction {
 	if t == accessv1.AllTypes {
 		t = otherType
 	}
-	pa, pb := check.Compile(a), check.Compile(b)
 	widens, narrows := false, false
 	ask := func(rec check.Record) bool {
 		for _, act := range checkActions {
@@ -464,6 +478,7 @@ func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 		v.roles = v.roles[:1]
 		named = nil
 	}
+	inA, inB := subSet(a), subSet(b)
 	kinds := map[[2]bool]bool{}
 	for _, r := range slices.Sorted(func(yield func(string) bool) {
 		for _, s := range []*accessv1.EffectivePermissionSpec{a, b} {
@@ -477,7 +492,7 @@ func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 		if r == "" || named[r] || !roles {
 			continue
 		}
-		k := [2]bool{hasSub(a, r), hasSub(b, r)}
+		k := [2]bool{inA[r], inB[r]}
 		if !kinds[k] {
 			kinds[k] = true
 			v.roles = append(v.roles, r)
@@ -506,8 +521,13 @@ func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 	return v
 }
 
-func hasSub(s *accessv1.EffectivePermissionSpec, role string) bool {
-	return slices.ContainsFunc(s.Subordinates, func(e accessv1.RoleEdge) bool { return e.Role == role })
+// subSet is the set of roles s lists as subordinates.
+func subSet(s *accessv1.EffectivePermissionSpec) map[string]bool {
+	out := make(map[string]bool, len(s.Subordinates))
+	for _, e := range s.Subordinates {
+		out[e.Role] = true
+	}
+	return out
 }
 
 func (c *comparison) capabilityDirection() Direction {
