@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"maps"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -276,8 +275,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// revocations to land, not for their records. (Made after every wave
 	// instead, the records of a cold converge's 10,000 creates held the
 	// pass's statuses, and the next pass, for 25 s.)
+	// One at a time: records are background work, and a department head's
+	// takes a CPU for tens of milliseconds, which the pass's next wave of
+	// writes (and, on a small control plane, the API server) needs more.
 	var audits sync.WaitGroup
-	auditing := make(chan struct{}, runtime.GOMAXPROCS(0))
+	auditing := make(chan struct{}, 1)
 	// Each planned write by name → the resourceVersion it wrote ("" until
 	// it succeeds).
 	var writtenMu sync.Mutex
@@ -362,7 +364,7 @@ func inNamespaceOf(eps []accessv1.EffectivePermission, ns string) []accessv1.Eff
 // ownerIndex maps the namespace's Members and PartnerAccess objects to owner
 // references (non-controller: an EP can have several sources).
 func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.OwnerReference {
-	out := map[engine.ObjectRef]metav1.OwnerReference{}
+	out := make(map[engine.ObjectRef]metav1.OwnerReference, len(snap.Members)+len(snap.PartnerAccesses))
 	gv := accessv1.GroupVersion.String()
 	for _, m := range snap.Members {
 		if m.Namespace == ns {

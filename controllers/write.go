@@ -58,17 +58,18 @@ func (k writeKind) revocation() bool { return k <= writeMixed }
 // namespace with those that exist, and returns only the changes, revocations
 // first. An EP whose spec, labels and owners already match is not written.
 func planWrites(desired []accessv1.EffectivePermission, current []accessv1.EffectivePermission, owners func(*accessv1.EffectivePermission) []metav1.OwnerReference) []epWrite {
-	byName := map[string]*accessv1.EffectivePermission{}
+	// The stored EPs by name; those the engine still wants are taken out,
+	// and what is left is deleted.
+	byName := make(map[string]*accessv1.EffectivePermission, len(current))
 	for i := range current {
 		byName[current[i].Name] = &current[i]
 	}
 	var out []epWrite
-	want := map[string]bool{}
 	for i := range desired {
 		d := &desired[i]
-		want[d.Name] = true
 		d.OwnerReferences = owners(d)
 		cur, ok := byName[d.Name]
+		delete(byName, d.Name)
 		switch {
 		case !ok:
 			d.Labels = epLabels(&d.Spec)
@@ -84,7 +85,7 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 		}
 	}
 	for i := range current {
-		if !want[current[i].Name] {
+		if byName[current[i].Name] != nil {
 			out = append(out, epWrite{kind: writeDelete, current: &current[i], revokes: !holdsNothing(&current[i].Spec)})
 		}
 	}
