@@ -116,38 +116,59 @@ func (t *tenant) ownerIndex() map[string]Owner {
 // here — each Member, and each partner admin or staff person reaching the
 // tenant — in order of name.
 func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission) []accessv1.EffectivePermission {
-	emails := make(map[string]bool, len(t.byEmail)+len(t.partnerParts))
-	for e := range t.byEmail {
-		emails[e] = true
-	}
+	// The people with no Member here (partner admins and staff), named
+	// after their partners in e-mail order (epNames), then put in order of
+	// name.
+	var partnerOnly []string
 	for e := range t.partnerParts {
-		emails[e] = true
-	}
-	names := t.epNames(slices.Sorted(maps.Keys(emails)))
-	type person struct{ name, email string }
-	people := make([]person, 0, len(names))
-	for email, name := range names {
-		people = append(people, person{name, email})
-	}
-	slices.SortFunc(people, func(a, b person) int { return strings.Compare(a.name, b.name) })
-	for _, p := range people {
-		name, email := p.name, p.email
-		ms := t.byEmail[email] // sorted by name
-		pp := t.partnerParts[email]
-		ref := refOf(accessv1.KindEffectivePermission, t.ns, name)
-		sources[ref] = t.sourcesOf(ms, pp)
-		if w.fingerprints != nil && pp == nil && len(ms) > 0 {
-			f := t.personFingerprint(email, ms)
-			w.fingerprints[ref] = f
-			if r, ok := w.reuse[ref]; ok && r.Fingerprint == f && r.Spec != nil {
-				eps = append(eps, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
-				w.reused[ref] = true
-				continue
-			}
+		if len(t.byEmail[e]) == 0 {
+			partnerOnly = append(partnerOnly, e)
 		}
-		eps = append(eps, t.effectivePermission(name, email, ms, pp))
+	}
+	slices.Sort(partnerOnly)
+	names := t.epNames(partnerOnly)
+	type person struct{ name, email string }
+	others := make([]person, 0, len(partnerOnly))
+	for _, e := range partnerOnly {
+		others = append(others, person{names[e], e})
+	}
+	slices.SortFunc(others, func(a, b person) int { return strings.Compare(a.name, b.name) })
+	// A person with Members here is named after the first of them by name:
+	// t.members is in order of name, so the people are too, met at their
+	// first Member. The others are merged in.
+	next := 0
+	for _, m := range t.members {
+		if t.byEmail[m.email][0] != m {
+			continue
+		}
+		for ; next < len(others) && others[next].name < m.name(); next++ {
+			eps = t.personEP(w, sources, eps, others[next].name, others[next].email)
+		}
+		eps = t.personEP(w, sources, eps, m.name(), m.email)
+	}
+	for ; next < len(others); next++ {
+		eps = t.personEP(w, sources, eps, others[next].name, others[next].email)
 	}
 	return eps
+}
+
+// personEP appends the EffectivePermission of one person (name, e-mail) to
+// eps: the spec it was computed with before when its fingerprint is the
+// same (ComputeReusing), otherwise computed.
+func (t *tenant) personEP(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission, name, email string) []accessv1.EffectivePermission {
+	ms := t.byEmail[email] // sorted by name
+	pp := t.partnerParts[email]
+	ref := refOf(accessv1.KindEffectivePermission, t.ns, name)
+	sources[ref] = t.sourcesOf(ms, pp)
+	if w.fingerprints != nil && pp == nil && len(ms) > 0 {
+		f := t.personFingerprint(email, ms)
+		w.fingerprints[ref] = f
+		if r, ok := w.reuse[ref]; ok && r.Fingerprint == f && r.Spec != nil {
+			w.reused[ref] = true
+			return append(eps, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+		}
+	}
+	return append(eps, t.effectivePermission(name, email, ms, pp))
 }
 
 // maxName is the longest object name Kubernetes takes (a DNS subdomain).

@@ -95,10 +95,10 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 		t.members = append(t.members, m)
 		t.byEmail[m.email] = append(t.byEmail[m.email], m)
 	}
-	for _, email := range slices.Sorted(maps.Keys(t.byEmail)) {
-		ms := t.byEmail[email]
-		if len(ms) < 2 {
-			continue
+	for _, m := range t.members {
+		email, ms := m.email, t.byEmail[m.email]
+		if len(ms) < 2 || ms[0] != m {
+			continue // one Member, or a group met already at its first
 		}
 		names := make([]string, len(ms))
 		for i, m := range ms {
