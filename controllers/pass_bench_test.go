@@ -1,0 +1,75 @@
+package controllers
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
+)
+
+// BenchmarkPass times, without an API server, the parts of a pass over one
+// big tenant whose EffectivePermissions are all stored and unchanged (what
+// every pass after a small change does for everyone it does not compute):
+// offering the stored specs, computing with them, planning the writes (none)
+// and remembering the fingerprints. TestBigTenant times the same phases on
+// an API server; docs/performance.md compares the two.
+func BenchmarkPass(b *testing.B) {
+	for _, size := range []struct{ members, roles int }{{1000, 100}, {10000, 1000}} {
+		o := fixture.Tenant("big", size.members, size.roles, 31)
+		for i := range o.Members { // as an API server serves them
+			o.Members[i].UID = types.UID("member-" + strconv.Itoa(i))
+			o.Members[i].ResourceVersion = strconv.Itoa(i + 1)
+		}
+		now := time.Now()
+		snap := o.Snapshot()
+		ns := o.Tenants[0].NamespaceOrDefault()
+		// What the API server stores after a first pass wrote everything.
+		res := engine.ComputeReusing(snap, now, nil)
+		desired := inNamespaceOf(res.EffectivePermissions, ns)
+		planWrites(desired, nil, ownerRefs(res, ownerIndex(snap, ns)))
+		current := make([]accessv1.EffectivePermission, len(desired))
+		for i := range desired {
+			current[i] = desired[i]
+			current[i].Spec = *desired[i].Spec.DeepCopy()
+			current[i].UID = types.UID("ep-" + strconv.Itoa(i))
+			current[i].ResourceVersion = strconv.Itoa(size.members + i + 1)
+		}
+		var known fingerprints
+		known.remember(ns, res, desired, current, map[string]string{})
+		res = engine.ComputeReusing(snap, now, known.offer(ns, current))
+		if res.Reused() != len(current) {
+			b.Fatalf("%d of %d reused", res.Reused(), len(current))
+		}
+		name := fmt.Sprintf("members=%d,roles=%d", size.members, size.roles)
+		b.Run(name+"/offer", func(b *testing.B) {
+			for b.Loop() {
+				known.offer(ns, current)
+			}
+		})
+		b.Run(name+"/compute", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				engine.ComputeReusing(snap, now, known.offer(ns, current))
+			}
+		})
+		b.Run(name+"/plan", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := planWrites(inNamespaceOf(res.EffectivePermissions, ns), current, ownerRefs(res, ownerIndex(snap, ns))); len(w) != 0 {
+					b.Fatalf("%d writes planned for unchanged EffectivePermissions", len(w))
+				}
+			}
+		})
+		b.Run(name+"/remember", func(b *testing.B) {
+			for b.Loop() {
+				known.remember(ns, res, desired, current, map[string]string{})
+			}
+		})
+	}
+}
