@@ -54,7 +54,7 @@ func TestWritesAreExact(t *testing.T) {
 			t.Errorf("cold converge wrote %d EffectivePermissions in %s, want exactly %d", got, ns, n)
 		}
 		if got := cold["POST "+ns+" effectivepermissions"]; got != n {
-			t.Errorf("cold converge created %d EffectivePermissions in %s, want exactly %d", got, ns, n)
+			t.Errorf("cold converge created %d EffectivePermissions in %s, want exactly %d (requests that failed, by answer: %s)", got, ns, n, describe(m.writes.refusals()))
 		}
 		// The status travels with the create: no second request per EP.
 		if got := cold["PATCH "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions/status"]; got != 0 {
