@@ -24,7 +24,7 @@ func BenchmarkPass(b *testing.B) {
 		o := fixture.Tenant("big", size.members, size.roles, 31)
 		for i := range o.Members { // as an API server serves them
 			o.Members[i].UID = types.UID("member-" + strconv.Itoa(i))
-			o.Members[i].ResourceVersion = strconv.Itoa(i + 1)
+			o.Members[i].ResourceVersion, o.Members[i].Generation = strconv.Itoa(i+1), 1
 		}
 		now := time.Now()
 		snap := o.Snapshot()

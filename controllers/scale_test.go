@@ -59,6 +59,7 @@ func TestScale(t *testing.T) {
 			all := scaleTenants(t, fmt.Sprintf("scale-%d", members), tenants)
 			createParallel(t, all)
 			heapBefore := heapInUse()
+			phasesBefore := passPhases(t)
 			start := time.Now()
 			m := startManager(t, time.Now)
 			testenv.Eventually(t, 10*time.Minute, "cold converge", func() (bool, string) {
@@ -68,6 +69,7 @@ func TestScale(t *testing.T) {
 			allEPs := time.Since(start)
 			writes := settle(m, time.Second)
 			settled := time.Since(start) - time.Second
+			t.Logf("SCALE members=%d passes of the cold converge: %s", members, phasesSince(t, phasesBefore))
 			managerHeap := heapInUse() - heapBefore
 			if p := os.Getenv("ACCESS_CONTROLLER_HEAP_PROFILE"); p != "" {
 				writeHeapProfile(t, fmt.Sprintf("%s-%d", p, members))

@@ -234,6 +234,18 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
 		return ctrl.Result{}, err
 	}
+	fresh := 0
+	for i := range current.Items {
+		if !r.staleIn(ctx, &current.Items[i]) {
+			fresh++
+		}
+	}
+	if fresh < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
+		// Some EffectivePermissions in the cache predate our own last write
+		// (or our last creates are not in it yet): compute and plan nothing
+		// now, and look again once the cache has caught up.
+		return ctrl.Result{RequeueAfter: catchUp}, nil
+	}
 	timer.done("gather")
 	now := r.Now()
 	// The people whose inputs did not change since their stored spec was
@@ -245,18 +257,6 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	observePass(snap, res, ns, now)
 
 	desired := inNamespaceOf(res.EffectivePermissions, ns)
-	fresh := 0
-	for i := range current.Items {
-		if !r.staleIn(ctx, &current.Items[i]) {
-			fresh++
-		}
-	}
-	if fresh < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
-		// Some EffectivePermissions in the cache predate our own last write
-		// (or our last creates are not in it yet): plan nothing now, and
-		// look again once the cache has caught up.
-		return ctrl.Result{RequeueAfter: catchUp}, nil
-	}
 	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
 	for i := range writes {
 		if d := writes[i].desired; d != nil {

@@ -67,7 +67,7 @@ func percentile(sorted []int, p int) int {
 func BenchmarkReuse(b *testing.B) {
 	for _, size := range []struct{ members, roles int }{{1000, 100}, {10000, 1000}} {
 		o := fixture.Tenant("acme", size.members, size.roles, 1)
-		(&versions{}).serve(o.Snapshot()) // Members as the controller reads them: with UIDs and resourceVersions
+		(&versions{}).serve(o.Snapshot()) // Members as the controller reads them: with UIDs and generations
 		before := engine.ComputeReusing(o.Snapshot(), benchNow, nil)
 		reuse := offer(before)
 		for i := range o.Roles {

@@ -91,18 +91,21 @@ func (t *tenant) personFingerprint(email string, ms []*member) Fingerprint {
 	return sha256.Sum256(b)
 }
 
-// appendIdentity appends what identifies the Member's content: its name,
-// and then its UID and resourceVersion when it has them — an object read
-// from the API server, where one resourceVersion is one content — or else
-// its spec as JSON (manifests read offline, tests). Either way a change to
-// any field of the Member changes the bytes; the first way costs no
-// encoding, which at 10,000 members is most of a pass's fingerprinting.
+// appendIdentity appends what identifies the part of the Member the engine
+// reads (its name and spec): its name, and then its UID and generation when
+// it has them — an object read from the API server, which bumps a Member's
+// generation with every change to its spec, and not when only its status
+// changes (the status subresource) — or else its spec as JSON (manifests
+// read offline, tests). Either way a change to any field of the spec
+// changes the bytes; the first way costs no encoding, which at 10,000
+// members is most of a pass's fingerprinting, and a status the controller
+// writes does not make the person's next pass compute it again.
 func (m *member) appendIdentity(b []byte) []byte {
 	b = appendString(b, m.name())
-	if o := m.obj; o.UID != "" && o.ResourceVersion != "" {
-		b = append(b, 'v')
+	if o := m.obj; o.UID != "" && o.Generation != 0 {
+		b = append(b, 'g')
 		b = appendString(b, string(o.UID))
-		return appendString(b, o.ResourceVersion)
+		return binary.AppendUvarint(b, uint64(o.Generation))
 	}
 	spec, _ := json.Marshal(&m.obj.Spec) // plain data: it cannot fail
 	b = append(b, 's')

@@ -34,9 +34,10 @@ func TestReuseAgrees(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("ACCESS_CONTROLLER_PROPERTY_WORLDS")); err == nil && n > 0 {
 		worlds = n // make reliability
 	}
-	// Each world twice: as manifests (no UIDs or resourceVersions: Members
-	// are known by their specs) and as an API server serves it (Members
-	// known by UID and resourceVersion, which every change bumps).
+	// Each world twice: as manifests (no UIDs or generations: Members are
+	// known by their specs) and as an API server serves it (Members known
+	// by UID and generation, which every change of a spec bumps, while
+	// status writes bump only the resourceVersion).
 	for _, served := range []bool{false, true} {
 		reusedSome := 0
 		for seed := range uint64(worlds) {
@@ -78,17 +79,18 @@ func TestReuseAgrees(t *testing.T) {
 }
 
 // versions plays the API server's part for Members: each has a UID (a new
-// one when it is deleted and created again) and a resourceVersion that
-// changes whenever its content does.
+// one when it is deleted and created again), a generation that changes
+// whenever its spec does, and a resourceVersion that changes whenever
+// anything does — here, a status written between every two snapshots.
 type versions struct {
 	next int
 	seen map[string]versioned // namespace/name → what it was served as
 }
 
 type versioned struct {
-	content         string
-	uid             ktypes.UID
-	resourceVersion string
+	spec       string
+	uid        ktypes.UID
+	generation int64
 }
 
 // serve stamps the snapshot's Members as the API server would, given the
@@ -97,19 +99,19 @@ func (v *versions) serve(s *engine.Snapshot) {
 	now := map[string]versioned{}
 	for i := range s.Members {
 		m := &s.Members[i]
-		m.UID, m.ResourceVersion = "", ""
-		content, _ := json.Marshal(m)
+		spec, _ := json.Marshal(m.Spec)
 		key := m.Namespace + "/" + m.Name
 		was, ok := v.seen[key]
 		switch {
 		case !ok:
 			v.next++
-			was = versioned{content: string(content), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), resourceVersion: strconv.Itoa(v.next)}
-		case was.content != string(content):
-			v.next++
-			was.content, was.resourceVersion = string(content), strconv.Itoa(v.next)
+			was = versioned{spec: string(spec), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), generation: 1}
+		case was.spec != string(spec):
+			was.spec, was.generation = string(spec), was.generation+1
 		}
-		m.UID, m.ResourceVersion = was.uid, was.resourceVersion
+		v.next++
+		m.UID, m.Generation, m.ResourceVersion = was.uid, was.generation, strconv.Itoa(v.next)
+		m.Status.ObservedGeneration = was.generation // a status written since
 		now[key] = was
 	}
 	v.seen = now
