@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -70,21 +69,8 @@ func TestBigTenant(t *testing.T) {
 	var landed atomic.Int64
 	var last atomic.Int64
 	m.writes.onEPUpdate(func() { landed.Add(1); last.Store(time.Now().UnixNano()) })
-	if p := os.Getenv("ACCESS_CONTROLLER_CPU_PROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			if err := f.Close(); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
+	stopProfile := cpuProfile(t, "")
+	defer stopProfile()
 	// The test's own work above (two computations of the whole tenant)
 	// leaves garbage in the process the controller shares with it:
 	// collect it now, so that the controller's pass is not charged for it.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,6 +92,12 @@ type writeCounter struct {
 	// created counts EffectivePermissions the API server created, so a
 	// scale run can watch progress without listing them.
 	created atomic.Int64
+	// firstCreated is when the API server first created an
+	// EffectivePermission (Unix nanoseconds; 0: not yet).
+	firstCreated atomic.Int64
+	// lastAnswered is when the API server last answered a write (Unix
+	// nanoseconds).
+	lastAnswered atomic.Int64
 	// epUpdated, when set, is called after each EffectivePermission update
 	// the API server took.
 	epUpdated atomic.Pointer[func()]
@@ -117,6 +124,7 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		w.byKey[req.Method+" "+namespaceOfPath(req.URL.Path)+" "+resource]++
 		w.mu.Unlock()
 		resp, err := rt.RoundTrip(req)
+		w.lastAnswered.Store(time.Now().UnixNano())
 		if err != nil || resp.StatusCode >= 300 {
 			code := "error"
 			if err == nil {
@@ -131,6 +139,7 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		}
 		if err == nil && req.Method == http.MethodPost && resource == "effectivepermissions" && resp.StatusCode == http.StatusCreated {
 			w.created.Add(1)
+			w.firstCreated.CompareAndSwap(0, time.Now().UnixNano())
 		}
 		if f := w.epUpdated.Load(); f != nil && err == nil && req.Method == http.MethodPatch && resource == "effectivepermissions" && resp.StatusCode == http.StatusOK {
 			(*f)()
@@ -301,4 +310,30 @@ func phasesSince(t testing.TB, before map[string][2]float64) string {
 	}
 	return fmt.Sprintf("%s; people computed %.0f, reused %.0f", strings.Join(parts, ", "),
 		now["people computed"][0]-before["people computed"][0], now["people reused"][0]-before["people reused"][0])
+}
+
+// cpuProfile profiles the process's CPU into $ACCESS_CONTROLLER_CPU_PROFILE
+// followed by suffix, when that is set, until the returned stop (which the
+// test's cleanup calls too).
+func cpuProfile(t testing.TB, suffix string) (stop func()) {
+	t.Helper()
+	p := os.Getenv("ACCESS_CONTROLLER_CPU_PROFILE")
+	if p == "" {
+		return func() {}
+	}
+	f, err := os.Create(p + suffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	stop = sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Cleanup(stop)
+	return stop
 }
