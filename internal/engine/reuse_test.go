@@ -39,6 +39,7 @@ func TestReuseAgrees(t *testing.T) {
 	// by UID and generation, which every change of a spec bumps, while
 	// status writes bump only the resourceVersion).
 	reusedBy := map[bool]int{}
+	recreated := 0 // Members deleted and created again, served (a new UID)
 	for _, served := range []bool{false, true} {
 		reusedSome := 0
 		for seed := range uint64(worlds) {
@@ -71,6 +72,9 @@ func TestReuseAgrees(t *testing.T) {
 				reusedSome += countReused(prev, got)
 				prev = got
 			}
+			if served {
+				recreated += api.recreated
+			}
 		}
 		if reusedSome == 0 {
 			t.Errorf("served %t: no person's spec was ever reused: the test tests nothing", served)
@@ -79,10 +83,13 @@ func TestReuseAgrees(t *testing.T) {
 		reusedBy[served] = reusedSome
 	}
 	// A status written between two snapshots changes no spec: served, a
-	// person keeps its spec exactly as often as offline.
-	if reusedBy[true] != reusedBy[false] {
-		t.Errorf("served by an API server %d specs were reused, as manifests %d: a status write counts as a change", reusedBy[true], reusedBy[false])
+	// person keeps its spec as often as offline, but for the people of a
+	// Member deleted and created again with the same spec (a new object,
+	// computed afresh), at most one each.
+	if lost := reusedBy[false] - reusedBy[true]; lost < 0 || lost > recreated {
+		t.Errorf("served by an API server %d specs were reused, as manifests %d, with %d Members created again: a status write counts as a change", reusedBy[true], reusedBy[false], recreated)
 	}
+	t.Logf("served: %d Members created again", recreated)
 }
 
 // versions plays the API server's part for Members: each has a UID (a new
@@ -92,6 +99,9 @@ func TestReuseAgrees(t *testing.T) {
 type versions struct {
 	next int
 	seen map[string]versioned // namespace/name → what it was served as
+	ever map[string]bool      // every namespace/name served
+	// recreated counts Members served again after a snapshot without them.
+	recreated int
 }
 
 type versioned struct {
@@ -107,12 +117,27 @@ func (v *versions) serve(s *engine.Snapshot) {
 	for i := range s.Members {
 		m := &s.Members[i]
 		spec, _ := json.Marshal(m.Spec)
+		// Two Members of one name (a world may hold a second claim, which
+		// the engine refuses) are two objects, told apart by their order.
 		key := m.Namespace + "/" + m.Name
+		for n := 2; ; n++ {
+			if _, dup := now[key]; !dup {
+				break
+			}
+			key = fmt.Sprintf("%s/%s#%d", m.Namespace, m.Name, n)
+		}
 		was, ok := v.seen[key]
 		switch {
 		case !ok:
 			v.next++
 			was = versioned{spec: string(spec), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), generation: 1}
+			if v.ever[key] {
+				v.recreated++
+			}
+			if v.ever == nil {
+				v.ever = map[string]bool{}
+			}
+			v.ever[key] = true
 		case was.spec != string(spec):
 			was.spec, was.generation = string(spec), was.generation+1
 		}
