@@ -118,7 +118,7 @@ func (t *tenant) ownerIndex() map[string]Owner {
 func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission) []accessv1.EffectivePermission {
 	// The people with no Member here (partner admins and staff), named
 	// after their partners in e-mail order (epNames), then put in order of
-	// name.
+	// name. (The others are named after their first Member, below.)
 	var partnerOnly []string
 	for e := range t.partnerParts {
 		if len(t.byEmail[e]) == 0 {
@@ -174,12 +174,13 @@ func (t *tenant) personEP(w *world, sources map[ObjectRef][]ObjectRef, eps []acc
 // maxName is the longest object name Kubernetes takes (a DNS subdomain).
 const maxName = 253
 
-// epNames names the EffectivePermission of each person (lowercase e-mails,
-// sorted) so that no two can have one name (docs/effectivepermission.md):
+// epNames names the EffectivePermission of each partner person with no
+// Member here (lowercase e-mails, sorted) so that no two people can have
+// one name (docs/effectivepermission.md). A person with a Member here has
+// the Member's name (the first by name, if several share the e-mail;
+// effectivePermissions); Member names are unique in a namespace. The others:
 //
-//   - a person with a Member here: the Member's name (the first by name, if
-//     several share the e-mail). Member names are unique in a namespace.
-//   - a partner person: <partner>.<member> after its Member in a partner
+//   - <partner>.<member> after its Member in a partner
 //     (the first such name in order that qualifies), when the partner's name
 //     has no dot, no Member here has that name, and it fits in 253
 //     characters. The partner name is then everything before the first dot,
@@ -198,10 +199,6 @@ func (t *tenant) epNames(emails []string) map[string]string {
 	}
 	var rest []string
 	for _, email := range emails {
-		if ms := t.byEmail[email]; len(ms) > 0 {
-			out[email] = ms[0].name()
-			continue
-		}
 		for _, n := range t.partnerParts[email].names {
 			if name := n.String(); !strings.Contains(n.partner, ".") && !taken[name] && len(name) <= maxName {
 				out[email] = name

@@ -70,7 +70,7 @@ const fingerprintVersion = "access-controller/fingerprint/1"
 //     its PermissionSets, VisibilityPolicy and PartnerAccess objects, and
 //     the role names with whether each is broken (tenantDigest);
 //   - every Member some rule names by e-mail, as the rules read it;
-//   - the person's own Members (memberIdentity), and for each one's role
+//   - the person's own Members (appendIdentity), and for each one's role
 //     that role and everything below it (roleDigest).
 //
 // A change to anything else — another Member, a Role in another branch —

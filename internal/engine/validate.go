@@ -95,9 +95,9 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 		t.members = append(t.members, m)
 		t.byEmail[m.email] = append(t.byEmail[m.email], m)
 	}
-	for _, m := range t.members {
-		email, ms := m.email, t.byEmail[m.email]
-		if len(ms) < 2 || ms[0] != m {
+	for _, first := range t.members {
+		email, ms := first.email, t.byEmail[first.email]
+		if len(ms) < 2 || ms[0] != first {
 			continue // one Member, or a group met already at its first
 		}
 		names := make([]string, len(ms))
