@@ -69,8 +69,7 @@ func TestBigTenant(t *testing.T) {
 	var landed atomic.Int64
 	var last atomic.Int64
 	m.writes.onEPUpdate(func() { landed.Add(1); last.Store(time.Now().UnixNano()) })
-	stopProfile := cpuProfile(t, "")
-	defer stopProfile()
+	cpuProfile(t, "") // until the test's cleanup
 	// The test's own work above (two computations of the whole tenant)
 	// leaves garbage in the process the controller shares with it:
 	// collect it now, so that the controller's pass is not charged for it.

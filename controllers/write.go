@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"sync"
 
@@ -74,8 +76,7 @@ func planWrites(desired []accessv1.EffectivePermission, current []accessv1.Effec
 		case !ok:
 			d.Labels = epLabels(&d.Spec)
 			out = append(out, epWrite{kind: writeCreate, desired: d})
-		case cur.Spec.Same(&d.Spec) && cur.Labels[LabelManagedBy] == FieldOwner && cur.Labels[LabelTenant] == labelValue(d.Spec.Tenant) &&
-			ownersMatch(cur.OwnerReferences, d.OwnerReferences):
+		case cur.Spec.Same(&d.Spec) && hasEPLabels(cur.Labels, &d.Spec) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
 			// unchanged: write nothing
 		default:
 			d.Labels = epLabels(&d.Spec)
@@ -134,7 +135,24 @@ func ownersMatch(have, want []metav1.OwnerReference) bool {
 
 // epLabels are the labels of an EffectivePermission the controller writes.
 func epLabels(s *accessv1.EffectivePermissionSpec) map[string]string {
-	return map[string]string{LabelManagedBy: FieldOwner, LabelTenant: labelValue(s.Tenant)}
+	return maps.Collect(epLabelPairs(s))
+}
+
+// hasEPLabels reports whether have holds every label epLabels gives, without
+// making the map (the plan asks it of every stored EffectivePermission).
+func hasEPLabels(have map[string]string, s *accessv1.EffectivePermissionSpec) bool {
+	for k, v := range epLabelPairs(s) {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func epLabelPairs(s *accessv1.EffectivePermissionSpec) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		_ = yield(LabelManagedBy, FieldOwner) && yield(LabelTenant, labelValue(s.Tenant))
+	}
 }
 
 // labelValue keeps a tenant name usable as a label value (at most 63 characters).
