@@ -1,5 +1,15 @@
 package controllers
 
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tenancy-dev/access-controller/internal/engine"
+)
+
 // Exported for the scale run's floor (scale_test.go): the statuses the
 // controller writes, sent directly.
 var (
@@ -10,3 +20,17 @@ var (
 // VerifyReadOnly has every pass report, through report, any object it
 // changed among those it listed from the cache without copying (readonly.go).
 func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }
+
+// FirstWrites are the writes a first pass over namespace ns makes, each as
+// the controller sends it and unsent: a create of every EffectivePermission
+// (labels, owner references, status), and a status for every object of the
+// namespace. snap must be as the API server serves it (its UIDs are the
+// owner references).
+func FirstWrites(ctx context.Context, c client.Client, ns string, snap *engine.Snapshot, res *engine.Result) (creates, statuses []func() error) {
+	for _, w := range plan(ns, snap, res, inNamespaceOf(res.EffectivePermissions, ns), nil) {
+		creates = append(creates, func() error { _, err := apply(ctx, c, w); return err })
+	}
+	r := &TenantReconciler{Client: c}
+	var recorded atomic.Bool
+	return creates, r.statusWrites(ctx, ns, snap, nil, res, time.Now(), nil, &recorded)
+}

@@ -257,12 +257,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	observePass(snap, res, ns, now)
 
 	desired := inNamespaceOf(res.EffectivePermissions, ns)
-	writes := planWrites(desired, current.Items, ownerRefs(res, ownerIndex(snap, ns)))
-	for i := range writes {
-		if d := writes[i].desired; d != nil {
-			writes[i].dropped = res.Dropped(d.Namespace, d.Name)
-		}
-	}
+	writes := plan(ns, snap, res, desired, current.Items)
 	timer.done("plan")
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
@@ -350,6 +345,19 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
+// plan is the writes that bring ns's stored EffectivePermissions (current)
+// to those the engine wants there (desired, the result's run for ns), each
+// with what its status reports as dropped.
+func plan(ns string, snap *engine.Snapshot, res *engine.Result, desired, current []accessv1.EffectivePermission) []epWrite {
+	writes := planWrites(desired, current, ownerRefs(res, ownerIndex(snap, ns)))
+	for i := range writes {
+		if d := writes[i].desired; d != nil {
+			writes[i].dropped = res.Dropped(d.Namespace, d.Name)
+		}
+	}
+	return writes
+}
+
 // inNamespaceOf is the run of EffectivePermissions in namespace ns, found
 // by halving: the engine's result is sorted by namespace and name.
 func inNamespaceOf(eps []accessv1.EffectivePermission, ns string) []accessv1.EffectivePermission {
@@ -390,6 +398,12 @@ func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.Ow
 // such Tenant holds them (a Tenant whose cached copy predates our own last
 // write is left for the next pass, and so are the changes).
 func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *engine.Snapshot, eps []accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
+	jobs := r.statusWrites(ctx, ns, snap, eps, res, now, observe, recorded)
+	return kerrors.NewAggregate(parallel(r.writeSlots(), jobs, func(job func() error) error { return job() }))
+}
+
+// statusWrites are writeStatuses' writes, one job per object, unsent.
+func (r *TenantReconciler) statusWrites(ctx context.Context, ns string, snap *engine.Snapshot, eps []accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) []func() error {
 	// Every Tenant claiming the namespace: the one that holds it, and any
 	// other that claims it too (refused at admission; if one slips in, its
 	// status says why it computes nothing).
@@ -442,7 +456,7 @@ func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *e
 			})
 		})
 	}
-	return kerrors.NewAggregate(parallel(r.writeSlots(), jobs, func(job func() error) error { return job() }))
+	return jobs
 }
 
 // inNamespace are pointers to the items of a snapshot's kind in namespace
