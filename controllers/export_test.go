@@ -27,7 +27,8 @@ func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }
 // namespace. snap must be as the API server serves it (its UIDs are the
 // owner references).
 func FirstWrites(ctx context.Context, c client.Client, ns string, snap *engine.Snapshot, res *engine.Result) (creates, statuses []func() error) {
-	for _, w := range plan(ns, snap, res, inNamespaceOf(res.EffectivePermissions, ns), nil) {
+	lo, hi := nsRange(res.EffectivePermissions, ns)
+	for _, w := range plan(res, lo, hi, nil, nil) {
 		creates = append(creates, func() error { _, err := apply(ctx, c, w); return err })
 	}
 	r := &TenantReconciler{Client: c}

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -25,47 +27,67 @@ type fingerprinted struct {
 	resourceVersion string
 }
 
-// offer is what the namespace's pass may reuse: the stored specs still at
-// the version whose fingerprint is known.
-func (f *fingerprints) offer(ns string, current []accessv1.EffectivePermission) map[engine.ObjectRef]engine.Reused {
+// offer is what the namespace's pass may reuse: the stored specs (by name)
+// still at the version whose fingerprint is known.
+func (f *fingerprints) offer(ns string, stored map[string]*accessv1.EffectivePermission) engine.Offer {
 	v, ok := f.byNamespace.Load(ns)
 	if !ok {
 		return nil
 	}
 	known := v.(map[string]fingerprinted)
-	out := make(map[engine.ObjectRef]engine.Reused, len(known))
-	for i := range current {
-		ep := &current[i]
-		if k, ok := known[ep.Name]; ok && k.resourceVersion == ep.ResourceVersion && ep.DeletionTimestamp == nil {
-			out[engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: ep.Name}] = engine.Reused{Fingerprint: k.fingerprint, Spec: &ep.Spec}
+	return func(ref engine.ObjectRef) (engine.Reused, bool) {
+		if ref.Namespace != ns || ref.Kind != accessv1.KindEffectivePermission {
+			return engine.Reused{}, false
 		}
+		k, ok := known[ref.Name]
+		ep := stored[ref.Name]
+		if !ok || ep == nil || k.resourceVersion != ep.ResourceVersion || ep.DeletionTimestamp != nil {
+			return engine.Reused{}, false
+		}
+		return engine.Reused{Fingerprint: k.fingerprint, Spec: &ep.Spec}, true
 	}
-	return out
 }
 
 // remember records, after a pass's writes, the fingerprint of each desired
-// EffectivePermission that is now stored as computed: those the pass did
-// not need to write at their version, those it wrote at the version the
-// write returned (written, which names every planned write: "" for one
-// that failed, which is then not known).
-func (f *fingerprints) remember(ns string, res *engine.Result, desired, current []accessv1.EffectivePermission, written map[string]string) {
-	stored := make(map[string]string, len(current))
-	for i := range current {
-		stored[current[i].Name] = current[i].ResourceVersion
+// EffectivePermission (the result's lo:hi) that is now stored as computed:
+// those the pass did not need to write at their stored version, those it
+// wrote at the version the write returned (written, which names every
+// planned write: "" for one that failed, which is then not known). A
+// reused spec was offered from what is known, and is known as it was.
+func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, stored map[string]*accessv1.EffectivePermission, written map[string]string) {
+	var known map[string]fingerprinted
+	if v, ok := f.byNamespace.Load(ns); ok {
+		known = v.(map[string]fingerprinted) // only this namespace's pass reads it
+	} else {
+		known = make(map[string]fingerprinted, hi-lo)
 	}
-	known := make(map[string]fingerprinted, len(desired))
-	for i := range desired {
-		d := &desired[i]
-		fp, ok := res.Fingerprint(d.Namespace, d.Name)
-		if !ok {
+	n := 0 // entries known for desired EffectivePermissions
+	for i := lo; i < hi; i++ {
+		if res.ReusedAt(i) {
+			n++
 			continue
 		}
-		rv, planned := written[d.Name]
+		name := res.EffectivePermissions[i].Name
+		fp, ok := res.FingerprintAt(i)
+		rv, planned := written[name]
 		if !planned {
-			rv = stored[d.Name]
+			if ep := stored[name]; ep != nil {
+				rv = ep.ResourceVersion
+			}
 		}
-		if rv != "" {
-			known[d.Name] = fingerprinted{fingerprint: fp, resourceVersion: rv}
+		if !ok || rv == "" {
+			delete(known, name)
+			continue
+		}
+		known[name] = fingerprinted{fingerprint: fp, resourceVersion: rv}
+		n++
+	}
+	if len(known) != n { // some are no longer desired: forget them
+		desired := res.EffectivePermissions[lo:hi]
+		for name := range known {
+			if _, ok := slices.BinarySearchFunc(desired, name, func(ep accessv1.EffectivePermission, name string) int { return strings.Compare(ep.Name, name) }); !ok {
+				delete(known, name)
+			}
 		}
 	}
 	f.byNamespace.Store(ns, known)

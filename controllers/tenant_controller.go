@@ -250,14 +250,16 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	now := r.Now()
 	// The people whose inputs did not change since their stored spec was
 	// computed keep it (reuse.go).
-	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, current.Items))
+	stored := storedByName(current.Items)
+	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, stored))
 	peopleCounter.WithLabelValues("reused").Add(float64(res.Reused()))
 	peopleCounter.WithLabelValues("computed").Add(float64(len(res.EffectivePermissions) - res.Reused()))
 	timer.done("compute")
 	observePass(snap, res, ns, now)
 
-	desired := inNamespaceOf(res.EffectivePermissions, ns)
-	writes := plan(ns, snap, res, desired, current.Items)
+	lo, hi := nsRange(res.EffectivePermissions, ns)
+	desired := res.EffectivePermissions[lo:hi:hi]
+	writes := plan(res, lo, hi, current.Items, stored)
 	timer.done("plan")
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
@@ -317,7 +319,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	}
 	audits.Wait()
 	timer.done("effectivepermissions")
-	r.fingerprints.remember(ns, res, desired, current.Items, written)
+	r.fingerprints.remember(ns, res, lo, hi, stored, written)
 	if err := kerrors.NewAggregate(errs); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -345,11 +347,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
-// plan is the writes that bring ns's stored EffectivePermissions (current)
-// to those the engine wants there (desired, the result's run for ns), each
-// with what its status reports as dropped.
-func plan(ns string, snap *engine.Snapshot, res *engine.Result, desired, current []accessv1.EffectivePermission) []epWrite {
-	writes := planWrites(desired, current, ownerRefs(res, ownerIndex(snap, ns)))
+// plan is the writes that bring a namespace's stored EffectivePermissions
+// (current, and stored: the same by name) to those the engine wants there
+// (the result's lo:hi), each with what its status reports as dropped.
+func plan(res *engine.Result, lo, hi int, current []accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission) []epWrite {
+	writes := planWrites(res.EffectivePermissions[lo:hi:hi], current, stored, ownerRefs(res, lo), func(i int) bool { return res.ReusedAt(lo + i) })
 	for i := range writes {
 		if d := writes[i].desired; d != nil {
 			writes[i].dropped = res.Dropped(d.Namespace, d.Name)
@@ -358,33 +360,15 @@ func plan(ns string, snap *engine.Snapshot, res *engine.Result, desired, current
 	return writes
 }
 
-// inNamespaceOf is the run of EffectivePermissions in namespace ns, found
-// by halving: the engine's result is sorted by namespace and name.
-func inNamespaceOf(eps []accessv1.EffectivePermission, ns string) []accessv1.EffectivePermission {
-	lo, _ := slices.BinarySearchFunc(eps, ns, func(ep accessv1.EffectivePermission, ns string) int { return cmp.Compare(ep.Namespace, ns) })
-	hi := lo
+// nsRange is where namespace ns's EffectivePermissions are in eps (sorted
+// by namespace and name): eps[lo:hi].
+func nsRange(eps []accessv1.EffectivePermission, ns string) (lo, hi int) {
+	lo, _ = slices.BinarySearchFunc(eps, ns, func(ep accessv1.EffectivePermission, ns string) int { return cmp.Compare(ep.Namespace, ns) })
+	hi = lo
 	for hi < len(eps) && eps[hi].Namespace == ns {
 		hi++
 	}
-	return eps[lo:hi:hi]
-}
-
-// ownerIndex maps the namespace's Members and PartnerAccess objects to owner
-// references (non-controller: an EP can have several sources).
-func ownerIndex(snap *engine.Snapshot, ns string) map[engine.ObjectRef]metav1.OwnerReference {
-	out := make(map[engine.ObjectRef]metav1.OwnerReference, len(snap.Members)+len(snap.PartnerAccesses))
-	gv := accessv1.GroupVersion.String()
-	for _, m := range snap.Members {
-		if m.Namespace == ns {
-			out[engine.ObjectRef{Kind: accessv1.KindMember, Namespace: ns, Name: m.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: accessv1.KindMember, Name: m.Name, UID: m.UID}
-		}
-	}
-	for _, pa := range snap.PartnerAccesses {
-		if pa.Namespace == ns {
-			out[engine.ObjectRef{Kind: accessv1.KindPartnerAccess, Namespace: ns, Name: pa.Name}] = metav1.OwnerReference{APIVersion: gv, Kind: accessv1.KindPartnerAccess, Name: pa.Name, UID: pa.UID}
-		}
-	}
-	return out
+	return lo, hi
 }
 
 // writeStatuses patches the status of each object of the namespace whose

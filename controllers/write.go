@@ -7,6 +7,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -57,40 +58,58 @@ const (
 func (k writeKind) revocation() bool { return k <= writeMixed }
 
 // planWrites compares the EffectivePermissions the engine wants in a
-// namespace with those that exist, and returns only the changes, revocations
-// first. An EP whose spec, labels and owners already match is not written.
-func planWrites(desired []accessv1.EffectivePermission, current []accessv1.EffectivePermission, owners func(*accessv1.EffectivePermission) []metav1.OwnerReference) []epWrite {
-	// The stored EPs by name; those the engine still wants are taken out,
-	// and what is left is deleted.
-	byName := make(map[string]*accessv1.EffectivePermission, len(current))
-	for i := range current {
-		byName[current[i].Name] = &current[i]
-	}
+// namespace (desired, sorted by name) with those stored (current, and
+// stored: the same by name), and returns only the changes, revocations
+// first. An EP whose spec, labels and owners already match is not written,
+// and neither is one whose spec is the stored one itself (reused(i), from
+// engine.ComputeReusing): it was offered only at the version the controller
+// wrote or found matching, so its labels and owners match too (the owners
+// are its Members, whose UIDs are in its fingerprint).
+func planWrites(desired, current []accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission, owners func(i int) []metav1.OwnerReference, reused func(i int) bool) []epWrite {
 	var out []epWrite
+	matched := 0 // desired EPs that are stored
 	for i := range desired {
 		d := &desired[i]
-		d.OwnerReferences = owners(d)
-		cur, ok := byName[d.Name]
-		delete(byName, d.Name)
-		switch {
-		case !ok:
+		cur := stored[d.Name]
+		if cur == nil {
+			d.OwnerReferences = owners(i)
 			d.Labels = epLabels(&d.Spec)
 			out = append(out, epWrite{kind: writeCreate, desired: d})
-		case cur.Spec.Same(&d.Spec) && hasEPLabels(cur.Labels, &d.Spec) && ownersMatch(cur.OwnerReferences, d.OwnerReferences):
-			// unchanged: write nothing
-		default:
-			d.Labels = epLabels(&d.Spec)
-			w := epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur}
-			w.revokes = w.kind == writeNarrow && holdsNothing(&d.Spec)
-			out = append(out, w)
+			continue
 		}
+		matched++
+		if reused != nil && reused(i) {
+			continue
+		}
+		d.OwnerReferences = owners(i)
+		if cur.Spec.Same(&d.Spec) && hasEPLabels(cur.Labels, &d.Spec) && ownersMatch(cur.OwnerReferences, d.OwnerReferences) {
+			continue // unchanged: write nothing
+		}
+		d.Labels = epLabels(&d.Spec)
+		w := epWrite{kind: classify(&cur.Spec, &d.Spec), desired: d, current: cur}
+		w.revokes = w.kind == writeNarrow && holdsNothing(&d.Spec)
+		out = append(out, w)
 	}
-	for i := range current {
-		if byName[current[i].Name] != nil {
-			out = append(out, epWrite{kind: writeDelete, current: &current[i], revokes: !holdsNothing(&current[i].Spec)})
+	if matched < len(current) { // some stored EPs are no longer desired
+		for i := range current {
+			if _, ok := slices.BinarySearchFunc(desired, current[i].Name, byName); !ok {
+				out = append(out, epWrite{kind: writeDelete, current: &current[i], revokes: !holdsNothing(&current[i].Spec)})
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b epWrite) int { return int(a.kind) - int(b.kind) })
+	return out
+}
+
+// byName orders EffectivePermissions by name (slices.BinarySearchFunc).
+func byName(ep accessv1.EffectivePermission, name string) int { return strings.Compare(ep.Name, name) }
+
+// storedByName indexes a namespace's stored EffectivePermissions by name.
+func storedByName(current []accessv1.EffectivePermission) map[string]*accessv1.EffectivePermission {
+	out := make(map[string]*accessv1.EffectivePermission, len(current))
+	for i := range current {
+		out[current[i].Name] = &current[i]
+	}
 	return out
 }
 
@@ -221,15 +240,19 @@ func replaceSpec(ctx context.Context, c client.Client, current client.Object, sp
 	return c.Patch(ctx, current, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(FieldOwner))
 }
 
-// ownerRefs resolves an EP's source objects (engine.Result.Sources) to owner
-// references, so garbage collection removes an EP with its sources. Sources
-// not in the cache are skipped.
-func ownerRefs(res *engine.Result, uids map[engine.ObjectRef]metav1.OwnerReference) func(*accessv1.EffectivePermission) []metav1.OwnerReference {
-	return func(ep *accessv1.EffectivePermission) []metav1.OwnerReference {
+// ownerRefs gives the owner references of the result's
+// EffectivePermission lo+i: its sources (engine.Result.SourcesAt, its
+// Members and PartnerAccess objects, non-controller: an EP can have
+// several), so that garbage collection removes an EP with its sources.
+// Sources with no UID (read offline) are skipped.
+func ownerRefs(res *engine.Result, lo int) func(i int) []metav1.OwnerReference {
+	gv := accessv1.GroupVersion.String()
+	return func(i int) []metav1.OwnerReference {
+		refs, uids := res.SourcesAt(lo + i)
 		var out []metav1.OwnerReference
-		for _, ref := range res.Sources(ep.Namespace, ep.Name) {
-			if o, ok := uids[ref]; ok {
-				out = append(out, o)
+		for j, ref := range refs {
+			if uids[j] != "" {
+				out = append(out, metav1.OwnerReference{APIVersion: gv, Kind: ref.Kind, Name: ref.Name, UID: uids[j]})
 			}
 		}
 		return out

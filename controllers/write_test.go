@@ -37,16 +37,55 @@ func TestPlanWrites(t *testing.T) {
 	desired := []accessv1.EffectivePermission{ep("same", "a"), ep("narrow", "a"), ep("mixed", "b"), ep("widen", "a", "b"), ep("new", "a"), ep("via-only", "a")}
 	desired[5].Spec.CapabilitySources = []accessv1.CapabilitySource{{Via: "permissionSet: x", Capabilities: []string{"a"}}}
 	var got []string
-	for _, w := range planWrites(desired, current, noOwners) {
+	for _, w := range plannedWrites(desired, current, nil) {
 		got = append(got, describeWrite(w))
 	}
-	want := []string{"delete:gone", "narrow:narrow", "mixed:mixed", "widen:widen", "widen:via-only", "create:new"}
+	want := []string{"delete:gone", "narrow:narrow", "mixed:mixed", "widen:via-only", "widen:widen", "create:new"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("writes %v, want %v", got, want)
 	}
 }
 
-func noOwners(*accessv1.EffectivePermission) []metav1.OwnerReference { return nil }
+// plannedWrites is planWrites as a pass calls it: desired in order of name
+// (as the engine gives them), no owners, reused the names of those whose
+// spec is the one stored, reused (engine.ComputeReusing).
+func plannedWrites(desired, current []accessv1.EffectivePermission, reused []string) []epWrite {
+	desired = slices.Clone(desired)
+	slices.SortFunc(desired, func(a, b accessv1.EffectivePermission) int { return strings.Compare(a.Name, b.Name) })
+	noOwners := func(int) []metav1.OwnerReference { return nil }
+	return planWrites(desired, current, storedByName(current), noOwners, func(i int) bool { return slices.Contains(reused, desired[i].Name) })
+}
+
+// TestPlanWritesReused: a reused spec is not compared with the stored one
+// (it is the stored one, at the version last written or found matching),
+// and reusing changes nothing else: new EPs are created, those no longer
+// wanted deleted.
+func TestPlanWritesReused(t *testing.T) {
+	current := []accessv1.EffectivePermission{ep("kept", "a"), ep("gone", "a"), ep("changed", "a")}
+	current[0].Labels = nil // would be written were it not reused
+	desired := []accessv1.EffectivePermission{ep("kept", "a"), ep("changed", "a", "b"), ep("new", "a")}
+	for _, tc := range []struct {
+		reused []string
+		want   []string
+	}{
+		{nil, []string{"delete:gone", "widen:changed", "widen:kept", "create:new"}},
+		{[]string{"kept"}, []string{"delete:gone", "widen:changed", "create:new"}},
+		// A name offered but not stored cannot be reused: it is created.
+		{[]string{"kept", "new"}, []string{"delete:gone", "widen:changed", "create:new"}},
+	} {
+		var got []string
+		for _, w := range plannedWrites(desired, current, tc.reused) {
+			got = append(got, describeWrite(w))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("reused %v: writes %v, want %v", tc.reused, got, tc.want)
+		}
+	}
+	// With nothing deleted, the stored EPs are not searched for deletes.
+	if w := plannedWrites(current[:1], current[:1], []string{"kept"}); len(w) != 0 {
+		t.Errorf("a reused EP alone: writes %v, want none", w)
+	}
+}
 
 func describeWrite(w epWrite) string {
 	name := ""
@@ -143,7 +182,7 @@ func TestRevokes(t *testing.T) {
 	off.Spec.Active = false
 	desired := []accessv1.EffectivePermission{off, ep("narrowed", "a")}
 	var got []string
-	for _, w := range planWrites(desired, current, noOwners) {
+	for _, w := range plannedWrites(desired, current, nil) {
 		if w.revokes {
 			got = append(got, describeWrite(w))
 		}

@@ -69,7 +69,7 @@ func BenchmarkReuse(b *testing.B) {
 		o := fixture.Tenant("acme", size.members, size.roles, 1)
 		(&versions{}).serve(o.Snapshot()) // Members as the controller reads them: with UIDs and generations
 		before := engine.ComputeReusing(o.Snapshot(), benchNow, nil)
-		reuse := offer(before)
+		reuse := engine.OfferMap(offer(before))
 		for i := range o.Roles {
 			if o.Roles[i].Name == o.Roles[len(o.Roles)/2].Name {
 				o.Roles[i].Spec.ReportsTo = o.Roles[len(o.Roles)-1].Name

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
@@ -37,7 +38,7 @@ import (
 //     (accessv1.EffectivePermissionSpec.Compact).
 func Compute(s *Snapshot, now time.Time) *Result {
 	res := computeSpelledOut(s, now)
-	res.compact(nil)
+	res.compact()
 	return res
 }
 
@@ -60,27 +61,22 @@ func (w *world) compute(now time.Time) *Result {
 // computeGrants is the fourth stage: every tenant's EffectivePermissions,
 // sorted, indexed by user, with the owners of records and the findings.
 func (w *world) computeGrants() *Result {
-	res := &Result{owners: map[string]map[string]Owner{}, byUser: map[string]map[string]int{}}
+	res := &Result{owners: make(map[string][]recordOwner, len(w.tenants)), lookups: &lookups{}}
 	people := 0
 	for _, t := range w.tenants {
 		people += len(t.byEmail) + len(t.partnerParts)
 	}
-	res.sum.sources = make(map[ObjectRef][]ObjectRef, people)
+	res.people = make([]person, 0, people)
+	// Every person's sources, one after another.
+	refs := sources{objs: make([]ObjectRef, 0, people), uids: make([]types.UID, 0, people)}
 	// Sorted by namespace and name as they are made, each written once:
 	// tenants in namespace order, each one's people by name.
 	byNS := slices.Clone(w.tenants)
 	slices.SortFunc(byNS, func(a, b *tenant) int { return cmp.Compare(a.ns, b.ns) })
 	res.EffectivePermissions = make([]accessv1.EffectivePermission, 0, people)
 	for _, t := range byNS {
-		res.owners[t.name] = t.ownerIndex()
-		res.EffectivePermissions = t.effectivePermissions(w, res.sum.sources, res.EffectivePermissions)
-	}
-	for i := range res.EffectivePermissions {
-		ep := &res.EffectivePermissions[i]
-		if res.byUser[ep.Spec.Tenant] == nil {
-			res.byUser[ep.Spec.Tenant] = map[string]int{}
-		}
-		res.byUser[ep.Spec.Tenant][ep.Spec.User] = i
+		res.owners[t.name] = t.recordOwners()
+		refs = t.effectivePermissions(w, res, refs)
 	}
 	res.Findings = w.fs.sorted()
 	res.pending = w.pending
@@ -90,32 +86,37 @@ func (w *world) computeGrants() *Result {
 // compact is the last stage: every EffectivePermission in the compact shape
 // it is written in (accessv1.EffectivePermissionSpec.Compact); the stages
 // before read the spelled-out grants.
-func (res *Result) compact(reused map[ObjectRef]bool) {
+func (res *Result) compact() {
 	for i := range res.EffectivePermissions {
-		ep := &res.EffectivePermissions[i]
-		if !reused[refOf(accessv1.KindEffectivePermission, ep.Namespace, ep.Name)] {
-			ep.Spec.Compact()
+		if !res.people[i].reused { // compact already, and not ours to change
+			res.EffectivePermissions[i].Spec.Compact()
 		}
 	}
 }
 
-// ownerIndex says, for each member e-mail, what a record it owns needs.
-func (t *tenant) ownerIndex() map[string]Owner {
-	out := map[string]Owner{}
-	for email, ms := range t.byEmail {
-		if len(ms) != 1 {
-			continue // duplicates are nobody: fail closed
+// recordOwner is what a record owned by email needs (Result.RecordOwner).
+type recordOwner struct {
+	email string // lowercase
+	Owner
+}
+
+// recordOwners says, for each member e-mail, what a record it owns needs:
+// a list, made into a map only when a decision asks (Result.RecordOwner).
+func (t *tenant) recordOwners() []recordOwner {
+	out := make([]recordOwner, 0, len(t.members))
+	for _, m := range t.members {
+		if ms := t.byEmail[m.email]; len(ms) == 1 { // duplicates are nobody: fail closed
+			out = append(out, recordOwner{email: m.email, Owner: Owner{Role: m.role, Active: m.usable}})
 		}
-		m := ms[0]
-		out[email] = Owner{Role: m.role, Active: m.usable}
 	}
 	return out
 }
 
-// effectivePermissions appends to eps the EP of every person with standing
+// effectivePermissions appends to res the EP of every person with standing
 // here — each Member, and each partner admin or staff person reaching the
-// tenant — in order of name.
-func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission) []accessv1.EffectivePermission {
+// tenant — in order of name. Their sources are appended to refs, which is
+// returned.
+func (t *tenant) effectivePermissions(w *world, res *Result, refs sources) sources {
 	// The people with no Member here (partner admins and staff), named
 	// after their partners in e-mail order (epNames), then put in order of
 	// name. (The others are named after their first Member, below.)
@@ -142,33 +143,38 @@ func (t *tenant) effectivePermissions(w *world, sources map[ObjectRef][]ObjectRe
 			continue
 		}
 		for ; next < len(others) && others[next].name < m.name(); next++ {
-			eps = t.personEP(w, sources, eps, others[next].name, others[next].email)
+			refs = t.personEP(w, res, refs, others[next].name, others[next].email)
 		}
-		eps = t.personEP(w, sources, eps, m.name(), m.email)
+		refs = t.personEP(w, res, refs, m.name(), m.email)
 	}
 	for ; next < len(others); next++ {
-		eps = t.personEP(w, sources, eps, others[next].name, others[next].email)
+		refs = t.personEP(w, res, refs, others[next].name, others[next].email)
 	}
-	return eps
+	return refs
 }
 
 // personEP appends the EffectivePermission of one person (name, e-mail) to
-// eps: the spec it was computed with before when its fingerprint is the
-// same (ComputeReusing), otherwise computed.
-func (t *tenant) personEP(w *world, sources map[ObjectRef][]ObjectRef, eps []accessv1.EffectivePermission, name, email string) []accessv1.EffectivePermission {
+// res, and its sources to refs: the spec it was computed with before when
+// its fingerprint is the same (ComputeReusing), otherwise computed.
+func (t *tenant) personEP(w *world, res *Result, refs sources, name, email string) sources {
 	ms := t.byEmail[email] // sorted by name
 	pp := t.partnerParts[email]
-	ref := refOf(accessv1.KindEffectivePermission, t.ns, name)
-	sources[ref] = t.sourcesOf(ms, pp)
-	if w.fingerprints != nil && pp == nil && len(ms) > 0 {
-		f := t.personFingerprint(email, ms)
-		w.fingerprints[ref] = f
-		if r, ok := w.reuse[ref]; ok && r.Fingerprint == f && r.Spec != nil {
-			w.reused[ref] = true
-			return append(eps, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+	from := len(refs.objs)
+	refs = t.sourcesOf(refs, ms, pp)
+	p := person{sources: refs.objs[from:len(refs.objs):len(refs.objs)], uids: refs.uids[from:len(refs.uids):len(refs.uids)]}
+	if w.reusing && pp == nil && len(ms) > 0 {
+		p.fingerprint, p.fingerprinted = t.personFingerprint(email, ms), true
+		if r, ok := w.reuse(refOf(accessv1.KindEffectivePermission, t.ns, name)); ok && r.Fingerprint == p.fingerprint && r.Spec != nil {
+			p.reused = true
+			res.reused++
+			res.people = append(res.people, p)
+			res.EffectivePermissions = append(res.EffectivePermissions, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+			return refs
 		}
 	}
-	return append(eps, t.effectivePermission(name, email, ms, pp))
+	res.people = append(res.people, p)
+	res.EffectivePermissions = append(res.EffectivePermissions, t.effectivePermission(name, email, ms, pp))
+	return refs
 }
 
 // maxName is the longest object name Kubernetes takes (a DNS subdomain).
@@ -437,17 +443,25 @@ func hasScope(objs []accessv1.ObjectPermission, s accessv1.GrantScope) bool {
 	return false
 }
 
-// sourcesOf lists the objects an EP is computed from: its Members, and the
-// active PartnerAccess objects naming its partners.
-func (t *tenant) sourcesOf(ms []*member, pp *partnerPerson) []ObjectRef {
-	var out []ObjectRef
+// sources are objects EffectivePermissions are computed from, with their
+// UIDs ("" for objects read offline).
+type sources struct {
+	objs []ObjectRef
+	uids []types.UID
+}
+
+// sourcesOf appends to out the objects an EP is computed from: its Members,
+// and the active PartnerAccess objects naming its partners.
+func (t *tenant) sourcesOf(out sources, ms []*member, pp *partnerPerson) sources {
 	for _, m := range ms {
-		out = append(out, refOf(accessv1.KindMember, t.ns, m.name()))
+		out.objs = append(out.objs, refOf(accessv1.KindMember, t.ns, m.name()))
+		out.uids = append(out.uids, m.obj.UID)
 	}
 	if pp != nil {
 		for _, pa := range t.pas {
 			if t.paPhase[pa.Name] == accessv1.PhaseActive && slices.Contains(pp.partners, pa.Spec.Partner) {
-				out = append(out, refOf(accessv1.KindPartnerAccess, t.ns, pa.Name))
+				out.objs = append(out.objs, refOf(accessv1.KindPartnerAccess, t.ns, pa.Name))
+				out.uids = append(out.uids, pa.UID)
 			}
 		}
 	}

@@ -30,21 +30,31 @@ type Reused struct {
 	Spec *accessv1.EffectivePermissionSpec
 }
 
+// An Offer gives the spec computed before for an EffectivePermission, when
+// there is one (ComputeReusing).
+type Offer func(ep ObjectRef) (Reused, bool)
+
+// OfferMap offers the specs of m.
+func OfferMap(m map[ObjectRef]Reused) Offer {
+	return func(ep ObjectRef) (Reused, bool) { r, ok := m[ep]; return r, ok }
+}
+
 // ComputeReusing is Compute, except that a person whose fingerprint equals
-// the one reuse holds for its EffectivePermission (by namespace and name)
+// the one reuse offers for its EffectivePermission (by namespace and name)
 // gets reuse's spec rather than a fresh computation; the result is the same,
 // only cheaper where few inputs changed (a role moved in a tenant of 10,000
 // members re-computes the people above it and below it, not everyone). The
 // result gives each person's fingerprint (Result.Fingerprint) for the next
 // pass. TestReuseAgrees holds it byte for byte to Compute over random worlds
 // and random changes.
-func ComputeReusing(s *Snapshot, now time.Time, reuse map[ObjectRef]Reused) *Result {
+func ComputeReusing(s *Snapshot, now time.Time, reuse Offer) *Result {
+	if reuse == nil {
+		reuse = func(ObjectRef) (Reused, bool) { return Reused{}, false }
+	}
 	w := index(s)
-	w.reuse, w.reused = reuse, make(map[ObjectRef]bool, len(reuse))
-	w.fingerprints = make(map[ObjectRef]Fingerprint, len(s.Members))
+	w.reuse, w.reusing = reuse, true
 	res := w.compute(now)
-	res.fingerprints, res.reused = w.fingerprints, len(w.reused)
-	res.compact(w.reused) // a reused spec is compact already, and not ours to change
+	res.compact()
 	return res
 }
 
@@ -54,9 +64,20 @@ func (r *Result) Reused() int { return r.reused }
 // Fingerprint returns the fingerprint the EffectivePermission namespace/name
 // was computed from, when it has one (ComputeReusing only).
 func (r *Result) Fingerprint(namespace, name string) (Fingerprint, bool) {
-	f, ok := r.fingerprints[refOf(accessv1.KindEffectivePermission, namespace, name)]
-	return f, ok
+	if i, ok := r.indexOf(namespace, name); ok {
+		return r.FingerprintAt(i)
+	}
+	return Fingerprint{}, false
 }
+
+// FingerprintAt is Fingerprint of EffectivePermissions[i].
+func (r *Result) FingerprintAt(i int) (Fingerprint, bool) {
+	return r.people[i].fingerprint, r.people[i].fingerprinted
+}
+
+// ReusedAt reports whether EffectivePermissions[i] has the spec offered for
+// it (ComputeReusing): the very object, unchanged.
+func (r *Result) ReusedAt(i int) bool { return r.people[i].reused }
 
 // fingerprintVersion changes whenever what an EffectivePermission is
 // computed from changes meaning, so that nothing computed by another

@@ -214,7 +214,7 @@ func (w *world) deletingAccessIn(c *tenant, partner string) string {
 func (w *world) partnerAdminEntry(c *tenant, pa *accessv1.PartnerAccess, p *tenant, i int, field string, e accessv1.PartnerAdmin) *adminGrant {
 	fs := &w.fs
 	ref := refOf(accessv1.KindPartnerAccess, c.ns, pa.Name)
-	if !emailRE.MatchString(e.Email) {
+	if !ValidEmail(e.Email) {
 		fs.add(Refused, c.name, ref, field+".email", accessv1.ReasonInvalidEmail,
 			"%s is not a valid e-mail address; write it as name@example.com", e.Email)
 		return nil

@@ -65,7 +65,7 @@ func TestReuseAgrees(t *testing.T) {
 				if served {
 					api.serve(world)
 				}
-				got := engine.ComputeReusing(world, et.Now, offer(prev))
+				got := engine.ComputeReusing(world, et.Now, engine.OfferMap(offer(prev)))
 				if want := engine.Compute(world, et.Now); !sameResult(got, want) {
 					t.Fatalf("world %d (served %t), step %d, after %s: reusing gives\n%s\nwant\n%s", seed, served, step, strings.Join(done, "; "), epJSON(got), epJSON(want))
 				}
@@ -169,7 +169,7 @@ func TestReuseRoleMove(t *testing.T) {
 			o.Roles[i].Spec.ReportsTo = to
 		}
 	}
-	after := engine.ComputeReusing(o.Snapshot(), et.Now, offer(before))
+	after := engine.ComputeReusing(o.Snapshot(), et.Now, engine.OfferMap(offer(before)))
 	if want := engine.Compute(o.Snapshot(), et.Now); !sameResult(after, want) {
 		t.Fatal("reusing differs from computing")
 	}

@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
@@ -41,9 +44,8 @@ type summaries struct {
 	roles    map[ObjectRef]RoleSummary // Role refs
 	setUsers map[ObjectRef]int32       // PermissionSet refs → Members and staff entries using it
 	access   map[ObjectRef]PartnerAccessSummary
-	sources  map[ObjectRef][]ObjectRef // EP ref → the objects it is computed from (for owner references)
-	findings map[ObjectRef][]Finding   // by object
-	dropped  map[ObjectRef][]Finding   // EP ref → what was dropped of its user's entries
+	findings map[ObjectRef][]Finding // by object
+	dropped  map[ObjectRef][]Finding // EP ref → what was dropped of its user's entries
 	reach    map[ObjectRef][]accessv1.ClientReach
 	tenantOf map[string]string // namespace → Tenant name
 }
@@ -95,7 +97,27 @@ func (r *Result) FindingsFor(ref ObjectRef) []Finding { return r.sum.findings[re
 // the Member of that e-mail in the tenant, and the PartnerAccess objects its
 // partner grants come from. The controller makes them its owners.
 func (r *Result) Sources(namespace, name string) []ObjectRef {
-	return r.sum.sources[refOf(accessv1.KindEffectivePermission, namespace, name)]
+	if i, ok := r.indexOf(namespace, name); ok {
+		return r.people[i].sources
+	}
+	return nil
+}
+
+// SourcesAt is Sources of EffectivePermissions[i], with each one's UID as
+// the snapshot had it ("" for objects read offline).
+func (r *Result) SourcesAt(i int) ([]ObjectRef, []types.UID) {
+	return r.people[i].sources, r.people[i].uids
+}
+
+// indexOf finds the EffectivePermission namespace/name in
+// EffectivePermissions (sorted by namespace and name).
+func (r *Result) indexOf(namespace, name string) (int, bool) {
+	return slices.BinarySearchFunc(r.EffectivePermissions, [2]string{namespace, name}, func(ep accessv1.EffectivePermission, k [2]string) int {
+		if c := strings.Compare(ep.Namespace, k[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(ep.Name, k[1])
+	})
 }
 
 // Dropped returns the findings that dropped part of what an
@@ -114,9 +136,6 @@ func (w *world) summarize(res *Result) {
 	s := &res.sum
 	s.tenants, s.roles, s.access = map[string]TenantSummary{}, map[ObjectRef]RoleSummary{}, map[ObjectRef]PartnerAccessSummary{}
 	s.findings, s.tenantOf, s.setUsers = map[ObjectRef][]Finding{}, map[string]string{}, map[ObjectRef]int32{}
-	if s.sources == nil {
-		s.sources = map[ObjectRef][]ObjectRef{}
-	}
 	for _, f := range res.Findings {
 		s.findings[f.Object] = append(s.findings[f.Object], f)
 	}
@@ -157,18 +176,19 @@ func (w *world) summarize(res *Result) {
 			}
 		}
 		s.tenants[t.name] = sum
-		for _, m := range t.members {
-			for _, name := range sortedCopy(m.obj.Spec.PermissionSets) {
-				if _, ok := t.sets[name]; ok {
+		// Each Member, and each clientAccess entry, counts once for each
+		// set it names, however often it names it.
+		setUser := func(names []string) {
+			for i, name := range names {
+				if _, ok := t.sets[name]; ok && !slices.Contains(names[:i], name) {
 					s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)]++
 				}
 			}
+		}
+		for _, m := range t.members {
+			setUser(m.obj.Spec.PermissionSets)
 			for _, ca := range m.obj.Spec.ClientAccess {
-				for _, name := range sortedCopy(ca.PermissionSets) {
-					if _, ok := t.sets[name]; ok {
-						s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)]++
-					}
-				}
+				setUser(ca.PermissionSets)
 			}
 		}
 		if n := len(t.admins); n > 0 {

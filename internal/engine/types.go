@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
@@ -124,19 +126,31 @@ type Result struct {
 	// Findings, sorted by object, field and reason.
 	Findings []Finding
 
-	// owners indexes, per tenant name, each member e-mail (lowercase) to what
-	// a record owned by that person needs for a decision.
-	owners map[string]map[string]Owner
-	// byUser indexes, per tenant name, each EP by lowercase e-mail.
-	byUser map[string]map[string]int
+	// owners are, per tenant name, the record owners (recordOwners);
+	// lookups indexes them and the EPs on first use.
+	owners  map[string][]recordOwner
+	lookups *lookups
 	// sum holds the status summaries (summary.go).
 	sum summaries
 	// pending marks Refused findings that objects yet to arrive could clear.
 	pending map[Finding]bool
-	// fingerprints of the people ComputeReusing gave one, by EP, and how
-	// many kept the spec offered.
-	fingerprints map[ObjectRef]Fingerprint
-	reused       int
+	// people says, beside each EffectivePermission (same index), what it is
+	// computed from; reused is how many kept the spec offered.
+	people []person
+	reused int
+}
+
+// person is what a Result knows of one EffectivePermission besides it.
+type person struct {
+	// sources are the objects it is computed from (Result.Sources), and
+	// their UIDs.
+	sources []ObjectRef
+	uids    []types.UID
+	// fingerprint is set when fingerprinted (ComputeReusing only).
+	fingerprint   Fingerprint
+	fingerprinted bool
+	// reused is true when the spec is the one offered (ComputeReusing).
+	reused bool
 }
 
 // Owner is what the check package needs to know about a record's owner.

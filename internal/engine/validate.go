@@ -35,12 +35,20 @@ func (w *world) validate() {
 // reports what is wrong with them.
 func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 	fs := &w.fs
-	for _, obj := range ms {
-		m := &member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
+	// One allocation for every member, and one for every e-mail's list of
+	// members while it has one (a second one moves it).
+	slab, lists := make([]member, len(ms)), make([]*member, len(ms))
+	t.members = slices.Grow(t.members, len(ms))
+	if len(t.byEmail) == 0 {
+		t.byEmail = make(map[string][]*member, len(ms))
+	}
+	for i, obj := range ms {
+		m := &slab[i]
+		*m = member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
 			accountRole: obj.AccountRoleOrDefault(), declaredRole: obj.Spec.Role}
 		m.usable = m.active
 		ref := refOf(accessv1.KindMember, t.ns, obj.Name)
-		if !emailRE.MatchString(obj.Spec.Email) {
+		if !ValidEmail(obj.Spec.Email) {
 			m.usable = false
 			fs.add(Refused, t.name, ref, "spec.email", accessv1.ReasonInvalidEmail,
 				"%s is not a valid e-mail address; write it as name@example.com", obj.Spec.Email)
@@ -93,7 +101,12 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 			}
 		}
 		t.members = append(t.members, m)
-		t.byEmail[m.email] = append(t.byEmail[m.email], m)
+		if same, ok := t.byEmail[m.email]; ok {
+			t.byEmail[m.email] = append(same, m) // cap 1: a new array
+		} else {
+			lists[i] = m
+			t.byEmail[m.email] = lists[i : i+1 : i+1]
+		}
 	}
 	for _, first := range t.members {
 		email, ms := first.email, t.byEmail[first.email]
