@@ -1,8 +1,10 @@
 package controllers
 
 import (
+	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,6 +67,38 @@ func BenchmarkPass(b *testing.B) {
 			for b.Loop() {
 				if w := plan(res, lo, hi, current, storedByName(current)); len(w) != 0 {
 					b.Fatalf("%d writes planned for unchanged EffectivePermissions", len(w))
+				}
+			}
+		})
+		// Every status as the first pass wrote it.
+		for i := range snap.Tenants {
+			snap.Tenants[i].Status = tenantStatus(&snap.Tenants[i], res)
+		}
+		for i := range snap.Members {
+			snap.Members[i].Status = memberStatus(&snap.Members[i], res)
+		}
+		for i := range snap.Roles {
+			snap.Roles[i].Status = roleStatus(&snap.Roles[i], res)
+		}
+		for i := range snap.PermissionSets {
+			snap.PermissionSets[i].Status = permissionSetStatus(&snap.PermissionSets[i], res)
+		}
+		for i := range snap.PartnerAccesses {
+			snap.PartnerAccesses[i].Status = partnerAccessStatus(&snap.PartnerAccesses[i], res)
+		}
+		for i := range snap.VisibilityPolicies {
+			snap.VisibilityPolicies[i].Status = visibilityPolicyStatus(&snap.VisibilityPolicies[i], res, now)
+		}
+		for i := range current {
+			current[i].Status = effectivePermissionStatus(current[i].Status, current[i].Generation, res.Dropped(ns, current[i].Name))
+		}
+		b.Run(name+"/statuses", func(b *testing.B) {
+			b.ReportAllocs()
+			r := &TenantReconciler{}
+			var recorded atomic.Bool
+			for b.Loop() {
+				if jobs := r.statusWrites(context.Background(), ns, snap, current, res, now, nil, &recorded); len(jobs) != 0 {
+					b.Fatalf("%d status writes planned for unchanged statuses", len(jobs))
 				}
 			}
 		})

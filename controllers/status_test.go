@@ -1,14 +1,18 @@
 package controllers
 
 import (
+	"math/rand"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/randfill"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -190,5 +194,107 @@ func TestUncomputedCounts(t *testing.T) {
 	}
 	if st := roleStatus(&orphan, res); !cmp.Equal(roleStatus(&accessv1.Role{ObjectMeta: orphan.ObjectMeta, Spec: orphan.Spec, Status: st}, res), st) {
 		t.Error("a recomputed role status changed")
+	}
+}
+
+// TestSameStatus holds sameStatus to apiequality.Semantic.DeepEqual on
+// random statuses of every kind, each compared with a copy changed in one
+// random way (or not at all): a condition's field, its time by a
+// nanosecond or in another location (the same instant), a condition more or
+// fewer, nil against empty, or one of the kind's own fields.
+func TestSameStatus(t *testing.T) {
+	testSameStatus[accessv1.TenantStatus](t)
+	testSameStatus[accessv1.MemberStatus](t)
+	testSameStatus[accessv1.RoleStatus](t)
+	testSameStatus[accessv1.PermissionSetStatus](t)
+	testSameStatus[accessv1.PartnerAccessStatus](t)
+	testSameStatus[accessv1.VisibilityPolicyStatus](t)
+	testSameStatus[accessv1.EffectivePermissionStatus](t)
+}
+
+func testSameStatus[S any, PS interface {
+	*S
+	kindStatus
+}](t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	fill := randfill.New().RandSource(r).NilChance(0.2).NumElements(0, 3)
+	agree, differ := 0, 0
+	for range 3000 {
+		var a S
+		fill.Fill(&a)
+		b := *deepCopy(&a)
+		changeStatus(r, fill, PS(&b))
+		want := apiequality.Semantic.DeepEqual(&a, &b)
+		if got := sameStatus(PS(&a), PS(&b)); got != want {
+			t.Fatalf("%T: sameStatus says %v, Semantic.DeepEqual %v:\n%s", a, got, want, cmp.Diff(a, b))
+		}
+		if want {
+			agree++
+		} else {
+			differ++
+		}
+	}
+	if agree < 300 || differ < 300 {
+		t.Fatalf("%T: %d pairs equal and %d not: the test compares too few of one", *new(S), agree, differ)
+	}
+}
+
+// deepCopy copies a status with its own DeepCopy.
+func deepCopy[S any](s *S) *S {
+	return any(s).(interface{ DeepCopy() *S }).DeepCopy()
+}
+
+func changeStatus(r *rand.Rand, fill *randfill.Filler, s kindStatus) {
+	c := s.Common()
+	conds := c.Conditions
+	switch n := r.Intn(10); {
+	case n == 0: // unchanged
+	case n == 1:
+		c.ObservedGeneration++
+	case n == 2 && len(conds) > 0:
+		c.Conditions = conds[1:]
+	case n == 3:
+		c.Conditions = append(conds, metav1.Condition{Type: "Extra"})
+	case n == 4 && len(conds) == 0:
+		if conds == nil {
+			c.Conditions = []metav1.Condition{}
+		} else {
+			c.Conditions = nil
+		}
+	case n < 8 && len(conds) > 0:
+		cond := &conds[r.Intn(len(conds))]
+		switch r.Intn(7) {
+		case 0:
+			cond.Type += "x"
+		case 1:
+			cond.Status += "x"
+		case 2:
+			cond.Reason += "x"
+		case 3:
+			cond.Message += "x"
+		case 4:
+			cond.ObservedGeneration++
+		case 5:
+			cond.LastTransitionTime = metav1.NewTime(cond.LastTransitionTime.Add(time.Nanosecond))
+		case 6:
+			cond.LastTransitionTime = metav1.NewTime(cond.LastTransitionTime.In(time.FixedZone("elsewhere", 3600)))
+		}
+	default: // one of the kind's own fields, filled afresh or emptied
+		v := reflect.ValueOf(s).Elem()
+		var own []int
+		for i := range v.NumField() {
+			if v.Type().Field(i).Type != reflect.TypeFor[accessv1.CommonStatus]() {
+				own = append(own, i)
+			}
+		}
+		if len(own) == 0 {
+			return
+		}
+		f := v.Field(own[r.Intn(len(own))])
+		if r.Intn(3) == 0 {
+			f.SetZero()
+		} else {
+			fill.Fill(f.Addr().Interface())
+		}
 	}
 }
