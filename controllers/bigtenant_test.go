@@ -133,13 +133,18 @@ func TestBigTenant(t *testing.T) {
 	if err := k8s.List(context.Background(), &l, client.InNamespace("big")); err != nil {
 		t.Fatal(err)
 	}
+	// The EffectivePermissions the move changes, as stored now (as before
+	// the move after an even number of moves, as after it otherwise).
 	var targets []accessv1.EffectivePermission
 	for _, ep := range l.Items {
-		a, _ := json.Marshal(ep.Spec)
+		a, _ := json.Marshal(movedSpecs[ep.Name])
 		b, _ := json.Marshal(old[ep.Name])
 		if string(a) != string(b) {
 			targets = append(targets, ep)
 		}
+	}
+	if len(targets) != changed {
+		t.Fatalf("the floor updates %d EffectivePermissions, the move changes %d", len(targets), changed)
 	}
 	// One after another (the goal's "affected count × one update"); and
 	// all at once (8 workers).
@@ -150,10 +155,14 @@ func TestBigTenant(t *testing.T) {
 		}
 	}
 	var floors, parallelFloors []time.Duration
+	there, back := movedSpecs, old // from what is stored now
+	if moves%2 == 1 {
+		there, back = old, movedSpecs
+	}
 	for i := range moves {
-		to := old
+		to := there
 		if i%2 == 1 {
-			to = movedSpecs
+			to = back
 		}
 		runtime.GC() // as before each move
 		start := time.Now()
@@ -163,9 +172,9 @@ func TestBigTenant(t *testing.T) {
 		floors = append(floors, time.Since(start))
 	}
 	for i := range moves {
-		to := movedSpecs
-		if i%2 == 1 {
-			to = old
+		to := there // the floor above made an even number of moves, or left them there
+		if (moves+i)%2 == 1 {
+			to = back
 		}
 		runtime.GC()
 		start := time.Now()
