@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
 )
@@ -89,4 +90,46 @@ func BenchmarkReuse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkClassifyMove classifies the EffectivePermissions a role move
+// changes in a tenant of 10,000 members (the department heads above the
+// role's old and new places): ClassifyDirection, which orders a pass's
+// writes, and Classify, which each audit record runs.
+func BenchmarkClassifyMove(b *testing.B) {
+	o := fixture.Tenant("acme", 10000, 1000, 31)
+	before := engine.Compute(o.Snapshot(), benchNow)
+	// operations-director-11 under sales, TestBigTenant's move.
+	for i := range o.Roles {
+		if o.Roles[i].Name == "operations-director-11" {
+			o.Roles[i].Spec.ReportsTo = "sales"
+		}
+	}
+	after := engine.Compute(o.Snapshot(), benchNow)
+	var olds, news []*accessv1.EffectivePermissionSpec
+	for i := range after.EffectivePermissions {
+		n := &after.EffectivePermissions[i]
+		if old := before.Lookup(n.Spec.Tenant, n.Spec.User); old != nil && !old.Spec.Same(&n.Spec) {
+			olds, news = append(olds, &old.Spec), append(news, &n.Spec)
+		}
+	}
+	if len(news) == 0 {
+		b.Fatal("the move changes no EffectivePermission")
+	}
+	b.Run(fmt.Sprintf("changed=%d/direction", len(news)), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range news {
+				engine.ClassifyDirection(olds[i], news[i])
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("changed=%d/classify", len(news)), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range news {
+				engine.Classify(olds[i], news[i])
+			}
+		}
+	})
 }

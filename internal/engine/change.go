@@ -216,6 +216,7 @@ type comparison struct {
 	rawOld, rawNew *accessv1.EffectivePermissionSpec
 	old, new       *state
 	types          []string             // every type either side names, "*" included
+	sameContext    bool                 // sameContext(old, new), once per comparison
 	memo           map[string]Direction // combined, by type
 	probes         map[string]Direction // probe, by what the two mini specs hold
 	compiled       map[string]*check.Permissions
@@ -239,6 +240,7 @@ func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
 	}
 	slices.Sort(c.types)
 	c.types = slices.Compact(c.types)
+	c.sameContext = sameContext(c.old, c.new)
 	return c
 }
 
@@ -250,7 +252,7 @@ func (c *comparison) combined(t string) Direction {
 	}
 	eo, en := c.old.entry(t), c.new.entry(t)
 	d := functional(eo, en)
-	if !sameContext(c.old, c.new) || !sameEntry(eo, en) {
+	if !c.sameContext || !sameEntry(eo, en) {
 		d = d.join(c.probe(mini(c.old, t, eo), mini(c.new, t, en), t))
 	}
 	c.memo[t] = d
