@@ -24,6 +24,7 @@ import (
 	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
+	"github.com/tenancy-dev/access-controller/internal/gather"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -209,35 +210,16 @@ func writeFloor(t *testing.T, all []fixture.Objects, watch bool) floorTimes {
 
 // served is tenant's inputs as the API server serves them (UIDs,
 // generations), as the manager's cache would hold them: the tenant and its
-// namespace's objects, built-ins left to the engine (gather.Gather, which
-// also reads neighbours through the cache's indexes).
+// namespace's objects (gather.Namespace).
 func served(t *testing.T, tenant string) *engine.Snapshot {
 	ctx := context.Background()
 	var ten accessv1.Tenant
 	if err := k8s.Get(ctx, client.ObjectKey{Name: tenant}, &ten); err != nil {
 		t.Fatal(err)
 	}
-	in := client.InNamespace(ten.NamespaceOrDefault())
-	var members accessv1.MemberList
-	var roles accessv1.RoleList
-	var sets accessv1.PermissionSetList
-	var pas accessv1.PartnerAccessList
-	var policies accessv1.VisibilityPolicyList
-	for _, l := range []client.ObjectList{&members, &roles, &sets, &pas, &policies} {
-		if err := k8s.List(ctx, l, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &engine.Snapshot{Tenants: []accessv1.Tenant{ten}, Members: members.Items, PartnerAccesses: pas.Items, VisibilityPolicies: policies.Items}
-	for _, r := range roles.Items {
-		if !engine.IsBuiltin(&r) {
-			s.Roles = append(s.Roles, r)
-		}
-	}
-	for _, ps := range sets.Items {
-		if !engine.IsBuiltin(&ps) {
-			s.PermissionSets = append(s.PermissionSets, ps)
-		}
+	s := &engine.Snapshot{Tenants: []accessv1.Tenant{ten}}
+	if err := gather.Namespace(ctx, k8s, ten.NamespaceOrDefault(), s); err != nil {
+		t.Fatal(err)
 	}
 	return s
 }

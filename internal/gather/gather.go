@@ -81,6 +81,14 @@ func Gather(ctx context.Context, c client.Reader, ns string, also ...client.Obje
 	return s, nil
 }
 
+// Namespace adds namespace ns's input objects to s as Gather reads a
+// tenant's own (the built-in ceo Role and partner-admin PermissionSet left
+// to the engine), through a reader that needs no field index (a client of
+// the API server).
+func Namespace(ctx context.Context, c client.Reader, ns string, s *engine.Snapshot) error {
+	return listInto(ctx, c, ns, s, true)
+}
+
 // listInto adds a namespace's objects: everything when all is set, else the
 // Members, PermissionSets and PartnerAccess a neighbour's computation reads.
 func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapshot, all bool) error {
