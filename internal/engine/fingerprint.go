@@ -64,7 +64,7 @@ func (r *Result) Reused() int { return r.reused }
 // Fingerprint returns the fingerprint the EffectivePermission namespace/name
 // was computed from, when it has one (ComputeReusing only).
 func (r *Result) Fingerprint(namespace, name string) (Fingerprint, bool) {
-	if i, ok := r.indexOf(namespace, name); ok {
+	if i, ok := r.indexOf(namespace, name); ok && i < len(r.people) { // a Result not made by Compute has none
 		return r.FingerprintAt(i)
 	}
 	return Fingerprint{}, false

@@ -97,7 +97,7 @@ func (r *Result) FindingsFor(ref ObjectRef) []Finding { return r.sum.findings[re
 // the Member of that e-mail in the tenant, and the PartnerAccess objects its
 // partner grants come from. The controller makes them its owners.
 func (r *Result) Sources(namespace, name string) []ObjectRef {
-	if i, ok := r.indexOf(namespace, name); ok {
+	if i, ok := r.indexOf(namespace, name); ok && i < len(r.people) { // a Result not made by Compute has none
 		return r.people[i].sources
 	}
 	return nil
