@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,6 +37,9 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 		&accessv1.Member{ObjectMeta: metav1.ObjectMeta{Name: "bob", Namespace: "acme"},
 			Spec: accessv1.MemberSpec{Email: "bob@acme.example", Role: "sales", PermissionSets: []string{"rep"}}},
 	}
+	for _, o := range objs {
+		o.SetUID(uidOf(o))
+	}
 	failBob := false
 	specWrites := map[string]int{}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
@@ -44,6 +48,15 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 		WithIndex(&accessv1.PartnerAccess{}, gather.IndexPartner, func(o client.Object) []string { return []string{o.(*accessv1.PartnerAccess).Spec.Partner} }).
 		WithIndex(&accessv1.Member{}, gather.IndexClient, func(o client.Object) []string { return nil }).
 		WithInterceptorFuncs(interceptor.Funcs{
+			// UIDs, as the API server gives them: the controller knows its
+			// own writes by UID (TenantReconciler.written), and objects
+			// without one would all be one object to it.
+			Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+				if obj.GetUID() == "" {
+					obj.SetUID(uidOf(obj))
+				}
+				return c.Create(ctx, obj, opts...)
+			},
 			Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
 				if _, ok := obj.(*accessv1.EffectivePermission); ok {
 					if failBob && obj.GetName() == "bob" {
@@ -57,9 +70,10 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 			},
 		}).Build()
 	r := &TenantReconciler{Client: c, Now: func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }}
-	// A pass, retried as the workqueue would on a conflict (the fake client
-	// gives objects no UID, so a status patch after a write of the same
-	// object in one pass conflicts, which the API server's UIDs avoid).
+	// A pass, retried as the workqueue would on a conflict. (Before the
+	// objects had UIDs here, every object was one to the controller's
+	// memory of its own writes, and a pass could leave everything for a
+	// fresher cache and succeed: 1 run in 30 failed.)
 	pass := func() (err error) {
 		for range 3 {
 			if _, err = r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: "acme"}}); err == nil {
@@ -122,4 +136,9 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 	if specWrites["carol"] != 0 {
 		t.Errorf("carol's EffectivePermission was written %d times; her inputs never changed", specWrites["carol"])
 	}
+}
+
+// uidOf is a UID for obj, unique by kind, namespace and name.
+func uidOf(obj client.Object) types.UID {
+	return types.UID(fmt.Sprintf("%T/%s/%s", obj, obj.GetNamespace(), obj.GetName()))
 }
