@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -85,7 +84,7 @@ func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, store
 	if len(known) != n { // some are no longer desired: forget them
 		desired := res.EffectivePermissions[lo:hi]
 		for name := range known {
-			if _, ok := slices.BinarySearchFunc(desired, name, func(ep accessv1.EffectivePermission, name string) int { return strings.Compare(ep.Name, name) }); !ok {
+			if _, ok := slices.BinarySearchFunc(desired, name, byName); !ok {
 				delete(known, name)
 			}
 		}

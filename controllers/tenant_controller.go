@@ -312,10 +312,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	// (and, on a small control plane, the API server) need more: made
 	// beside the writes, the 8 records of a role move in a tenant of
 	// 10,000 members held its two waves of writes to about 95 ms, against
-	// about 48 ms without them. (Made
-	// after each wave, before the next, the records of a cold converge's
-	// 10,000 creates held the pass's statuses, and the next pass, for
-	// 25 s.)
+	// about 48 ms without them. (Made after each wave, before the next,
+	// the records of a cold converge's 10,000 creates held the pass's
+	// statuses, and the next pass, for 25 s.)
 	var audits sync.WaitGroup
 	defer audits.Wait()
 	audits.Go(func() {
