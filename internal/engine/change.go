@@ -220,6 +220,67 @@ type comparison struct {
 	memo           map[string]Direction // combined, by type
 	probes         map[string]Direction // probe, by what the two mini specs hold
 	compiled       map[string]*check.Permissions
+	// compiler compiles the probes' mini specs with the role table of
+	// both sides, built once (a department head's subordinates are
+	// hundreds of roles, and every type's probe compiles them again).
+	compiler *check.Compiler
+	// subs holds what the probes read of each subordinate list they meet
+	// (the old side's, the new side's), worked out once: a department
+	// head's lists are hundreds of roles, read by every type's probe.
+	subs map[listID]*subList
+	// unions is the sorted union of the roles of two lists, by the pair.
+	unions map[[2]listID][]string
+}
+
+// listID tells subordinate lists apart within a comparison, where no list
+// changes: every list the probes meet is one of the two sides' (a copy is
+// only worked out again).
+type listID struct {
+	first *accessv1.RoleEdge
+	n     int
+}
+
+func idOf(es []accessv1.RoleEdge) listID {
+	if len(es) == 0 {
+		return listID{}
+	}
+	return listID{&es[0], len(es)}
+}
+
+// subList is what the probes read of one subordinate list: its roles as a
+// set, and sorted without repeats, joined by commas (probeKey).
+type subList struct {
+	set map[string]bool
+	key string
+}
+
+// subList returns what the probes read of es, worked out once per list.
+func (c *comparison) subList(es []accessv1.RoleEdge) *subList {
+	id := idOf(es)
+	if l, ok := c.subs[id]; ok {
+		return l
+	}
+	l := &subList{set: subSet(es), key: strings.Join(roleSet(es), ",")}
+	c.subs[id] = l
+	return l
+}
+
+// union is the roles of a and b, sorted without repeats, once per pair.
+func (c *comparison) union(a, b []accessv1.RoleEdge) []string {
+	id := [2]listID{idOf(a), idOf(b)}
+	if u, ok := c.unions[id]; ok {
+		return u
+	}
+	u := make([]string, 0, len(a)+len(b))
+	for _, es := range [][]accessv1.RoleEdge{a, b} {
+		for _, e := range es {
+			u = append(u, e.Role)
+		}
+	}
+	slices.Sort(u)
+	u = slices.Compact(u)
+	c.unions[id] = u
+	return u
 }
 
 func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
@@ -231,7 +292,8 @@ func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
 	}
 	empty := &accessv1.EffectivePermissionSpec{}
 	c := &comparison{rawOld: cmp.Or(old, empty), rawNew: cmp.Or(new, empty), old: stateOf(old), new: stateOf(new),
-		memo: map[string]Direction{}, probes: map[string]Direction{}, compiled: map[string]*check.Permissions{}}
+		memo: map[string]Direction{}, probes: map[string]Direction{}, compiled: map[string]*check.Permissions{},
+		subs: map[listID]*subList{}, unions: map[[2]listID][]string{}}
 	for t := range c.old.entries {
 		c.types = append(c.types, t)
 	}
@@ -345,12 +407,12 @@ func (c *comparison) probe(a, b *accessv1.EffectivePermissionSpec, t string) Dir
 	if !check.ValidType(t) && t != accessv1.AllTypes {
 		class = t
 	}
-	ka, kb := probeKey(a), probeKey(b)
+	ka, kb := c.probeKey(a), c.probeKey(b)
 	key := class + "\x01" + ka + "\x01" + kb
 	if d, ok := c.probes[key]; ok {
 		return d
 	}
-	d := probe(a, b, t, c.compile(a, t, ka), c.compile(b, t, kb))
+	d := probe(t, c.probeValues(a, b), c.compile(a, t, ka), c.compile(b, t, kb))
 	c.probes[key] = d
 	return d
 }
@@ -363,15 +425,18 @@ func (c *comparison) compile(s *accessv1.EffectivePermissionSpec, t, key string)
 	if p, ok := c.compiled[key]; ok {
 		return p
 	}
-	p := check.Compile(s)
+	if c.compiler == nil {
+		c.compiler = check.NewCompiler(c.rawOld, c.rawNew)
+	}
+	p := c.compiler.Compile(s)
 	c.compiled[key] = p
 	return p
 }
 
 // probeKey is what pkg/check reads of a mini spec, but its type.
-func probeKey(s *accessv1.EffectivePermissionSpec) string {
+func (c *comparison) probeKey(s *accessv1.EffectivePermissionSpec) string {
 	var b strings.Builder
-	b.WriteString(boolString(s.Active) + "\x00" + s.User + "\x00" + s.Role + "\x00" + strings.Join(roleSet(s.Subordinates), ","))
+	b.WriteString(boolString(s.Active) + "\x00" + s.User + "\x00" + s.Role + "\x00" + c.subList(s.Subordinates).key)
 	for _, o := range s.Objects {
 		b.WriteString("\x00" + strings.Join(actionStrings(o.Actions), ",") + "\x00" + visibilityString(o.Visibility) + "\x00")
 		b.WriteString(strings.Join(grantKeys(o.Grants), "\x02"))
@@ -379,7 +444,7 @@ func probeKey(s *accessv1.EffectivePermissionSpec) string {
 	return b.String()
 }
 
-func probe(a, b *accessv1.EffectivePermissionSpec, t string, pa, pb *check.Permissions) Direction {
+func probe(t string, vals values, pa, pb *check.Permissions) Direction {
 	if t == accessv1.AllTypes {
 		t = otherType
 	}
@@ -392,7 +457,6 @@ func probe(a, b *accessv1.EffectivePermissionSpec, t string, pa, pb *check.Permi
 		}
 		return widens && narrows
 	}
-	vals := probeValues(a, b)
 	rec := check.Record{Type: t}
 	for _, owner := range vals.owners {
 		rec.Owner = owner
@@ -433,7 +497,7 @@ type values struct {
 // empty owner and role, one of each named, and one named nowhere. Roles that
 // only the subordinate lists name are alike when both lists agree on them,
 // so one of each kind stands for all.
-func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
+func (c *comparison) probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 	var v values
 	named := map[string]bool{} // roles a grant or the user's role names
 	var users []string
@@ -480,21 +544,13 @@ func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 		v.roles = v.roles[:1]
 		named = nil
 	}
-	inA, inB := subSet(a), subSet(b)
-	kinds := map[[2]bool]bool{}
-	for _, r := range slices.Sorted(func(yield func(string) bool) {
-		for _, s := range []*accessv1.EffectivePermissionSpec{a, b} {
-			for _, e := range s.Subordinates {
-				if !yield(e.Role) {
-					return
-				}
-			}
-		}
-	}) {
+	inA, inB := c.subList(a.Subordinates).set, c.subList(b.Subordinates).set
+	var kinds [4]bool // by whether a and b list the role
+	for _, r := range c.union(a.Subordinates, b.Subordinates) {
 		if r == "" || named[r] || !roles {
 			continue
 		}
-		k := [2]bool{inA[r], inB[r]}
+		k := b2i(inA[r])<<1 | b2i(inB[r])
 		if !kinds[k] {
 			kinds[k] = true
 			v.roles = append(v.roles, r)
@@ -523,10 +579,17 @@ func probeValues(a, b *accessv1.EffectivePermissionSpec) values {
 	return v
 }
 
-// subSet is the set of roles s lists as subordinates.
-func subSet(s *accessv1.EffectivePermissionSpec) map[string]bool {
-	out := make(map[string]bool, len(s.Subordinates))
-	for _, e := range s.Subordinates {
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// subSet is the set of roles a subordinate list names.
+func subSet(es []accessv1.RoleEdge) map[string]bool {
+	out := make(map[string]bool, len(es))
+	for _, e := range es {
 		out[e.Role] = true
 	}
 	return out
