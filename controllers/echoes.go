@@ -72,12 +72,14 @@ func (r *TenantReconciler) skipEchoes(h handler.EventHandler) handler.EventHandl
 		CreateFunc: h.Create,
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
 			if statusOnly(e.ObjectOld, e.ObjectNew) && ownWrite(e.ObjectOld, e.ObjectNew) {
-				r.caughtUp(e.ObjectNew)
-				return
+				return // what the controller remembers of the write stays (remembered)
 			}
 			h.Update(ctx, e, q)
 		},
-		DeleteFunc:  h.Delete,
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) {
+			r.forget(e.Object)
+			h.Delete(ctx, e, q)
+		},
 		GenericFunc: h.Generic,
 	}
 }
@@ -90,35 +92,37 @@ func (r *TenantReconciler) skipOwnEffectivePermissions(h handler.EventHandler) h
 	return handler.Funcs{
 		CreateFunc: func(ctx context.Context, e event.CreateEvent, q queue) {
 			if !e.IsInInitialList && ownWrite(nil, e.Object) {
-				r.caughtUp(e.Object)
-				return
+				return // what the controller remembers of the write stays (remembered)
 			}
 			h.Create(ctx, e, q)
 		},
 		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q queue) {
 			if ownWrite(e.ObjectOld, e.ObjectNew) {
-				r.caughtUp(e.ObjectNew)
-				return
+				return // what the controller remembers of the write stays (remembered)
 			}
 			h.Update(ctx, e, q)
 		},
-		DeleteFunc:  h.Delete,
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) {
+			r.forget(e.Object)
+			h.Delete(ctx, e, q)
+		},
 		GenericFunc: h.Generic,
 	}
 }
 
-// caughtUp forgets what the controller remembered of its own write of obj
-// (the version it wrote over, or its create), now that the cache holds it:
-// the handlers run after the cache is updated. Without the echo's pass,
-// nothing else would forget it.
-func (r *TenantReconciler) caughtUp(obj client.Object) {
+// remembered: an echo does not make the controller forget its write (the
+// version it wrote over, TenantReconciler.written; its create,
+// TenantReconciler.created). A pass may have listed the object from the
+// cache just before the echo arrived, and still hold the version the write
+// replaced: forgotten, that copy would pass for fresh, and the pass would
+// write its status again or create the EffectivePermission a second time
+// (TestWritesAreExact caught both). The passes forget what they find the
+// cache has caught up with (stale, createsUnseen); what no pass looks at
+// again is one small entry per object the cache holds, and goes with the
+// object (forget).
+
+// forget drops what the controller remembers of its writes of obj, which
+// was deleted: no pass will find it in the cache to forget it then.
+func (r *TenantReconciler) forget(obj client.Object) {
 	r.written.Delete(obj.GetUID())
-	r.createdMu.Lock()
-	defer r.createdMu.Unlock()
-	if pending := r.created[obj.GetNamespace()]; pending != nil {
-		delete(pending, obj.GetName())
-		if len(pending) == 0 {
-			delete(r.created, obj.GetNamespace())
-		}
-	}
 }

@@ -533,7 +533,10 @@ func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set fu
 	if apiequality.Semantic.DeepEqual(status(orig), status(obj)) {
 		return nil
 	}
-	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig))); err != nil {
+	// Under the controller's field owner, as every write: its echo is then
+	// known as the controller's own (ownWrite) and queues no pass. (Without
+	// it the API server names the writer after the binary, "manager".)
+	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig), client.FieldOwner(FieldOwner))); err != nil {
 		return err
 	}
 	r.wrote(orig)

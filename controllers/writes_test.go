@@ -3,15 +3,18 @@ package controllers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/fixture"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
@@ -77,6 +80,32 @@ func TestWritesAreExact(t *testing.T) {
 		}
 	}
 
+	// Every write is the controller's field owner's, statuses included, so
+	// that its echoes are known as its own and queue no pass (echoes.go).
+	var others []string
+	for _, l := range []client.ObjectList{&accessv1.MemberList{}, &accessv1.RoleList{}, &accessv1.TenantList{}, &accessv1.EffectivePermissionList{}} {
+		if err := k8s.List(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+		if err := meta.EachListItem(l, func(o runtime.Object) error {
+			obj := o.(client.Object)
+			if ns := obj.GetNamespace(); ns != "writes-a" && ns != "writes-b" && obj.GetName() != "writes-a" && obj.GetName() != "writes-b" {
+				return nil
+			}
+			for _, e := range obj.GetManagedFields() {
+				if e.Subresource == "status" && e.Manager != controllers.FieldOwner {
+					others = append(others, fmt.Sprintf("%T %s/%s by %q", obj, obj.GetNamespace(), obj.GetName(), e.Manager))
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(others) > 0 {
+		t.Errorf("%d statuses were written under another field owner than the controller's (%q), e.g. %s", len(others), controllers.FieldOwner, others[0])
+	}
+
 	// Restart with unchanged inputs: nothing is written, specs nor statuses.
 	m.stop(t)
 	from := reconciles(t)
@@ -90,6 +119,7 @@ func TestWritesAreExact(t *testing.T) {
 	before := engine.Compute(a.Snapshot(), now)
 	role := pickRoleWithSubordinates(a)
 	newParent := pickOtherTopRole(a, role)
+	passes = reconciles(t)
 	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "writes-a", Name: role}},
 		func(r *accessv1.Role) { r.Spec.ReportsTo = newParent })
 	for i := range a.Roles {
@@ -111,6 +141,11 @@ func TestWritesAreExact(t *testing.T) {
 		t.Errorf("re-parenting wrote %d EffectivePermissions, want exactly the %d whose spec changes", got, changed)
 	}
 	statusCurrent(t, "writes-a")
+	// One pass: the echoes of its EffectivePermission and status writes
+	// (the roles' statuses, the Tenant's) queue none.
+	if n := reconciles(t) - passes; n != 1 {
+		t.Errorf("re-parenting ran %.0f passes, want 1: the echoes of the controller's own writes queued more", n)
+	}
 	if got := total(moved, " writes-b "); got != 0 {
 		t.Errorf("re-parenting a role in writes-a wrote %d times in writes-b", got)
 	}
