@@ -104,6 +104,7 @@ func (r *TenantReconciler) skipOwnEffectivePermissions(h handler.EventHandler) h
 		},
 		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q queue) {
 			r.forget(e.Object)
+			r.forgetCreate(e.Object)
 			h.Delete(ctx, e, q)
 		},
 		GenericFunc: h.Generic,
@@ -119,10 +120,36 @@ func (r *TenantReconciler) skipOwnEffectivePermissions(h handler.EventHandler) h
 // (TestWritesAreExact caught both). The passes forget what they find the
 // cache has caught up with (stale, createsUnseen); what no pass looks at
 // again is one small entry per object the cache holds, and goes with the
-// object (forget).
+// object (forget, forgetCreate). A write that finds its object gone is not
+// remembered at all.
 
 // forget drops what the controller remembers of its writes of obj, which
 // was deleted: no pass will find it in the cache to forget it then.
 func (r *TenantReconciler) forget(obj client.Object) {
 	r.written.Delete(obj.GetUID())
+}
+
+// forgetCreate drops the controller's note of its create of the
+// EffectivePermission obj, which was deleted: no pass will find it in the
+// cache, and waiting for it would hold the namespace's passes (createsUnseen)
+// for a minute. (A delete event of an older EffectivePermission of the same
+// name may drop the note of a newer create: a pass may then create it a
+// second time, which the API server refuses, and the pass runs again.)
+func (r *TenantReconciler) forgetCreate(obj client.Object) {
+	r.createdMu.Lock()
+	defer r.createdMu.Unlock()
+	if pending := r.created[obj.GetNamespace()]; pending != nil {
+		delete(pending, obj.GetName())
+		if len(pending) == 0 {
+			delete(r.created, obj.GetNamespace())
+		}
+	}
+}
+
+// forgetCreates drops the notes of creates in namespace ns, which another
+// shard's manager now converges.
+func (r *TenantReconciler) forgetCreates(ns string) {
+	r.createdMu.Lock()
+	defer r.createdMu.Unlock()
+	delete(r.created, ns)
 }

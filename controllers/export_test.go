@@ -29,7 +29,7 @@ func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }
 func FirstWrites(ctx context.Context, c client.Client, ns string, snap *engine.Snapshot, res *engine.Result) (creates, statuses []func() error) {
 	lo, hi := nsRange(res.EffectivePermissions, ns)
 	for _, w := range plan(res, lo, hi, nil, nil) {
-		creates = append(creates, func() error { _, err := apply(ctx, c, w); return err })
+		creates = append(creates, func() error { _, err := apply(ctx, c, w); return err }) // creates only: no NotFound
 	}
 	r := &TenantReconciler{Client: c}
 	var recorded atomic.Bool

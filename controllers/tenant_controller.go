@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -69,7 +70,8 @@ type TenantReconciler struct {
 	// already, and its own watch event brings the fresh copy.
 	written sync.Map
 	// created remembers, by namespace and name, the EffectivePermissions
-	// this controller created (and when) until the cache holds them.
+	// this controller created (and when) until a pass finds them in the
+	// cache, they are deleted, or a minute has passed.
 	createdMu sync.Mutex
 	created   map[string]map[string]time.Time
 }
@@ -205,6 +207,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		r.observed.take(ns)
 		r.fingerprints.forget(ns)
 		forgetTenantGauges(ns)
+		if err == nil {
+			r.forgetCreates(ns)
+		}
 		return ctrl.Result{}, err
 	}
 	ctx = context.WithValue(ctx, passKey{}, &pass{})
@@ -280,8 +285,18 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	var errs []error
 	for _, wave := range waves(writes) {
 		errs = append(errs, parallel(r.writeSlots(), wave, func(w epWrite) error {
+			if w.kind == writeDelete {
+				// Remembered before the request: its delete event, which
+				// forgets it (forget), may be handled before the answer.
+				r.wrote(w.current)
+			}
 			rv, err := apply(ctx, r.Client, w)
-			if err != nil {
+			if w.kind == writeDelete && err != nil {
+				r.forget(w.current) // still there, or gone (and no event may come)
+				if !apierrors.IsNotFound(err) {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
 			writtenMu.Lock()
@@ -290,9 +305,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 				written[w.desired.Name] = rv
 			}
 			writtenMu.Unlock()
-			if w.current != nil {
+			if w.current != nil && w.kind != writeDelete {
 				r.wrote(w.current)
-			} else if w.desired != nil {
+			} else if w.current == nil && w.desired != nil {
 				r.createdOne(client.ObjectKeyFromObject(w.desired))
 			}
 			if w.revokes {
@@ -536,8 +551,8 @@ func (r *TenantReconciler) patch(ctx context.Context, orig client.Object, set fu
 	// Under the controller's field owner, as every write: its echo is then
 	// known as the controller's own (ownWrite) and queues no pass. (Without
 	// it the API server names the writer after the binary, "manager".)
-	if err := client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(orig), client.FieldOwner(FieldOwner))); err != nil {
-		return err
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig), client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(err) // gone: nothing to remember
 	}
 	r.wrote(orig)
 	before := meta.FindStatusCondition(status(orig).Common().Conditions, accessv1.ConditionReady)
@@ -610,8 +625,8 @@ func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.Eff
 	obj := orig.DeepCopy()
 	set(&obj.Status, orig.Generation+1)
 	patch := client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})
-	if err := client.IgnoreNotFound(r.Patch(ctx, obj, patch, client.FieldOwner(FieldOwner))); err != nil {
-		return err
+	if err := r.Patch(ctx, obj, patch, client.FieldOwner(FieldOwner)); err != nil {
+		return client.IgnoreNotFound(err) // gone: nothing to remember
 	}
 	r.wrote(orig)
 	return nil

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -212,11 +211,9 @@ func labelValue(s string) string {
 // EffectivePermissions) or a delete.
 func apply(ctx context.Context, c client.Client, w epWrite) (resourceVersion string, err error) {
 	if w.kind == writeDelete {
-		err := c.Delete(ctx, w.current, client.Preconditions{UID: &w.current.UID})
-		if apierrors.IsNotFound(err) {
-			return "", nil
-		}
-		return "", err
+		// NotFound is returned: the object is gone, as asked (the caller
+		// counts it done).
+		return "", c.Delete(ctx, w.current, client.Preconditions{UID: &w.current.UID})
 	}
 	if w.current == nil {
 		// A create is conditional by nature (it fails if the object exists,
