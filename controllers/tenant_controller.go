@@ -291,12 +291,13 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 				r.wrote(w.current)
 			}
 			rv, err := apply(ctx, r.Client, w)
-			if w.kind == writeDelete && err != nil {
+			switch {
+			case w.kind == writeDelete && err != nil:
 				r.forget(w.current) // still there, or gone (and no event may come)
 				if !apierrors.IsNotFound(err) {
 					return err
 				}
-			} else if err != nil {
+			case err != nil:
 				return err
 			}
 			writtenMu.Lock()
@@ -305,9 +306,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 				written[w.desired.Name] = rv
 			}
 			writtenMu.Unlock()
-			if w.current != nil && w.kind != writeDelete {
+			switch {
+			case w.kind == writeDelete: // remembered before the request
+			case w.current != nil:
 				r.wrote(w.current)
-			} else if w.current == nil && w.desired != nil {
+			default:
 				r.createdOne(client.ObjectKeyFromObject(w.desired))
 			}
 			if w.revokes {

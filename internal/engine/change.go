@@ -216,7 +216,7 @@ type comparison struct {
 	rawOld, rawNew *accessv1.EffectivePermissionSpec
 	old, new       *state
 	types          []string             // every type either side names, "*" included
-	sameContext    bool                 // sameContext(old, new), once per comparison
+	sameContext    bool                 // sameContextOf(old, new), once per comparison
 	memo           map[string]Direction // combined, by type
 	probes         map[string]Direction // probe, by what the two mini specs hold
 	compiled       map[string]*check.Permissions
@@ -248,10 +248,12 @@ func idOf(es []accessv1.RoleEdge) listID {
 }
 
 // subList is what the probes read of one subordinate list: its roles as a
-// set, and sorted without repeats, joined by commas (probeKey).
+// set, and sorted without repeats (roleSet), also joined by commas
+// (probeKey).
 type subList struct {
-	set map[string]bool
-	key string
+	set   map[string]bool
+	roles []string
+	key   string
 }
 
 // subList returns what the probes read of es, worked out once per list.
@@ -260,7 +262,8 @@ func (c *comparison) subList(es []accessv1.RoleEdge) *subList {
 	if l, ok := c.subs[id]; ok {
 		return l
 	}
-	l := &subList{set: subSet(es), key: strings.Join(roleSet(es), ",")}
+	roles := roleSet(es)
+	l := &subList{set: subSet(es), roles: roles, key: strings.Join(roles, ",")}
 	c.subs[id] = l
 	return l
 }
@@ -302,7 +305,7 @@ func newComparison(old, new *accessv1.EffectivePermissionSpec) *comparison {
 	}
 	slices.Sort(c.types)
 	c.types = slices.Compact(c.types)
-	c.sameContext = sameContext(c.old, c.new)
+	c.sameContext = c.sameContextOf(c.old, c.new)
 	return c
 }
 
@@ -344,8 +347,8 @@ func knownActions(e *accessv1.ObjectPermission) uint8 {
 	return bits
 }
 
-func sameContext(a, b *state) bool {
-	return a.active == b.active && a.user == b.user && a.role == b.role && slices.Equal(roleSet(a.subs), roleSet(b.subs))
+func (c *comparison) sameContextOf(a, b *state) bool {
+	return a.active == b.active && a.user == b.user && a.role == b.role && slices.Equal(c.subList(a.subs).roles, c.subList(b.subs).roles)
 }
 
 func roleSet(es []accessv1.RoleEdge) []string {
