@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -29,8 +30,15 @@ func BenchmarkPass(b *testing.B) {
 			o.Members[i].UID = types.UID("member-" + strconv.Itoa(i))
 			o.Members[i].ResourceVersion, o.Members[i].Generation = strconv.Itoa(i+1), 1
 		}
+		for i := range o.Roles {
+			o.Roles[i].UID = types.UID("role-" + strconv.Itoa(i))
+			o.Roles[i].ResourceVersion, o.Roles[i].Generation = "r"+strconv.Itoa(i+1), 1
+		}
 		now := time.Now()
 		snap := o.Snapshot()
+		// In the order a cache lists them: none.
+		shuffle := rand.New(rand.NewPCG(1, 2)).Shuffle
+		shuffle(len(snap.Members), func(i, j int) { snap.Members[i], snap.Members[j] = snap.Members[j], snap.Members[i] })
 		ns := o.Tenants[0].NamespaceOrDefault()
 		// What the API server stores after a first pass wrote everything.
 		res := engine.ComputeReusing(snap, now, nil)
@@ -44,6 +52,7 @@ func BenchmarkPass(b *testing.B) {
 			current[i].UID = types.UID("ep-" + strconv.Itoa(i))
 			current[i].ResourceVersion = strconv.Itoa(size.members + i + 1)
 		}
+		shuffle(len(current), func(i, j int) { current[i], current[j] = current[j], current[i] })
 		stored := storedByName(current)
 		var known fingerprints
 		known.remember(ns, res, lo, hi, stored, map[string]string{})
@@ -70,6 +79,7 @@ func BenchmarkPass(b *testing.B) {
 		for i := range moved.Roles {
 			if moved.Roles[i].Name == "operations-director-11" {
 				moved.Roles[i].Spec.ReportsTo = "sales"
+				moved.Roles[i].Generation++
 			}
 		}
 		if size.members == 10000 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
 	"github.com/tenancy-dev/access-controller/internal/gather"
 )
 
@@ -95,7 +99,7 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 	if err := pass(); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := r.fingerprints.byNamespace.Load("acme"); !ok || len(v.(map[string]fingerprinted)) != 2 {
+	if v, ok := r.fingerprints.byNamespace.Load("acme"); !ok || len(v.([]fingerprinted)) != 2 {
 		t.Fatalf("after two passes the fingerprints of %v are known, want carol's and bob's", v)
 	}
 	// Bob moves to ops; his write fails once.
@@ -141,4 +145,75 @@ func TestReuseAfterFailedWrite(t *testing.T) {
 // uidOf is a UID for obj, unique by kind, namespace and name.
 func uidOf(obj client.Object) types.UID {
 	return types.UID(fmt.Sprintf("%T/%s/%s", obj, obj.GetNamespace(), obj.GetName()))
+}
+
+// TestOfferInAnyOrder: the offer walks the known fingerprints in order of
+// name, as the engine asks; asked in any other order, for names it does not
+// know, or for EffectivePermissions stored at another version, it answers
+// as a lookup by name would.
+func TestOfferInAnyOrder(t *testing.T) {
+	o := fixture.Tenant("acme", 40, 5, 1)
+	ns := o.Tenants[0].NamespaceOrDefault()
+	res := engine.ComputeReusing(o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), nil)
+	lo, hi := nsRange(res.EffectivePermissions, ns)
+	eps := res.EffectivePermissions[lo:hi]
+	if len(eps) < 40 {
+		t.Fatalf("%d EffectivePermissions, want 40", len(eps))
+	}
+	stored := map[string]*accessv1.EffectivePermission{}
+	written := map[string]string{}
+	for i := range eps {
+		ep := eps[i].DeepCopy()
+		ep.ResourceVersion = fmt.Sprint(100 + i)
+		switch {
+		case i%7 == 3: // not stored: not known
+			continue
+		case i%5 == 1: // written by the pass, at a version the cache has not yet
+			written[ep.Name] = fmt.Sprint(200 + i)
+		case i%11 == 2: // its write failed: not known
+			written[ep.Name] = ""
+		}
+		stored[ep.Name] = ep
+	}
+	var f fingerprints
+	f.remember(ns, res, lo, hi, stored, written)
+	want := func(name string) (engine.Reused, bool) {
+		i := slices.IndexFunc(eps, func(ep accessv1.EffectivePermission) bool { return ep.Name == name })
+		ep := stored[name]
+		if i < 0 || ep == nil {
+			return engine.Reused{}, false
+		}
+		if rv, ok := written[name]; ok && rv != ep.ResourceVersion {
+			return engine.Reused{}, false // a failed write, or one the cache has not caught up with
+		}
+		fp, _ := res.FingerprintAt(lo + i)
+		return engine.Reused{Fingerprint: fp, Spec: &ep.Spec}, true
+	}
+	// In order, with names before, between and after the known; backwards;
+	// in order again; shuffled.
+	var names []string
+	for i := range eps {
+		names = append(names, eps[i].Name, eps[i].Name+"-unknown")
+	}
+	names = append([]string{""}, names...)
+	for i := range eps {
+		names = append(names, eps[len(eps)-1-i].Name)
+	}
+	for i := range eps {
+		names = append(names, eps[i].Name)
+	}
+	shuffled := slices.Clone(names)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	names = append(names, shuffled...)
+	offer := f.offer(ns, stored)
+	for _, name := range names {
+		got, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: name})
+		w, wok := want(name)
+		if ok != wok || got.Fingerprint != w.Fingerprint || got.Spec != w.Spec {
+			t.Errorf("offer %s: %q %v %t, want %q %v %t", name, got.Fingerprint, got.Spec, ok, w.Fingerprint, w.Spec, wok)
+		}
+	}
+	if _, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: "other", Name: eps[0].Name}); ok {
+		t.Error("an EffectivePermission of another namespace was offered")
+	}
 }

@@ -404,6 +404,12 @@ const otherType = "any-other-type"
 // named nowhere) decides every record. Pairs already probed (another type
 // with the same entries) are not probed again.
 func (c *comparison) probe(a, b *accessv1.EffectivePermissionSpec, t string) Direction {
+	if !a.Active && !b.Active {
+		// pkg/check denies everything of an inactive EffectivePermission:
+		// no answer differs. (A create's changes, applied alone to the
+		// empty old side, are all probed so.)
+		return Neutral
+	}
 	// Types share answers, but a malformed type name may be answered
 	// differently (pkg/check denies what is not a type name).
 	class := "type name"

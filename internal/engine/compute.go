@@ -163,12 +163,24 @@ func (t *tenant) personEP(w *world, res *Result, refs sources, name, email strin
 	refs = t.sourcesOf(refs, ms, pp)
 	p := person{sources: refs.objs[from:len(refs.objs):len(refs.objs)], uids: refs.uids[from:len(refs.uids):len(refs.uids)]}
 	if w.reusing && pp == nil && len(ms) > 0 {
-		p.fingerprint, p.fingerprinted = t.personFingerprint(email, ms), true
-		if r, ok := w.reuse(refOf(accessv1.KindEffectivePermission, t.ns, name)); ok && r.Fingerprint == p.fingerprint && r.Spec != nil {
+		fp := t.personFingerprint(email, ms)
+		p.fingerprinted = true
+		r, ok := w.reuse(refOf(accessv1.KindEffectivePermission, t.ns, name))
+		same := ok && string(r.Fingerprint) == string(fp)
+		if same {
+			p.fingerprint = r.Fingerprint // kept, not made again
+		} else {
+			p.fingerprint = Fingerprint(fp)
+		}
+		if same && r.Spec != nil {
 			p.reused = true
 			res.reused++
 			res.people = append(res.people, p)
-			res.EffectivePermissions = append(res.EffectivePermissions, accessv1.EffectivePermission{TypeMeta: epTypeMeta, ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.ns}, Spec: *r.Spec})
+			// Made in place: computeGrants made room for everyone, zeroed.
+			n := len(res.EffectivePermissions)
+			res.EffectivePermissions = slices.Grow(res.EffectivePermissions, 1)[:n+1]
+			ep := &res.EffectivePermissions[n]
+			ep.TypeMeta, ep.Name, ep.Namespace, ep.Spec = epTypeMeta, name, t.ns, *r.Spec
 			return refs
 		}
 	}

@@ -13,13 +13,20 @@ import (
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
-// A Fingerprint is a digest of every input a person's EffectivePermission
-// is computed from (personFingerprint). Two snapshots that give a person the
-// same fingerprint give it the same EffectivePermission spec, so a pass can
-// take the spec it wrote before instead of computing it again
-// (ComputeReusing). Only Members with no partner standing in the tenant have
+// A Fingerprint is every input a person's EffectivePermission is computed
+// from (personFingerprint), written out: the digest of what the whole
+// tenant reads alike, the person's e-mail, its Members by identity, and for
+// each one's role the digest of that role and everything below it. Two
+// snapshots that give a person the same fingerprint give it the same
+// EffectivePermission spec, so a pass can take the spec it wrote before
+// instead of computing it again (ComputeReusing). It is compared whole
+// rather than hashed again: a SHA-256 per person was a fifth of a pass that
+// reuses everyone. Only Members with no partner standing in the tenant have
 // one; every other person is computed on every pass.
-type Fingerprint [sha256.Size]byte
+type Fingerprint string
+
+// digest is a SHA-256 of inputs many people read (tenantDigest, roleDigest).
+type digest [sha256.Size]byte
 
 // Reused is an EffectivePermission spec computed before, with the
 // fingerprint it was computed from.
@@ -67,7 +74,7 @@ func (r *Result) Fingerprint(namespace, name string) (Fingerprint, bool) {
 	if i, ok := r.indexOf(namespace, name); ok && i < len(r.people) { // a Result not made by Compute has none
 		return r.FingerprintAt(i)
 	}
-	return Fingerprint{}, false
+	return "", false
 }
 
 // FingerprintAt is Fingerprint of EffectivePermissions[i].
@@ -82,10 +89,11 @@ func (r *Result) ReusedAt(i int) bool { return r.people[i].reused }
 // fingerprintVersion changes whenever what an EffectivePermission is
 // computed from changes meaning, so that nothing computed by another
 // version of the engine is reused.
-const fingerprintVersion = "access-controller/fingerprint/1"
+const fingerprintVersion = "access-controller/fingerprint/2"
 
-// personFingerprint digests what the EffectivePermission of a person with
-// Members ms (one e-mail, no partner standing) reads:
+// personFingerprint writes out what the EffectivePermission of a person
+// with Members ms (one e-mail, no partner standing) reads, into the
+// tenant's scratch buffer, which it returns:
 //
 //   - everything of the tenant that is not a Member or a Role: the Tenant,
 //     its PermissionSets, VisibilityPolicy and PartnerAccess objects, and
@@ -96,7 +104,7 @@ const fingerprintVersion = "access-controller/fingerprint/1"
 //
 // A change to anything else — another Member, a Role in another branch —
 // leaves the fingerprint as it was.
-func (t *tenant) personFingerprint(email string, ms []*member) Fingerprint {
+func (t *tenant) personFingerprint(email string, ms []*member) []byte {
 	td := t.tenantDigest()
 	b := append(t.buf[:0], td[:]...)
 	b = appendString(b, email)
@@ -109,7 +117,7 @@ func (t *tenant) personFingerprint(email string, ms []*member) Fingerprint {
 		}
 	}
 	t.buf = b
-	return sha256.Sum256(b)
+	return b
 }
 
 // appendIdentity appends what identifies the part of the Member the engine
@@ -135,7 +143,7 @@ func (m *member) appendIdentity(b []byte) []byte {
 
 // tenantDigest digests what every person of the tenant reads alike
 // (personFingerprint), once per pass.
-func (t *tenant) tenantDigest() Fingerprint {
+func (t *tenant) tenantDigest() digest {
 	if t.digest != nil {
 		return *t.digest
 	}
@@ -183,36 +191,53 @@ func (t *tenant) tenantDigest() Fingerprint {
 			writeString(h, m.role)
 		}
 	}
-	var f Fingerprint
+	var f digest
 	h.Sum(f[:0])
 	t.digest = &f
 	return f
 }
 
-// roleDigest digests a role and every role below it, with their specs and
-// whether each is broken, once per role per pass.
-func (t *tenant) roleDigest(name string) Fingerprint {
+// roleDigest digests a role and every role below it, with their specs (by
+// identity, as appendIdentity takes a Member's) and whether each is broken,
+// once per role per pass.
+func (t *tenant) roleDigest(name string) digest {
 	if f, ok := t.roleDigests[name]; ok {
 		return f
 	}
-	h := sha256.New()
 	node := t.roles.nodes[name]
+	var children []digest // first: each is hashed with the tenant's hash
+	if node != nil {
+		children = make([]digest, len(node.children))
+		for i, c := range node.children {
+			children[i] = t.roleDigest(c)
+		}
+	}
+	h := t.hasher()
 	writeString(h, name)
 	if node != nil {
 		writeBool(h, node.broken)
 		writeBool(h, node.inCycle)
-		if node.obj != nil {
-			writeJSON(h, &node.obj.Spec)
+		if o := node.obj; o != nil {
+			// As a Member's identity (appendIdentity): by UID and
+			// generation when an API server served it, else its spec.
+			if o.UID != "" && o.Generation != 0 {
+				var n [binary.MaxVarintLen64]byte
+				writeString(h, "g")
+				writeString(h, string(o.UID))
+				h.Write(binary.AppendUvarint(n[:0], uint64(o.Generation)))
+			} else {
+				writeString(h, "s")
+				writeJSON(h, &o.Spec)
+			}
 		}
-		for _, c := range node.children {
-			d := t.roleDigest(c)
+		for _, d := range children {
 			h.Write(d[:])
 		}
 	}
-	var f Fingerprint
+	var f digest
 	h.Sum(f[:0])
 	if t.roleDigests == nil {
-		t.roleDigests = map[string]Fingerprint{}
+		t.roleDigests = map[string]digest{}
 	}
 	t.roleDigests[name] = f
 	return f

@@ -78,8 +78,8 @@ type tenant struct {
 	memberSources map[string]source
 
 	// fingerprint.go's digests, once per pass, and its hash
-	digest      *Fingerprint
-	roleDigests map[string]Fingerprint
+	digest      *digest
+	roleDigests map[string]digest
 	sha         hash.Hash
 	buf         []byte // personFingerprint's scratch
 }
@@ -390,7 +390,28 @@ func index(s *Snapshot) *world {
 	for _, t := range w.tenants {
 		slices.SortFunc(t.pas, func(a, b *accessv1.PartnerAccess) int { return cmp.Compare(a.Name, b.Name) })
 		slices.SortFunc(t.roleObjs, func(a, b *accessv1.Role) int { return cmp.Compare(a.Name, b.Name) })
-		slices.SortFunc(t.memberObjs, func(a, b *accessv1.Member) int { return cmp.Compare(a.Name, b.Name) })
+		sortMembers(t.memberObjs)
 	}
 	return w
+}
+
+// sortMembers sorts ms by name. A cache lists a namespace's Members in no
+// order, and a big tenant has 10,000 of them: each is sorted with its name
+// beside it, so that a comparison reads two names and no Member.
+func sortMembers(ms []*accessv1.Member) {
+	if slices.IsSortedFunc(ms, func(a, b *accessv1.Member) int { return strings.Compare(a.Name, b.Name) }) {
+		return
+	}
+	type named struct {
+		name string
+		m    *accessv1.Member
+	}
+	keyed := make([]named, len(ms))
+	for i, m := range ms {
+		keyed[i] = named{m.Name, m}
+	}
+	slices.SortFunc(keyed, func(a, b named) int { return strings.Compare(a.name, b.name) })
+	for i := range keyed {
+		ms[i] = keyed[i].m
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ktypes "k8s.io/apimachinery/pkg/types"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -34,15 +35,17 @@ func TestReuseAgrees(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("ACCESS_CONTROLLER_PROPERTY_WORLDS")); err == nil && n > 0 {
 		worlds = n // make reliability
 	}
-	// Each world twice: as manifests (no UIDs or generations: Members are
-	// known by their specs) and as an API server serves it (Members known
-	// by UID and generation, which every change of a spec bumps, while
-	// status writes bump only the resourceVersion).
+	// Each world twice: as manifests (no UIDs or generations: Members and
+	// Roles are known by their specs) and as an API server serves it
+	// (known by UID and generation, which every change of a spec bumps,
+	// while status writes bump only the resourceVersion).
 	reusedBy := map[bool]int{}
-	recreated := 0 // Members deleted and created again, served (a new UID)
+	recreated := 0                 // Members deleted and created again, served (a new UID)
+	offline := make([]int, worlds) // specs reused in each world as manifests
 	for _, served := range []bool{false, true} {
 		reusedSome := 0
 		for seed := range uint64(worlds) {
+			reusedBefore := reusedSome
 			g := gen{rand.New(rand.NewPCG(seed, 0x5eed))}
 			world := g.world()
 			var api *versions
@@ -72,8 +75,22 @@ func TestReuseAgrees(t *testing.T) {
 				reusedSome += countReused(prev, got)
 				prev = got
 			}
-			if served {
-				recreated += api.recreated
+			inWorld := reusedSome - reusedBefore
+			if !served {
+				offline[seed] = inWorld
+				continue
+			}
+			recreated += api.recreated
+			// A status written between two snapshots changes no spec:
+			// served, a person keeps its spec as often as offline, but for
+			// the people of a Member deleted and created again with the
+			// same spec (a new object, computed afresh), at most one each.
+			// A Role created again is a new object too, and everyone above
+			// it is computed afresh: then only fewer.
+			lost := offline[seed] - inWorld
+			if lost < 0 || api.rolesRecreated == 0 && lost > api.recreated {
+				t.Errorf("world %d: served by an API server %d specs were reused, as manifests %d, with %d Members and %d Roles created again: a status write counts as a change",
+					seed, inWorld, offline[seed], api.recreated, api.rolesRecreated)
 			}
 		}
 		if reusedSome == 0 {
@@ -82,26 +99,21 @@ func TestReuseAgrees(t *testing.T) {
 		t.Logf("served %t: %d specs reused in %d worlds", served, reusedSome, worlds)
 		reusedBy[served] = reusedSome
 	}
-	// A status written between two snapshots changes no spec: served, a
-	// person keeps its spec as often as offline, but for the people of a
-	// Member deleted and created again with the same spec (a new object,
-	// computed afresh), at most one each.
-	if lost := reusedBy[false] - reusedBy[true]; lost < 0 || lost > recreated {
-		t.Errorf("served by an API server %d specs were reused, as manifests %d, with %d Members created again: a status write counts as a change", reusedBy[true], reusedBy[false], recreated)
-	}
-	t.Logf("served: %d Members created again", recreated)
+	t.Logf("served: %d Members created again; %d specs reused served, %d as manifests", recreated, reusedBy[true], reusedBy[false])
 }
 
-// versions plays the API server's part for Members: each has a UID (a new
-// one when it is deleted and created again), a generation that changes
-// whenever its spec does, and a resourceVersion that changes whenever
-// anything does — here, a status written between every two snapshots.
+// versions plays the API server's part for Members and Roles, the inputs
+// a fingerprint knows by identity: each has a UID (a new one when it is
+// deleted and created again), a generation that changes whenever its spec
+// does, and a resourceVersion that changes whenever anything does — here, a
+// status written between every two snapshots.
 type versions struct {
 	next int
-	seen map[string]versioned // namespace/name → what it was served as
-	ever map[string]bool      // every namespace/name served
-	// recreated counts Members served again after a snapshot without them.
-	recreated int
+	seen map[string]versioned // kind/namespace/name → what it was served as
+	ever map[string]bool      // every kind/namespace/name served
+	// recreated counts Members served again after a snapshot without
+	// them; rolesRecreated the same of Roles.
+	recreated, rolesRecreated int
 }
 
 type versioned struct {
@@ -110,41 +122,52 @@ type versioned struct {
 	generation int64
 }
 
-// serve stamps the snapshot's Members as the API server would, given the
-// Members it served the last time.
+// serve stamps the snapshot's Members and Roles as the API server would,
+// given those it served the last time.
 func (v *versions) serve(s *engine.Snapshot) {
 	now := map[string]versioned{}
-	for i := range s.Members {
-		m := &s.Members[i]
-		spec, _ := json.Marshal(m.Spec)
-		// Two Members of one name (a world may hold a second claim, which
+	stamp := func(kind string, meta *metav1.ObjectMeta, spec any, observed *int64) {
+		b, _ := json.Marshal(spec)
+		// Two objects of one name (a world may hold a second claim, which
 		// the engine refuses) are two objects, told apart by their order.
-		key := m.Namespace + "/" + m.Name
+		key := kind + "/" + meta.Namespace + "/" + meta.Name
 		for n := 2; ; n++ {
 			if _, dup := now[key]; !dup {
 				break
 			}
-			key = fmt.Sprintf("%s/%s#%d", m.Namespace, m.Name, n)
+			key = fmt.Sprintf("%s/%s/%s#%d", kind, meta.Namespace, meta.Name, n)
 		}
 		was, ok := v.seen[key]
 		switch {
 		case !ok:
 			v.next++
-			was = versioned{spec: string(spec), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), generation: 1}
+			was = versioned{spec: string(b), uid: ktypes.UID(fmt.Sprintf("uid-%d", v.next)), generation: 1}
 			if v.ever[key] {
-				v.recreated++
+				if kind == accessv1.KindMember {
+					v.recreated++
+				} else {
+					v.rolesRecreated++
+				}
 			}
 			if v.ever == nil {
 				v.ever = map[string]bool{}
 			}
 			v.ever[key] = true
-		case was.spec != string(spec):
-			was.spec, was.generation = string(spec), was.generation+1
+		case was.spec != string(b):
+			was.spec, was.generation = string(b), was.generation+1
 		}
 		v.next++
-		m.UID, m.Generation, m.ResourceVersion = was.uid, was.generation, strconv.Itoa(v.next)
-		m.Status.ObservedGeneration = was.generation // a status written since
+		meta.UID, meta.Generation, meta.ResourceVersion = was.uid, was.generation, strconv.Itoa(v.next)
+		*observed = was.generation // a status written since
 		now[key] = was
+	}
+	for i := range s.Members {
+		m := &s.Members[i]
+		stamp(accessv1.KindMember, &m.ObjectMeta, &m.Spec, &m.Status.ObservedGeneration)
+	}
+	for i := range s.Roles {
+		r := &s.Roles[i]
+		stamp(accessv1.KindRole, &r.ObjectMeta, &r.Spec, &r.Status.ObservedGeneration)
 	}
 	v.seen = now
 }
