@@ -2,15 +2,19 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 	"github.com/tenancy-dev/access-controller/internal/manifest"
 	"github.com/tenancy-dev/access-controller/internal/question/questiontest"
@@ -25,7 +29,6 @@ var testNow = time.Now
 // API server accepted (accessctl render computes the same).
 func TestScenariosConverge(t *testing.T) {
 	m := startManager(t, testNow)
-	_ = m
 	dirs := scenarioDirs(t)
 	r := rand.New(rand.NewPCG(42, 7))
 	for _, dir := range dirs {
@@ -56,6 +59,11 @@ func TestScenariosConverge(t *testing.T) {
 				want := expected(t, accepted)
 				testenv.Eventually(t, 20*time.Second, "converge to accessctl render", func() (bool, string) {
 					return testenv.SameEPs(t, k8s, want, namespaces(set))
+				})
+				// A pass lists them from the informer's store, as the
+				// cache's reader does.
+				testenv.Eventually(t, 5*time.Second, "a pass's list is the cache's", func() (bool, string) {
+					return passListsCache(t, m, namespaces(set))
 				})
 				deleteAll(t, accepted)
 				testenv.Eventually(t, 20*time.Second, "EffectivePermissions removed with their tenant", func() (bool, string) {
@@ -104,4 +112,39 @@ func scenarioDirs(t *testing.T) []string {
 		t.Fatalf("found %d scenario folders, want the 8 shared ones and ours", len(out))
 	}
 	return out
+}
+
+// passListsCache says whether the EffectivePermissions a pass lists from the
+// informer's store (controllers.ListEPs) are those the manager's cache lists,
+// at the same versions.
+func passListsCache(t *testing.T, m *manager, nss []string) (bool, string) {
+	ctx := context.Background()
+	for _, ns := range nss {
+		informers, ok := m.Cache.(cache.Informers)
+		if !ok {
+			t.Fatalf("the manager's cache is a %T", m.Cache)
+		}
+		eps, fromStore, err := controllers.ListEPs(ctx, m.Cache, informers, ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fromStore {
+			t.Fatal("the manager's cache is not read from its store: every pass copies its EffectivePermissions")
+		}
+		var l accessv1.EffectivePermissionList
+		if err := m.Cache.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		got, want := map[string]string{}, map[string]string{}
+		for _, ep := range eps {
+			got[ep.Name] = ep.ResourceVersion
+		}
+		for _, ep := range l.Items {
+			want[ep.Name] = ep.ResourceVersion
+		}
+		if !maps.Equal(got, want) {
+			return false, fmt.Sprintf("namespace %s: a pass lists %v, the cache %v", ns, got, want)
+		}
+	}
+	return true, ""
 }

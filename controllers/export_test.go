@@ -5,8 +5,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
 )
 
@@ -20,6 +22,16 @@ var (
 // VerifyReadOnly has every pass report, through report, any object it
 // changed among those it listed from the cache without copying (readonly.go).
 func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }
+
+// ListEPs lists namespace ns's EffectivePermissions as a pass does
+// (readOnly.listEPs), through c and the cache it reads, and says whether
+// they came from the informer's store.
+func ListEPs(ctx context.Context, c client.Reader, informers cache.Informers, ns string) ([]*accessv1.EffectivePermission, bool, error) {
+	ro := readOnly{Reader: c, informers: informers}
+	_, fromStore := ro.fromStore(ctx, ns)
+	eps, err := ro.listEPs(ctx, ns)
+	return eps, fromStore, err
+}
 
 // FirstWrites are the writes a first pass over namespace ns makes, each as
 // the controller sends it and unsent: a create of every EffectivePermission

@@ -45,10 +45,9 @@ func BenchmarkPass(b *testing.B) {
 		lo, hi := nsRange(res.EffectivePermissions, ns)
 		desired := res.EffectivePermissions[lo:hi]
 		plan(res, lo, hi, nil, nil)
-		current := make([]accessv1.EffectivePermission, len(desired))
+		current := make([]*accessv1.EffectivePermission, len(desired)) // each on its own, as a cache holds them
 		for i := range desired {
-			current[i] = desired[i]
-			current[i].Spec = *desired[i].Spec.DeepCopy()
+			current[i] = desired[i].DeepCopy()
 			current[i].UID = types.UID("ep-" + strconv.Itoa(i))
 			current[i].ResourceVersion = strconv.Itoa(size.members + i + 1)
 		}

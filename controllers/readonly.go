@@ -6,7 +6,11 @@ import (
 	"sync"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
 // readOnly lists from the cache without deep copies
@@ -19,15 +23,74 @@ import (
 // the whole controller to it (verifyReadOnly).
 type readOnly struct {
 	client.Reader
-	check *readOnlyCheck // nil unless verifying
+	// informers, when set, is the cache Reader reads: listEPs reads its
+	// store directly.
+	informers cache.Informers
+	check     *readOnlyCheck // nil unless verifying
 }
 
 func (r *TenantReconciler) readOnly() readOnly {
-	ro := readOnly{Reader: r.Client}
+	ro := readOnly{Reader: r.Client, informers: r.informers}
 	if verifyReadOnly != nil {
 		ro.check = &readOnlyCheck{}
 	}
 	return ro
+}
+
+// listEPs lists namespace ns's EffectivePermissions: the cache's own
+// objects, as listing without deep copies gives them, but not copied into
+// a list either. A pass reads a few fields of each (name, version, spec to
+// reuse, status) and writes few; copying 10,000 of them from all over the
+// heap was a third of a big tenant's gather. Read from the informer's
+// store, as the cache's reader does; through List when the cache is of
+// another sort (or there is none, in unit tests).
+func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.EffectivePermission, error) {
+	var out []*accessv1.EffectivePermission
+	if objs, ok := ro.fromStore(ctx, ns); ok {
+		out = make([]*accessv1.EffectivePermission, 0, len(objs))
+		for _, o := range objs {
+			ep, ok := o.(*accessv1.EffectivePermission)
+			if !ok {
+				return nil, fmt.Errorf("the cache holds a %T among EffectivePermissions", o)
+			}
+			out = append(out, ep)
+		}
+	} else {
+		var l accessv1.EffectivePermissionList
+		if err := ro.Reader.List(ctx, &l, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+			return nil, err
+		}
+		out = make([]*accessv1.EffectivePermission, len(l.Items))
+		for i := range l.Items {
+			out[i] = &l.Items[i]
+		}
+	}
+	if ro.check != nil {
+		ro.check.mu.Lock()
+		for _, ep := range out {
+			ro.check.eps = append(ro.check.eps, [2]*accessv1.EffectivePermission{ep, ep.DeepCopy()})
+		}
+		ro.check.mu.Unlock()
+	}
+	return out, nil
+}
+
+// fromStore is the namespace's EffectivePermissions in the informer's
+// store, when the cache is one whose store can be read.
+func (ro readOnly) fromStore(ctx context.Context, ns string) ([]any, bool) {
+	if ro.informers == nil {
+		return nil, false
+	}
+	inf, err := ro.informers.GetInformer(ctx, &accessv1.EffectivePermission{})
+	if err != nil {
+		return nil, false
+	}
+	si, ok := inf.(interface{ GetIndexer() toolscache.Indexer })
+	if !ok {
+		return nil, false
+	}
+	objs, err := si.GetIndexer().ByIndex(toolscache.NamespaceIndex, ns)
+	return objs, err == nil
 }
 
 func (ro readOnly) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
@@ -51,6 +114,7 @@ var verifyReadOnly func(what string)
 type readOnlyCheck struct {
 	mu    sync.Mutex
 	lists [][2]client.ObjectList
+	eps   [][2]*accessv1.EffectivePermission // listEPs': each with a copy
 }
 
 // done reports, when verifying, any list the pass changed.
@@ -63,6 +127,11 @@ func (ro readOnly) done(ns string) {
 	for _, l := range ro.check.lists {
 		if !apiequality.Semantic.DeepEqual(l[0], l[1]) {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed a %T it listed from the cache", ns, l[0]))
+		}
+	}
+	for _, ep := range ro.check.eps {
+		if !apiequality.Semantic.DeepEqual(ep[0], ep[1]) {
+			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed EffectivePermission %s it listed from the cache", ns, ep[0].Name))
 		}
 	}
 }

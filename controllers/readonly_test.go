@@ -49,3 +49,43 @@ func TestReadOnlyCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyCheckEffectivePermissions: the check covers the
+// EffectivePermissions a pass lists without a list (listEPs) too.
+func TestReadOnlyCheckEffectivePermissions(t *testing.T) {
+	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	var reports []string
+	verifyReadOnly = func(what string) { reports = append(reports, what) }
+	ep := &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "alice"},
+		Spec: accessv1.EffectivePermissionSpec{User: "alice@acme.example", Capabilities: []string{"reports.run"}}}
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build()}
+	for _, c := range []struct {
+		name   string
+		change func(*accessv1.EffectivePermission)
+		want   bool
+	}{
+		{"reads only", func(*accessv1.EffectivePermission) {}, false},
+		{"a field", func(ep *accessv1.EffectivePermission) { ep.Spec.User = "mallory@acme.example" }, true},
+		{"a list's item", func(ep *accessv1.EffectivePermission) { ep.Spec.Capabilities[0] = "users.manage" }, true},
+	} {
+		reports = nil
+		ro := r.readOnly()
+		eps, err := ro.listEPs(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(eps) != 1 {
+			t.Fatalf("listed %d EffectivePermissions, want 1", len(eps))
+		}
+		c.change(eps[0])
+		ro.done("acme")
+		if got := len(reports) > 0; got != c.want {
+			t.Errorf("%s: reported %v, want %v", c.name, reports, c.want)
+		}
+		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "EffectivePermission alice")) {
+			t.Errorf("%s: %v", c.name, reports)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -55,6 +56,9 @@ type TenantReconciler struct {
 	// besides the structured log and the Events.
 	Audit   io.Writer
 	auditor *auditor
+	// informers is the manager's cache, which Client reads: a pass lists
+	// its EffectivePermissions from the store (readOnly.listEPs).
+	informers cache.Informers
 
 	// observed holds the input changes each namespace's next pass records
 	// (observed.go).
@@ -126,7 +130,7 @@ func (r *TenantReconciler) staleIn(ctx context.Context, o client.Object) bool {
 // in ns is not in the cache yet (listed is what the cache holds), forgetting
 // those it now holds, and those created more than a minute ago (deleted
 // before the cache saw them, the cache never will).
-func (r *TenantReconciler) createsUnseen(ctx context.Context, ns string, listed []accessv1.EffectivePermission) bool {
+func (r *TenantReconciler) createsUnseen(ctx context.Context, ns string, listed []*accessv1.EffectivePermission) bool {
 	r.createdMu.Lock()
 	defer r.createdMu.Unlock()
 	pending := r.created[ns]
@@ -134,8 +138,8 @@ func (r *TenantReconciler) createsUnseen(ctx context.Context, ns string, listed 
 		return false
 	}
 	names := make(map[string]bool, len(listed))
-	for i := range listed {
-		names[listed[i].Name] = true
+	for _, ep := range listed {
+		names[ep.Name] = true
 	}
 	unseen := false
 	for name, at := range pending {
@@ -235,17 +239,17 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		r.markStale(ctx, ns, err)
 		return ctrl.Result{}, err
 	}
-	var current accessv1.EffectivePermissionList
-	if err := reader.List(ctx, &current, client.InNamespace(ns)); err != nil {
+	current, err := reader.listEPs(ctx, ns)
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	fresh := 0
-	for i := range current.Items {
-		if !r.staleIn(ctx, &current.Items[i]) {
+	for _, ep := range current {
+		if !r.staleIn(ctx, ep) {
 			fresh++
 		}
 	}
-	if fresh < len(current.Items) || r.createsUnseen(ctx, ns, current.Items) {
+	if fresh < len(current) || r.createsUnseen(ctx, ns, current) {
 		// Some EffectivePermissions in the cache predate our own last write
 		// (or our last creates are not in it yet): compute and plan nothing
 		// now, and look again once the cache has caught up.
@@ -255,7 +259,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	now := r.Now()
 	// The people whose inputs did not change since their stored spec was
 	// computed keep it (reuse.go).
-	stored := storedByName(current.Items)
+	stored := storedByName(current)
 	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, stored))
 	peopleCounter.WithLabelValues("reused").Add(float64(res.Reused()))
 	peopleCounter.WithLabelValues("computed").Add(float64(len(res.EffectivePermissions) - res.Reused()))
@@ -264,7 +268,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 
 	lo, hi := nsRange(res.EffectivePermissions, ns)
 	desired := res.EffectivePermissions[lo:hi:hi]
-	writes := plan(res, lo, hi, current.Items, stored)
+	writes := plan(res, lo, hi, current, stored)
 	timer.done("plan")
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
@@ -354,7 +358,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	if changes.live || len(writes) > 0 {
 		observe = changes
 	}
-	err = r.writeStatuses(ctx, ns, snap, current.Items, res, now, observe, &record)
+	err = r.writeStatuses(ctx, ns, snap, current, res, now, observe, &record)
 	timer.done("statuses")
 	if err != nil {
 		record.Store(false)
@@ -371,7 +375,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 // plan is the writes that bring a namespace's stored EffectivePermissions
 // (current, and stored: the same by name) to those the engine wants there
 // (the result's lo:hi), each with what its status reports as dropped.
-func plan(res *engine.Result, lo, hi int, current []accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission) []epWrite {
+func plan(res *engine.Result, lo, hi int, current []*accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission) []epWrite {
 	writes := planWrites(res.EffectivePermissions[lo:hi:hi], current, stored, ownerRefs(res, lo), func(i int) bool { return res.ReusedAt(lo + i) })
 	for i := range writes {
 		if d := writes[i].desired; d != nil {
@@ -402,13 +406,13 @@ func nsRange(eps []accessv1.EffectivePermission, ns string) (lo, hi int) {
 // each claiming Tenant's status.observedInputs; recorded is set when every
 // such Tenant holds them (a Tenant whose cached copy predates our own last
 // write is left for the next pass, and so are the changes).
-func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *engine.Snapshot, eps []accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
+func (r *TenantReconciler) writeStatuses(ctx context.Context, ns string, snap *engine.Snapshot, eps []*accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) error {
 	jobs := r.statusWrites(ctx, ns, snap, eps, res, now, observe, recorded)
 	return kerrors.NewAggregate(parallel(r.writeSlots(), jobs, func(job func() error) error { return job() }))
 }
 
 // statusWrites are writeStatuses' writes, one job per object, unsent.
-func (r *TenantReconciler) statusWrites(ctx context.Context, ns string, snap *engine.Snapshot, eps []accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) []func() error {
+func (r *TenantReconciler) statusWrites(ctx context.Context, ns string, snap *engine.Snapshot, eps []*accessv1.EffectivePermission, res *engine.Result, now time.Time, observe *noted, recorded *atomic.Bool) []func() error {
 	// Every Tenant claiming the namespace: the one that holds it, and any
 	// other that claims it too (refused at admission; if one slips in, its
 	// status says why it computes nothing).
@@ -447,8 +451,7 @@ func (r *TenantReconciler) statusWrites(ctx context.Context, ns string, snap *en
 	)
 	// An EffectivePermission's status travels with its spec; it is written
 	// alone only when it is not current (after markStale, or a hand edit).
-	for i := range eps {
-		obj := &eps[i]
+	for _, obj := range eps {
 		dropped := res.Dropped(obj.Namespace, obj.Name)
 		if want := effectivePermissionStatus(obj.Status, obj.Generation, dropped); sameStatus(&obj.Status, &want) {
 			continue
@@ -639,6 +642,7 @@ func (r *TenantReconciler) patchEPStatus(ctx context.Context, orig *accessv1.Eff
 // tenant namespaces it affects.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.auditor = &auditor{log: mgr.GetLogger().WithName("audit"), recorder: r.Recorder, out: r.Audit}
+	r.informers = mgr.GetCache()
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("tenant").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency(), RateLimiter: retryLimiter()}).

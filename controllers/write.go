@@ -66,7 +66,7 @@ func (k writeKind) revocation() bool { return k <= writeMixed }
 // engine.ComputeReusing): it was offered only at the version the controller
 // wrote or found matching, so its labels and owners match too (the owners
 // are its Members, whose UIDs are in its fingerprint).
-func planWrites(desired, current []accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission, owners func(i int) []metav1.OwnerReference, reused func(i int) bool) []epWrite {
+func planWrites(desired []accessv1.EffectivePermission, current []*accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission, owners func(i int) []metav1.OwnerReference, reused func(i int) bool) []epWrite {
 	var out []epWrite
 	matched := 0 // desired EPs that are stored
 	for i := range desired {
@@ -91,9 +91,9 @@ func planWrites(desired, current []accessv1.EffectivePermission, stored map[stri
 	}
 	classifyUpdates(out)
 	if matched < len(current) { // some stored EPs are no longer desired
-		for i := range current {
-			if _, ok := slices.BinarySearchFunc(desired, current[i].Name, byName); !ok {
-				out = append(out, epWrite{kind: writeDelete, current: &current[i], revokes: !holdsNothing(&current[i].Spec)})
+		for _, cur := range current {
+			if _, ok := slices.BinarySearchFunc(desired, cur.Name, byName); !ok {
+				out = append(out, epWrite{kind: writeDelete, current: cur, revokes: !holdsNothing(&cur.Spec)})
 			}
 		}
 	}
@@ -129,10 +129,10 @@ func classifyUpdates(ws []epWrite) {
 func byName(ep accessv1.EffectivePermission, name string) int { return strings.Compare(ep.Name, name) }
 
 // storedByName indexes a namespace's stored EffectivePermissions by name.
-func storedByName(current []accessv1.EffectivePermission) map[string]*accessv1.EffectivePermission {
+func storedByName(current []*accessv1.EffectivePermission) map[string]*accessv1.EffectivePermission {
 	out := make(map[string]*accessv1.EffectivePermission, len(current))
-	for i := range current {
-		out[current[i].Name] = &current[i]
+	for _, ep := range current {
+		out[ep.Name] = ep
 	}
 	return out
 }

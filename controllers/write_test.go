@@ -53,7 +53,11 @@ func plannedWrites(desired, current []accessv1.EffectivePermission, reused []str
 	desired = slices.Clone(desired)
 	slices.SortFunc(desired, func(a, b accessv1.EffectivePermission) int { return strings.Compare(a.Name, b.Name) })
 	noOwners := func(int) []metav1.OwnerReference { return nil }
-	return planWrites(desired, current, storedByName(current), noOwners, func(i int) bool { return slices.Contains(reused, desired[i].Name) })
+	stored := make([]*accessv1.EffectivePermission, len(current))
+	for i := range current {
+		stored[i] = &current[i]
+	}
+	return planWrites(desired, stored, storedByName(stored), noOwners, func(i int) bool { return slices.Contains(reused, desired[i].Name) })
 }
 
 // TestPlanWritesReused: a reused spec is not compared with the stored one
