@@ -21,7 +21,9 @@ var (
 
 // VerifyReadOnly has every pass report, through report, any object it
 // changed among those it listed from the cache without copying (readonly.go).
-func VerifyReadOnly(report func(what string)) { verifyReadOnly = report }
+// The passes of a manager must list their EffectivePermissions from the
+// informer's store: one that copies them through List is reported too.
+func VerifyReadOnly(report func(what string)) { verifyReadOnly, verifyStore = report, report != nil }
 
 // ListEPs lists namespace ns's EffectivePermissions as a pass does
 // (readOnly.listEPs), through c and the cache it reads, and says whether

@@ -46,7 +46,8 @@ func (r *TenantReconciler) readOnly() readOnly {
 // another sort (or there is none, in unit tests).
 func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.EffectivePermission, error) {
 	var out []*accessv1.EffectivePermission
-	if objs, ok := ro.fromStore(ctx, ns); ok {
+	objs, fromStore := ro.fromStore(ctx, ns)
+	if fromStore {
 		out = make([]*accessv1.EffectivePermission, 0, len(objs))
 		for _, o := range objs {
 			ep, ok := o.(*accessv1.EffectivePermission)
@@ -67,6 +68,7 @@ func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.Effectiv
 	}
 	if ro.check != nil {
 		ro.check.mu.Lock()
+		ro.check.copied = ro.check.copied || ro.informers != nil && !fromStore
 		for _, ep := range out {
 			ro.check.eps = append(ro.check.eps, [2]*accessv1.EffectivePermission{ep, ep.DeepCopy()})
 		}
@@ -109,15 +111,29 @@ func (ro readOnly) List(ctx context.Context, list client.ObjectList, opts ...cli
 // changed an object it listed from the cache.
 var verifyReadOnly func(what string)
 
+// verifyStore, set by the envtest suite with verifyReadOnly, has it told of
+// every pass that, given the manager's cache, listed its
+// EffectivePermissions other than from the informer's store (listEPs'
+// fallback, for caches of another sort). Unit tests' reconcilers have no
+// cache, and list through their client.
+var verifyStore bool
+
 // readOnlyCheck holds what a pass listed and a copy of it, to compare at
 // the end of the pass.
 type readOnlyCheck struct {
 	mu    sync.Mutex
 	lists [][2]client.ObjectList
 	eps   [][2]*accessv1.EffectivePermission // listEPs': each with a copy
+	// copied is set when listEPs, given the manager's cache, listed
+	// through List and not from its store.
+	copied bool
 }
 
-// done reports, when verifying, any list the pass changed.
+// done reports, when verifying, any list the pass changed, any
+// EffectivePermission it changed of those listEPs gave it, and, where the
+// tests expect the informer's store to be read (verifyStore), a pass that
+// had the manager's cache and listed its EffectivePermissions some other
+// way.
 func (ro readOnly) done(ns string) {
 	if ro.check == nil {
 		return
@@ -133,5 +149,8 @@ func (ro readOnly) done(ns string) {
 		if !apiequality.Semantic.DeepEqual(ep[0], ep[1]) {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed EffectivePermission %s it listed from the cache", ns, ep[0].Name))
 		}
+	}
+	if verifyStore && ro.check.copied {
+		verifyReadOnly(fmt.Sprintf("the pass of namespace %s listed its EffectivePermissions through List, not from the informer's store", ns))
 	}
 }

@@ -154,7 +154,8 @@ func uidOf(obj client.Object) types.UID {
 func TestOfferInAnyOrder(t *testing.T) {
 	o := fixture.Tenant("acme", 40, 5, 1)
 	ns := o.Tenants[0].NamespaceOrDefault()
-	res := engine.ComputeReusing(o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), nil)
+	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	res := engine.ComputeReusing(snap, now, nil)
 	lo, hi := nsRange(res.EffectivePermissions, ns)
 	eps := res.EffectivePermissions[lo:hi]
 	if len(eps) < 40 {
@@ -172,15 +173,21 @@ func TestOfferInAnyOrder(t *testing.T) {
 			written[ep.Name] = fmt.Sprint(200 + i)
 		case i%11 == 2: // its write failed: not known
 			written[ep.Name] = ""
+		case i%13 == 4: // written by the pass, at the version the cache holds
+			written[ep.Name] = ep.ResourceVersion
+		case i%17 == 5: // being deleted: never offered
+			ep.DeletionTimestamp = &metav1.Time{Time: now}
 		}
 		stored[ep.Name] = ep
 	}
 	var f fingerprints
 	f.remember(ns, res, lo, hi, stored, written)
-	want := func(name string) (engine.Reused, bool) {
+	// want is the offer for name once the pass that wrote written is
+	// remembered.
+	want := func(name string, written map[string]string) (engine.Reused, bool) {
 		i := slices.IndexFunc(eps, func(ep accessv1.EffectivePermission) bool { return ep.Name == name })
 		ep := stored[name]
-		if i < 0 || ep == nil {
+		if i < 0 || ep == nil || ep.DeletionTimestamp != nil {
 			return engine.Reused{}, false
 		}
 		if rv, ok := written[name]; ok && rv != ep.ResourceVersion {
@@ -205,15 +212,29 @@ func TestOfferInAnyOrder(t *testing.T) {
 	shuffled := slices.Clone(names)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	names = append(names, shuffled...)
-	offer := f.offer(ns, stored)
-	for _, name := range names {
-		got, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: name})
-		w, wok := want(name)
-		if ok != wok || got.Fingerprint != w.Fingerprint || got.Spec != w.Spec {
-			t.Errorf("offer %s: %q %v %t, want %q %v %t", name, got.Fingerprint, got.Spec, ok, w.Fingerprint, w.Spec, wok)
+	check := func(when string, written map[string]string) {
+		offer := f.offer(ns, stored)
+		for _, name := range names {
+			got, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: name})
+			w, wok := want(name, written)
+			if ok != wok || got.Fingerprint != w.Fingerprint || got.Spec != w.Spec {
+				t.Errorf("%s: offer %s: %q %v %t, want %q %v %t", when, name, got.Fingerprint, got.Spec, ok, w.Fingerprint, w.Spec, wok)
+			}
+		}
+		if _, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: "other", Name: eps[0].Name}); ok {
+			t.Errorf("%s: an EffectivePermission of another namespace was offered", when)
 		}
 	}
-	if _, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: "other", Name: eps[0].Name}); ok {
-		t.Error("an EffectivePermission of another namespace was offered")
+	check("after the first pass", written)
+	// A second pass reuses what it was offered and writes nothing: what is
+	// known stays as it was.
+	again := engine.ComputeReusing(snap, now, f.offer(ns, stored))
+	if again.Reused() == 0 {
+		t.Fatal("the second pass reused nothing: the test tests nothing")
 	}
+	if a, b := nsRange(again.EffectivePermissions, ns); a != lo || b != hi {
+		t.Fatalf("the second pass has the namespace's EffectivePermissions at %d:%d, the first at %d:%d", a, b, lo, hi)
+	}
+	f.remember(ns, again, lo, hi, stored, map[string]string{})
+	check("after a second pass that reused", map[string]string{})
 }

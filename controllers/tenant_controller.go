@@ -56,8 +56,12 @@ type TenantReconciler struct {
 	// besides the structured log and the Events.
 	Audit   io.Writer
 	auditor *auditor
-	// informers is the manager's cache, which Client reads: a pass lists
-	// its EffectivePermissions from the store (readOnly.listEPs).
+	// informers is the manager's cache, which Client reads (the manager's
+	// client reads every kind from it: nothing is left out with
+	// DisableFor): a pass lists its EffectivePermissions from the store
+	// (readOnly.listEPs), as Client's List would, without the copies. The
+	// controller watches EffectivePermissions, so the informer is there
+	// before any pass.
 	informers cache.Informers
 
 	// observed holds the input changes each namespace's next pass records

@@ -176,7 +176,10 @@ func (t *tenant) personEP(w *world, res *Result, refs sources, name, email strin
 			p.reused = true
 			res.reused++
 			res.people = append(res.people, p)
-			// Made in place: computeGrants made room for everyone, zeroed.
+			// Made in place: computeGrants made room for everyone, zeroed,
+			// and the slice is only ever appended to, so the slot was
+			// never written (the other fields stay empty, as in the
+			// literal this replaces).
 			n := len(res.EffectivePermissions)
 			res.EffectivePermissions = slices.Grow(res.EffectivePermissions, 1)[:n+1]
 			ep := &res.EffectivePermissions[n]

@@ -38,7 +38,10 @@ type Reused struct {
 }
 
 // An Offer gives the spec computed before for an EffectivePermission, when
-// there is one (ComputeReusing).
+// there is one (ComputeReusing). ComputeReusing asks one EffectivePermission
+// after another, never at once, each namespace's in order of name: an offer
+// may keep state between calls (the controller's walks its known
+// fingerprints), and serves one computation.
 type Offer func(ep ObjectRef) (Reused, bool)
 
 // OfferMap offers the specs of m.
