@@ -44,11 +44,8 @@ func (f *fingerprints) offer(ns string, stored map[string]*accessv1.EffectivePer
 		if ref.Namespace != ns || ref.Kind != accessv1.KindEffectivePermission {
 			return engine.Reused{}, false
 		}
-		i := next
-		for i < len(known) && known[i].name < ref.Name {
-			i++
-		}
-		if i < len(known) && known[i].name == ref.Name {
+		i, found := seek(known, next, ref.Name)
+		if found {
 			next = i + 1
 		} else if j, found := slices.BinarySearchFunc(known, ref.Name, knownByName); found {
 			i = j
@@ -67,6 +64,15 @@ func (f *fingerprints) offer(ns string, stored map[string]*accessv1.EffectivePer
 
 func knownByName(k fingerprinted, name string) int { return strings.Compare(k.name, name) }
 
+// seek walks known (in order of name) on from i to name: where it is, or
+// where the walk stopped, the first name after it.
+func seek(known []fingerprinted, i int, name string) (int, bool) {
+	for i < len(known) && known[i].name < name {
+		i++
+	}
+	return i, i < len(known) && known[i].name == name
+}
+
 // remember records, after a pass's writes, the fingerprint of each desired
 // EffectivePermission (the result's lo:hi) that is now stored as computed:
 // those the pass did not need to write at their stored version, those it
@@ -84,10 +90,8 @@ func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, store
 	for i := lo; i < hi; i++ {
 		name := res.EffectivePermissions[i].Name
 		if res.ReusedAt(i) {
-			for j < len(old) && old[j].name < name {
-				j++
-			}
-			if j < len(old) && old[j].name == name {
+			var found bool
+			if j, found = seek(old, j, name); found {
 				known = append(known, old[j])
 				continue
 			}

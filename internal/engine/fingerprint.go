@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 )
 
@@ -134,14 +136,23 @@ func (t *tenant) personFingerprint(email string, ms []*member) []byte {
 // writes does not make the person's next pass compute it again.
 func (m *member) appendIdentity(b []byte) []byte {
 	b = appendString(b, m.name())
-	if o := m.obj; o.UID != "" && o.Generation != 0 {
+	return appendObject(b, m.obj.UID, m.obj.Generation, &m.obj.Spec)
+}
+
+// appendObject appends what identifies an input object's spec (a Member's,
+// a Role's): its UID and generation when an API server served it, which
+// bumps the generation with every change to the spec and not when the
+// controller writes the status; else (manifests read offline, tests) the
+// spec itself as JSON.
+func appendObject(b []byte, uid types.UID, generation int64, spec any) []byte {
+	if uid != "" && generation != 0 {
 		b = append(b, 'g')
-		b = appendString(b, string(o.UID))
-		return binary.AppendUvarint(b, uint64(o.Generation))
+		b = appendString(b, string(uid))
+		return binary.AppendUvarint(b, uint64(generation))
 	}
-	spec, _ := json.Marshal(&m.obj.Spec) // plain data: it cannot fail
+	js, _ := json.Marshal(spec) // plain data: it cannot fail
 	b = append(b, 's')
-	return appendString(b, string(spec))
+	return appendString(b, string(js))
 }
 
 // tenantDigest digests what every person of the tenant reads alike
@@ -221,17 +232,9 @@ func (t *tenant) roleDigest(name string) digest {
 		writeBool(h, node.broken)
 		writeBool(h, node.inCycle)
 		if o := node.obj; o != nil {
-			// As a Member's identity (appendIdentity): by UID and
-			// generation when an API server served it, else its spec.
-			if o.UID != "" && o.Generation != 0 {
-				var n [binary.MaxVarintLen64]byte
-				writeString(h, "g")
-				writeString(h, string(o.UID))
-				h.Write(binary.AppendUvarint(n[:0], uint64(o.Generation)))
-			} else {
-				writeString(h, "s")
-				writeJSON(h, &o.Spec)
-			}
+			// Not into t.buf: personFingerprint is writing there.
+			var scratch [64]byte
+			h.Write(appendObject(scratch[:0], o.UID, o.Generation, &o.Spec))
 		}
 		for _, d := range children {
 			h.Write(d[:])
