@@ -105,7 +105,7 @@ type recordOwner struct {
 func (t *tenant) recordOwners() []recordOwner {
 	out := make([]recordOwner, 0, len(t.members))
 	for _, m := range t.members {
-		if ms := t.byEmail[m.email]; len(ms) == 1 { // duplicates are nobody: fail closed
+		if len(m.same) == 1 { // duplicates are nobody: fail closed
 			out = append(out, recordOwner{email: m.email, Owner: Owner{Role: m.role, Active: m.usable}})
 		}
 	}
@@ -139,25 +139,26 @@ func (t *tenant) effectivePermissions(w *world, res *Result, refs sources) sourc
 	// first Member. The others are merged in.
 	next := 0
 	for _, m := range t.members {
-		if t.byEmail[m.email][0] != m {
+		if m.same[0] != m {
 			continue
 		}
 		for ; next < len(others) && others[next].name < m.name(); next++ {
-			refs = t.personEP(w, res, refs, others[next].name, others[next].email)
+			refs = t.personEP(w, res, refs, others[next].name, others[next].email, nil)
 		}
-		refs = t.personEP(w, res, refs, m.name(), m.email)
+		refs = t.personEP(w, res, refs, m.name(), m.email, m.same)
 	}
 	for ; next < len(others); next++ {
-		refs = t.personEP(w, res, refs, others[next].name, others[next].email)
+		refs = t.personEP(w, res, refs, others[next].name, others[next].email, nil)
 	}
 	return refs
 }
 
-// personEP appends the EffectivePermission of one person (name, e-mail) to
-// res, and its sources to refs: the spec it was computed with before when
-// its fingerprint is the same (ComputeReusing), otherwise computed.
-func (t *tenant) personEP(w *world, res *Result, refs sources, name, email string) sources {
-	ms := t.byEmail[email] // sorted by name
+// personEP appends the EffectivePermission of one person (name, e-mail,
+// its Members here ms in order of name: none for a partner person with no
+// Member here) to res, and its sources to refs: the spec it was computed
+// with before when its fingerprint is the same (ComputeReusing), otherwise
+// computed.
+func (t *tenant) personEP(w *world, res *Result, refs sources, name, email string, ms []*member) sources {
 	pp := t.partnerParts[email]
 	from := len(refs.objs)
 	refs = t.sourcesOf(refs, ms, pp)
@@ -214,14 +215,15 @@ const maxName = 253
 //     in e-mail order.
 func (t *tenant) epNames(emails []string) map[string]string {
 	out := make(map[string]string, len(emails))
-	taken := make(map[string]bool, len(t.members)+len(emails))
-	for _, m := range t.members {
-		taken[m.name()] = true
+	given := make(map[string]bool, len(emails)) // the names in out
+	taken := func(name string) bool {           // by a Member (t.members is in order of name) or in out
+		_, member := slices.BinarySearchFunc(t.members, name, func(m *member, name string) int { return strings.Compare(m.name(), name) })
+		return member || given[name]
 	}
 	var rest []string
 	for _, email := range emails {
 		for _, n := range t.partnerParts[email].names {
-			if name := n.String(); !strings.Contains(n.partner, ".") && !taken[name] && len(name) <= maxName {
+			if name := n.String(); !strings.Contains(n.partner, ".") && !taken(name) && len(name) <= maxName {
 				out[email] = name
 				break
 			}
@@ -231,7 +233,7 @@ func (t *tenant) epNames(emails []string) map[string]string {
 		}
 	}
 	for _, name := range out {
-		taken[name] = true
+		given[name] = true
 	}
 	for _, email := range rest {
 		n := t.partnerParts[email].names[0]
@@ -239,10 +241,10 @@ func (t *tenant) epNames(emails []string) map[string]string {
 		base := strings.ReplaceAll(n.partner+"-"+n.member, ".", "-")
 		suffix := "-" + hex.EncodeToString(sum[:])[:10]
 		name := fitName(base, suffix)
-		for i := 2; taken[name]; i++ {
+		for i := 2; taken(name); i++ {
 			name = fitName(base, suffix+"-"+strconv.Itoa(i))
 		}
-		taken[name] = true
+		given[name] = true
 		out[email] = name
 	}
 	return out

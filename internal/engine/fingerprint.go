@@ -27,7 +27,7 @@ import (
 // one; every other person is computed on every pass.
 type Fingerprint string
 
-// digest is a SHA-256 of inputs many people read (tenantDigest, roleDigest).
+// digest is a SHA-256 of inputs many people read (tenantDigest, nodeDigest).
 type digest [sha256.Size]byte
 
 // Reused is an EffectivePermission spec computed before, with the
@@ -105,7 +105,7 @@ const fingerprintVersion = "access-controller/fingerprint/2"
 //     the role names with whether each is broken (tenantDigest);
 //   - every Member some rule names by e-mail, as the rules read it;
 //   - the person's own Members (appendIdentity), and for each one's role
-//     that role and everything below it (roleDigest).
+//     that role and everything below it (nodeDigest).
 //
 // A change to anything else — another Member, a Role in another branch —
 // leaves the fingerprint as it was.
@@ -116,8 +116,8 @@ func (t *tenant) personFingerprint(email string, ms []*member) []byte {
 	for _, m := range ms {
 		b = m.appendIdentity(b)
 		b = appendString(b, m.role)
-		if m.role != "" {
-			rd := t.roleDigest(m.role)
+		if m.node != nil { // m.role names it
+			rd := t.nodeDigest(m.node)
 			b = append(b, rd[:]...)
 		}
 	}
@@ -211,42 +211,33 @@ func (t *tenant) tenantDigest() digest {
 	return f
 }
 
-// roleDigest digests a role and every role below it, with their specs (by
+// nodeDigest digests a role and every role below it, with their specs (by
 // identity, as appendIdentity takes a Member's) and whether each is broken,
-// once per role per pass.
-func (t *tenant) roleDigest(name string) digest {
-	if f, ok := t.roleDigests[name]; ok {
-		return f
+// once per role per pass, kept in the node (a person's fingerprint finds its
+// role's digest without a lookup by name).
+func (t *tenant) nodeDigest(node *roleNode) digest {
+	if node.digested {
+		return node.digest
 	}
-	node := t.roles.nodes[name]
-	var children []digest // first: each is hashed with the tenant's hash
-	if node != nil {
-		children = make([]digest, len(node.children))
-		for i, c := range node.children {
-			children[i] = t.roleDigest(c)
-		}
+	children := make([]digest, len(node.children)) // first: each is hashed with the tenant's hash
+	for i, c := range node.children {
+		children[i] = t.nodeDigest(t.roles.nodes[c])
 	}
 	h := t.hasher()
-	writeString(h, name)
-	if node != nil {
-		writeBool(h, node.broken)
-		writeBool(h, node.inCycle)
-		if o := node.obj; o != nil {
-			// Not into t.buf: personFingerprint is writing there.
-			var scratch [64]byte
-			h.Write(appendObject(scratch[:0], o.UID, o.Generation, &o.Spec))
-		}
-		for _, d := range children {
-			h.Write(d[:])
-		}
+	writeString(h, node.name)
+	writeBool(h, node.broken)
+	writeBool(h, node.inCycle)
+	if o := node.obj; o != nil {
+		// Not into t.buf: personFingerprint is writing there.
+		var scratch [64]byte
+		h.Write(appendObject(scratch[:0], o.UID, o.Generation, &o.Spec))
 	}
-	var f digest
-	h.Sum(f[:0])
-	if t.roleDigests == nil {
-		t.roleDigests = map[string]digest{}
+	for _, d := range children {
+		h.Write(d[:])
 	}
-	t.roleDigests[name] = f
-	return f
+	h.Sum(node.digest[:0])
+	node.digested = true
+	return node.digest
 }
 
 // hasher is a reset SHA-256 of the tenant's, reused across its people.

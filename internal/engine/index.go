@@ -78,10 +78,9 @@ type tenant struct {
 	memberSources map[string]source
 
 	// fingerprint.go's digests, once per pass, and its hash
-	digest      *digest
-	roleDigests map[string]digest
-	sha         hash.Hash
-	buf         []byte // personFingerprint's scratch
+	digest *digest
+	sha    hash.Hash
+	buf    []byte // personFingerprint's scratch
 }
 
 // member is one Member with what the engine resolved about it.
@@ -98,6 +97,11 @@ type member struct {
 	role string
 	// declaredRole is spec.role as written (shown in the EffectivePermission).
 	declaredRole string
+	// node is role's node in the tenant's tree (nil when role is "").
+	node *roleNode
+	// same is every Member of the tenant with this e-mail, in order of
+	// name (the tenant's byEmail entry, this member among them).
+	same []*member
 }
 
 func (m *member) name() string { return m.obj.Name }

@@ -23,6 +23,10 @@ type roleNode struct {
 
 	subordinates []accessv1.RoleEdge // lazily computed, read-only once set
 	subsDone     bool
+
+	digest   digest // nodeDigest, once digested
+	digested bool
+	members  int32 // the tenant's Members with this role (summarize)
 }
 
 // roleTree is the tenant's role tree.

@@ -166,22 +166,25 @@ func (w *world) summarize(res *Result) {
 	for _, t := range w.tenants {
 		sum := TenantSummary{Namespace: t.ns, Members: int32(len(t.members)), Roles: int32(len(t.roles.nodes) - 1),
 			PartnerAccess: slices.Sorted(maps.Keys(t.activePartners)), Clients: clients[t.name]}
-		members := map[string]int32{}
+		for _, node := range t.roles.nodes {
+			node.members = 0
+		}
 		for _, m := range t.members {
 			if m.isActiveSuperAdmin() {
 				sum.ActiveSuperAdmins++
 			}
-			if m.role != "" {
-				members[m.role]++
+			if m.node != nil { // m.role names it
+				m.node.members++
 			}
 		}
 		s.tenants[t.name] = sum
 		// Each Member, and each clientAccess entry, counts once for each
 		// set it names, however often it names it.
+		users := make(map[string]int32, len(t.sets)) // by set name: one reference made per set
 		setUser := func(names []string) {
 			for i, name := range names {
 				if _, ok := t.sets[name]; ok && !slices.Contains(names[:i], name) {
-					s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)]++
+					users[name]++
 				}
 			}
 		}
@@ -191,12 +194,15 @@ func (w *world) summarize(res *Result) {
 				setUser(ca.PermissionSets)
 			}
 		}
+		for name, n := range users {
+			s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)] += n
+		}
 		if n := len(t.admins); n > 0 {
 			s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, accessv1.PartnerAdminPermissionSet)] += int32(n)
 		}
 		counts := map[string]int32{}
 		for name, node := range t.roles.nodes {
-			s.roles[refOf(accessv1.KindRole, t.ns, name)] = RoleSummary{InTree: node.inTree, Depth: node.depth, Members: members[name],
+			s.roles[refOf(accessv1.KindRole, t.ns, name)] = RoleSummary{InTree: node.inTree, Depth: node.depth, Members: node.members,
 				SubordinateRoles: t.roles.descendants(name, counts)}
 		}
 		staff := map[string]int32{}

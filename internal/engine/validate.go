@@ -55,13 +55,17 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 		}
 		switch m.accountRole {
 		case accessv1.AccountRoleStandard, accessv1.AccountRoleSuperAdmin:
+			var node *roleNode
+			if obj.Spec.Role != "" {
+				node = t.roles.nodes[obj.Spec.Role]
+			}
 			switch {
 			case obj.Spec.Role == "" && m.accountRole == accessv1.AccountRoleStandard:
 				fs.add(Refused, t.name, ref, "spec.role", accessv1.ReasonRoleRequired,
 					"member %q is Standard and must have a role: set spec.role to a Role of its tenant (for example ceo), or choose another accountRole", obj.Name)
 			case obj.Spec.Role == "":
-			case t.roles.has(obj.Spec.Role):
-				m.role = obj.Spec.Role
+			case node != nil:
+				m.role, m.node = obj.Spec.Role, node
 			case w.beingDeleted(accessv1.KindRole, t.ns, obj.Spec.Role):
 				f := fs.add(Reported, t.name, ref, "spec.role", accessv1.ReasonRoleNotFound,
 					"member %q has role %q, which is being deleted in tenant %q; from now on the member has no role (own records, All and Public paths only): set spec.role to another Role",
@@ -108,8 +112,13 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 			t.byEmail[m.email] = lists[i : i+1 : i+1]
 		}
 	}
+	for _, ms := range t.byEmail { // each Member's group, without a lookup each
+		for _, m := range ms {
+			m.same = ms
+		}
+	}
 	for _, first := range t.members {
-		email, ms := first.email, t.byEmail[first.email]
+		email, ms := first.email, first.same
 		if len(ms) < 2 || ms[0] != first {
 			continue // one Member, or a group met already at its first
 		}
