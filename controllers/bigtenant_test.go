@@ -114,7 +114,7 @@ func TestBigTenant(t *testing.T) {
 		if ok, why := testenv.SameEPs(t, k8s, want.EffectivePermissions, []string{"big"}); !ok {
 			t.Errorf("after move %d: %s", i+1, why)
 		}
-		if got := writes["PATCH big effectivepermissions"]; got != changed {
+		if got := writes["PUT big effectivepermissions"]; got != changed {
 			t.Errorf("move %d wrote %d EffectivePermissions, want exactly the %d whose content changes", i+1, got, changed)
 		}
 		if got := total(writes, " big-neighbour "); got != 0 {

@@ -119,7 +119,7 @@ func TestShards(t *testing.T) {
 	if got := total(w1, "effectivepermissions"); got != 0 {
 		t.Errorf("shard one wrote %d EffectivePermission requests after handing shard-a over: %s", got, describe(w1))
 	}
-	if got := w2["PATCH shard-a effectivepermissions"]; got != 1 {
+	if got := w2["PUT shard-a effectivepermissions"]; got != 1 {
 		t.Errorf("shard two wrote the revocation %d times, want exactly once: %s", got, describe(w2))
 	}
 	if got := total(w1, "DELETE") + total(w2, "DELETE"); got != 0 {

@@ -141,7 +141,7 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 			w.created.Add(1)
 			w.firstCreated.CompareAndSwap(0, time.Now().UnixNano())
 		}
-		if f := w.epUpdated.Load(); f != nil && err == nil && req.Method == http.MethodPatch && resource == "effectivepermissions" && resp.StatusCode == http.StatusOK {
+		if f := w.epUpdated.Load(); f != nil && err == nil && req.Method == http.MethodPut && resource == "effectivepermissions" && resp.StatusCode == http.StatusOK {
 			(*f)()
 		}
 		return resp, err

@@ -206,9 +206,8 @@ func labelValue(s string) string {
 	return s
 }
 
-// apply performs one write with server-side apply (field owner
-// access-controller, forcing ownership: the controller is the only writer of
-// EffectivePermissions) or a delete.
+// apply performs one write (field owner access-controller): a create, an
+// update that replaces the EffectivePermission (replaceEP), or a delete.
 func apply(ctx context.Context, c client.Client, w epWrite) (resourceVersion string, err error) {
 	if w.kind == writeDelete {
 		// NotFound is returned: the object is gone, as asked (the caller
@@ -227,10 +226,31 @@ func apply(ctx context.Context, c client.Client, w epWrite) (resourceVersion str
 		err := c.Create(ctx, ep, client.FieldOwner(FieldOwner))
 		return ep.ResourceVersion, err
 	}
-	status := effectivePermissionStatus(w.current.Status, w.current.Generation+1, w.dropped)
-	ep := w.current.DeepCopy()
-	err = replaceSpec(ctx, c, ep, w.desired.Spec, &status, w.desired.Labels, w.desired.OwnerReferences)
+	ep := replaceEP(w.current, w.desired, effectivePermissionStatus(w.current.Status, w.current.Generation+1, w.dropped))
+	err = c.Update(ctx, ep, client.FieldOwner(FieldOwner))
 	return ep.ResourceVersion, err
+}
+
+// replaceEP is what an update of current sends to make it desired: the
+// whole of desired's spec, labels and owner references, and status (an
+// EffectivePermission has no status subresource); the rest of current's
+// metadata as the cache holds it, at the resourceVersion the plan compared
+// (a stale version is a conflict, and the reconcile retries from a fresher
+// cache). Its managed fields are left out, which keeps the API server's:
+// the cache holds them without their field sets (gather.TrimForCache),
+// and an update that sends none keeps those stored. An update replaces
+// every field a hand edit set, as the spec says; a server-side apply would
+// leave them, and a JSON patch of the same fields costs the API server
+// about 1.25x an update (docs/performance.md). Everything is a copy: the
+// response is decoded into it, and the engine's specs share parts between
+// people.
+func replaceEP(current, desired *accessv1.EffectivePermission, status accessv1.EffectivePermissionStatus) *accessv1.EffectivePermission {
+	ep := &accessv1.EffectivePermission{TypeMeta: desired.TypeMeta, ObjectMeta: *current.ObjectMeta.DeepCopy(),
+		Spec: *desired.Spec.DeepCopy(), Status: status}
+	ep.ManagedFields = nil
+	ep.Labels = maps.Clone(desired.Labels)
+	ep.OwnerReferences = slices.Clone(desired.OwnerReferences)
+	return ep
 }
 
 // replaceSpec replaces an object's whole spec, labels and owner references,

@@ -53,15 +53,15 @@ func TestWritesAreExact(t *testing.T) {
 		t.Errorf("%.0f passes ran in 2 s on settled tenants: something keeps asking to run again", n)
 	}
 	for ns, n := range map[string]int{"writes-a": 300, "writes-b": 60} {
-		if got := cold["POST "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions"]; got != n {
+		if got := cold["POST "+ns+" effectivepermissions"] + cold["PUT "+ns+" effectivepermissions"]; got != n {
 			t.Errorf("cold converge wrote %d EffectivePermissions in %s, want exactly %d", got, ns, n)
 		}
 		if got := cold["POST "+ns+" effectivepermissions"]; got != n {
 			t.Errorf("cold converge created %d EffectivePermissions in %s, want exactly %d (requests that failed, by answer: %s)", got, ns, n, describe(m.writes.refusals()))
 		}
 		// The status travels with the create: no second request per EP.
-		if got := cold["PATCH "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions/status"]; got != 0 {
-			t.Errorf("cold converge patched EffectivePermissions in %s %d times, want none (the status is written with the create)", ns, got)
+		if got := cold["PUT "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions"] + cold["PATCH "+ns+" effectivepermissions/status"]; got != 0 {
+			t.Errorf("cold converge updated or patched EffectivePermissions in %s %d times, want none (the status is written with the create)", ns, got)
 		}
 		statusCurrent(t, ns)
 	}
@@ -137,7 +137,7 @@ func TestWritesAreExact(t *testing.T) {
 	})
 	moved := settle(m, 2*time.Second)
 	t.Logf("re-parenting %s under %s: %d EffectivePermissions change; writes: %s", role, newParent, changed, describe(moved))
-	if got := moved["PATCH writes-a effectivepermissions"]; got != changed {
+	if got := moved["PUT writes-a effectivepermissions"]; got != changed {
 		t.Errorf("re-parenting wrote %d EffectivePermissions, want exactly the %d whose spec changes", got, changed)
 	}
 	statusCurrent(t, "writes-a")

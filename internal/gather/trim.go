@@ -15,14 +15,19 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // DefaultTransform): for the objects of our kinds, it drops what no
 // reader of the cache uses, before the object is stored — each managed
 // fields entry's field set (the bulk of managedFields; the manager, the
-// operation and the time stay, for the audit trail's "changed by") and
-// kubectl's last-applied-configuration annotation (a second copy of the
-// whole object). The engine reads specs, labels, owners and deletion
-// state; the controllers compare those, never the dropped parts, and every
-// write they make is a whole-spec replace, a status merge patch or a create,
-// never an update of the cached object. Other kinds (the admission claims'
-// Leases, which are updated whole) are left as they are. It returns obj
-// itself, changed in place, as controller-runtime's transforms do.
+// operation and the time stay, for the audit trail's "changed by") and,
+// except on EffectivePermissions, kubectl's last-applied-configuration
+// annotation (a second copy of the whole object). The engine reads specs,
+// labels, owners and deletion state; the controllers compare those, never
+// the dropped parts. Every write they make is a whole-spec replace, a
+// status merge patch or a create, except an EffectivePermission's update,
+// which sends the cached object's metadata back without its managed fields
+// (controllers' replaceEP; the API server then keeps its own): an
+// EffectivePermission keeps its annotations whole, so that a hand `kubectl
+// apply` of one keeps its annotation when the controller puts the spec
+// right. Other kinds (the admission claims' Leases, which are updated
+// whole) are left as they are. It returns obj itself, changed in place, as
+// controller-runtime's transforms do.
 func TrimForCache(obj any) (any, error) {
 	var o metav1.Object
 	switch x := obj.(type) {
@@ -39,6 +44,9 @@ func TrimForCache(obj any) (any, error) {
 			trimmed[i] = e
 		}
 		o.SetManagedFields(trimmed)
+	}
+	if _, ep := obj.(*accessv1.EffectivePermission); ep {
+		return obj, nil
 	}
 	if a := o.GetAnnotations(); a[lastApplied] != "" {
 		delete(a, lastApplied)

@@ -27,6 +27,11 @@ func TestTrimForCache(t *testing.T) {
 	if _, ok := m.Annotations[lastApplied]; ok || m.Annotations["keep"] != "me" || m.Labels["a"] != "b" || m.Spec.Email != "a@b.example" {
 		t.Errorf("trimmed %+v: want only last-applied-configuration dropped", m.ObjectMeta)
 	}
+	// An EffectivePermission's update sends its annotations back as cached.
+	ep := &accessv1.EffectivePermission{ObjectMeta: meta()}
+	if _, err := TrimForCache(ep); err != nil || ep.ManagedFields[0].FieldsV1 != nil || ep.Annotations[lastApplied] == "" || ep.Annotations["keep"] != "me" {
+		t.Errorf("an EffectivePermission trimmed to %+v; want its field sets dropped and its annotations kept", ep.ObjectMeta)
+	}
 	l := &coordinationv1.Lease{ObjectMeta: meta()}
 	if _, err := TrimForCache(l); err != nil || l.ManagedFields[0].FieldsV1 == nil || l.Annotations[lastApplied] == "" {
 		t.Errorf("a Lease (updated whole by the claims) was trimmed: %+v", l.ObjectMeta)
