@@ -114,9 +114,9 @@ func scenarioDirs(t *testing.T) []string {
 	return out
 }
 
-// passListsCache says whether the EffectivePermissions a pass lists from the
-// informer's store (controllers.ListEPs) are those the manager's cache lists,
-// at the same versions.
+// passListsCache says whether the EffectivePermissions and Members a pass
+// lists from the informer's store (controllers.ListEPs, ListMembers) are
+// those the manager's cache lists, at the same versions.
 func passListsCache(t *testing.T, m *manager, nss []string) (bool, string) {
 	ctx := context.Background()
 	for _, ns := range nss {
@@ -144,6 +144,27 @@ func passListsCache(t *testing.T, m *manager, nss []string) (bool, string) {
 		}
 		if !maps.Equal(got, want) {
 			return false, fmt.Sprintf("namespace %s: a pass lists %v, the cache %v", ns, got, want)
+		}
+		ms, fromStore, err := controllers.ListMembers(ctx, m.Cache, informers, ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fromStore {
+			t.Fatal("the manager's cache is not read from its store: every pass copies its Members")
+		}
+		var ml accessv1.MemberList
+		if err := m.Cache.List(ctx, &ml, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		got, want = map[string]string{}, map[string]string{}
+		for _, m := range ms {
+			got[m.Name] = m.ResourceVersion
+		}
+		for _, m := range ml.Items {
+			want[m.Name] = m.ResourceVersion
+		}
+		if !maps.Equal(got, want) {
+			return false, fmt.Sprintf("namespace %s: a pass lists Members %v, the cache %v", ns, got, want)
 		}
 	}
 	return true, ""

@@ -30,9 +30,17 @@ func VerifyReadOnly(report func(what string)) { verifyReadOnly, verifyStore = re
 // they came from the informer's store.
 func ListEPs(ctx context.Context, c client.Reader, informers cache.Informers, ns string) ([]*accessv1.EffectivePermission, bool, error) {
 	ro := readOnly{Reader: c, informers: informers}
-	_, fromStore := ro.fromStore(ctx, ns)
+	_, fromStore := ro.fromStore(ctx, &accessv1.EffectivePermission{}, ns)
 	eps, err := ro.listEPs(ctx, ns)
 	return eps, fromStore, err
+}
+
+// ListMembers is ListEPs of namespace ns's Members (readOnly.ListMembers).
+func ListMembers(ctx context.Context, c client.Reader, informers cache.Informers, ns string) ([]*accessv1.Member, bool, error) {
+	ro := readOnly{Reader: c, informers: informers}
+	_, fromStore := ro.fromStore(ctx, &accessv1.Member{}, ns)
+	ms, err := ro.ListMembers(ctx, ns)
+	return ms, fromStore, err
 }
 
 // FirstWrites are the writes a first pass over namespace ns makes, each as

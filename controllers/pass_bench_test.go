@@ -104,8 +104,8 @@ func BenchmarkPass(b *testing.B) {
 		for i := range snap.Tenants {
 			snap.Tenants[i].Status = tenantStatus(&snap.Tenants[i], res)
 		}
-		for i := range snap.Members {
-			snap.Members[i].Status = memberStatus(&snap.Members[i], res)
+		for _, m := range snap.Members {
+			m.Status = memberStatus(m, res)
 		}
 		for i := range snap.Roles {
 			snap.Roles[i].Status = roleStatus(&snap.Roles[i], res)

@@ -45,45 +45,82 @@ func (r *TenantReconciler) readOnly() readOnly {
 // store, as the cache's reader does; through List when the cache is of
 // another sort (or there is none, in unit tests).
 func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.EffectivePermission, error) {
-	var out []*accessv1.EffectivePermission
-	objs, fromStore := ro.fromStore(ctx, ns)
-	if fromStore {
-		out = make([]*accessv1.EffectivePermission, 0, len(objs))
-		for _, o := range objs {
-			ep, ok := o.(*accessv1.EffectivePermission)
-			if !ok {
-				return nil, fmt.Errorf("the cache holds a %T among EffectivePermissions", o)
-			}
-			out = append(out, ep)
-		}
-	} else {
-		var l accessv1.EffectivePermissionList
-		if err := ro.Reader.List(ctx, &l, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
-			return nil, err
-		}
-		out = make([]*accessv1.EffectivePermission, len(l.Items))
-		for i := range l.Items {
-			out[i] = &l.Items[i]
-		}
-	}
-	if ro.check != nil {
+	out, err := listStored[accessv1.EffectivePermission, *accessv1.EffectivePermission](ctx, ro, ns,
+		func(l *accessv1.EffectivePermissionList) []accessv1.EffectivePermission { return l.Items })
+	if err == nil && ro.check != nil {
 		ro.check.mu.Lock()
-		ro.check.copied = ro.check.copied || ro.informers != nil && !fromStore
 		for _, ep := range out {
 			ro.check.eps = append(ro.check.eps, [2]*accessv1.EffectivePermission{ep, ep.DeepCopy()})
 		}
 		ro.check.mu.Unlock()
 	}
+	return out, err
+}
+
+// ListMembers lists namespace ns's Members as listEPs lists
+// EffectivePermissions: the gather's Members (gather.MemberLister), which
+// the engine reads as they are (engine.Snapshot.Members). Copying a big
+// tenant's 10,000 Members into a list was most of its pass's gather.
+func (ro readOnly) ListMembers(ctx context.Context, ns string) ([]*accessv1.Member, error) {
+	out, err := listStored[accessv1.Member, *accessv1.Member](ctx, ro, ns,
+		func(l *accessv1.MemberList) []accessv1.Member { return l.Items })
+	if err == nil && ro.check != nil {
+		ro.check.mu.Lock()
+		for _, m := range out {
+			ro.check.members = append(ro.check.members, [2]*accessv1.Member{m, m.DeepCopy()})
+		}
+		ro.check.mu.Unlock()
+	}
+	return out, err
+}
+
+// listStored lists namespace ns's objects of one kind (T, its list L) from
+// the informer's store, or through List when the cache is of another sort.
+func listStored[T any, P interface {
+	*T
+	client.Object
+}, L any, PL interface {
+	*L
+	client.ObjectList
+}](ctx context.Context, ro readOnly, ns string, items func(PL) []T) ([]P, error) {
+	objs, fromStore := ro.fromStore(ctx, P(new(T)), ns)
+	if ro.check != nil {
+		ro.check.mu.Lock()
+		if ro.informers != nil && !fromStore {
+			ro.check.copied = append(ro.check.copied, fmt.Sprintf("%T", P(nil)))
+		}
+		ro.check.mu.Unlock()
+	}
+	if !fromStore {
+		l := PL(new(L))
+		if err := ro.Reader.List(ctx, l, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+			return nil, err
+		}
+		its := items(l)
+		out := make([]P, len(its))
+		for i := range its {
+			out[i] = &its[i]
+		}
+		return out, nil
+	}
+	out := make([]P, 0, len(objs))
+	for _, o := range objs {
+		p, ok := o.(P)
+		if !ok {
+			return nil, fmt.Errorf("the cache holds a %T among %T", o, P(nil))
+		}
+		out = append(out, p)
+	}
 	return out, nil
 }
 
-// fromStore is the namespace's EffectivePermissions in the informer's
+// fromStore is the namespace's objects of obj's kind in the informer's
 // store, when the cache is one whose store can be read.
-func (ro readOnly) fromStore(ctx context.Context, ns string) ([]any, bool) {
+func (ro readOnly) fromStore(ctx context.Context, obj client.Object, ns string) ([]any, bool) {
 	if ro.informers == nil {
 		return nil, false
 	}
-	inf, err := ro.informers.GetInformer(ctx, &accessv1.EffectivePermission{})
+	inf, err := ro.informers.GetInformer(ctx, obj)
 	if err != nil {
 		return nil, false
 	}
@@ -121,12 +158,13 @@ var verifyStore bool
 // readOnlyCheck holds what a pass listed and a copy of it, to compare at
 // the end of the pass.
 type readOnlyCheck struct {
-	mu    sync.Mutex
-	lists [][2]client.ObjectList
-	eps   [][2]*accessv1.EffectivePermission // listEPs': each with a copy
-	// copied is set when listEPs, given the manager's cache, listed
+	mu      sync.Mutex
+	lists   [][2]client.ObjectList
+	eps     [][2]*accessv1.EffectivePermission // listEPs': each with a copy
+	members [][2]*accessv1.Member              // ListMembers'
+	// copied names each kind listStored, given the manager's cache, listed
 	// through List and not from its store.
-	copied bool
+	copied []string
 }
 
 // done reports, when verifying, any list the pass changed, any
@@ -150,7 +188,14 @@ func (ro readOnly) done(ns string) {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed EffectivePermission %s it listed from the cache", ns, ep[0].Name))
 		}
 	}
-	if verifyStore && ro.check.copied {
-		verifyReadOnly(fmt.Sprintf("the pass of namespace %s listed its EffectivePermissions through List, not from the informer's store", ns))
+	for _, m := range ro.check.members {
+		if !apiequality.Semantic.DeepEqual(m[0], m[1]) {
+			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed Member %s it listed from the cache", ns, m[0].Name))
+		}
+	}
+	for _, kind := range ro.check.copied {
+		if verifyStore {
+			verifyReadOnly(fmt.Sprintf("the pass of namespace %s listed its %s through List, not from the informer's store", ns, kind))
+		}
 	}
 }

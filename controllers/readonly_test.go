@@ -89,3 +89,43 @@ func TestReadOnlyCheckEffectivePermissions(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyCheckMembers: the check covers the Members a pass lists for
+// the engine without a list (ListMembers).
+func TestReadOnlyCheckMembers(t *testing.T) {
+	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	var reports []string
+	verifyReadOnly = func(what string) { reports = append(reports, what) }
+	member := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "bob"},
+		Spec: accessv1.MemberSpec{Email: "bob@acme.example", Role: "sales", PermissionSets: []string{"rep"}}}
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(member).Build()}
+	for _, c := range []struct {
+		name   string
+		change func(*accessv1.Member)
+		want   bool
+	}{
+		{"reads only", func(*accessv1.Member) {}, false},
+		{"a field", func(m *accessv1.Member) { m.Spec.Role = "ceo" }, true},
+		{"a list's item", func(m *accessv1.Member) { m.Spec.PermissionSets[0] = "admin" }, true},
+	} {
+		reports = nil
+		ro := r.readOnly()
+		ms, err := ro.ListMembers(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 1 {
+			t.Fatalf("listed %d Members, want 1", len(ms))
+		}
+		c.change(ms[0])
+		ro.done("acme")
+		if got := len(reports) > 0; got != c.want {
+			t.Errorf("%s: reported %v, want %v", c.name, reports, c.want)
+		}
+		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "Member bob")) {
+			t.Errorf("%s: %v", c.name, reports)
+		}
+	}
+}

@@ -440,7 +440,7 @@ func (r *TenantReconciler) statusWrites(ctx context.Context, ns string, snap *en
 			}
 			return st
 		}),
-		statusJobs(ctx, r, inNamespace(snap.Members, ns), func(o *accessv1.Member) *accessv1.MemberStatus { return &o.Status },
+		statusJobs(ctx, r, slices.DeleteFunc(slices.Clone(snap.Members), func(m *accessv1.Member) bool { return m.Namespace != ns }), func(o *accessv1.Member) *accessv1.MemberStatus { return &o.Status },
 			func(o *accessv1.Member) accessv1.MemberStatus { return memberStatus(o, res) }),
 		statusJobs(ctx, r, inNamespace(snap.Roles, ns), func(o *accessv1.Role) *accessv1.RoleStatus { return &o.Status },
 			func(o *accessv1.Role) accessv1.RoleStatus { return roleStatus(o, res) }),

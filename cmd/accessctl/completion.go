@@ -297,7 +297,7 @@ func (k *catalog) members(ns string) []accessv1.Member {
 		var out []accessv1.Member
 		for _, m := range k.set.Snapshot.Members {
 			if ns == "" || m.Namespace == ns {
-				out = append(out, m)
+				out = append(out, *m)
 			}
 		}
 		return out

@@ -113,8 +113,8 @@ expired, granted by someone who is not a partner admin there, ...).`,
 // by name.
 func partnerMembers(set *manifest.Set, ns string) []*accessv1.Member {
 	var out []*accessv1.Member
-	for i := range set.Snapshot.Members {
-		if m := &set.Snapshot.Members[i]; m.Namespace == ns {
+	for _, m := range set.Snapshot.Members {
+		if m.Namespace == ns {
 			out = append(out, m)
 		}
 	}

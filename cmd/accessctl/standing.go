@@ -19,8 +19,7 @@ func standing(set *manifest.Set, res *engine.Result, tenant, email string) []str
 		return []string{fmt.Sprintf("no Tenant %q computes: it is missing, or its namespace is claimed by another Tenant", tenant)}
 	}
 	var out []string
-	for i := range set.Snapshot.Members {
-		m := &set.Snapshot.Members[i]
+	for _, m := range set.Snapshot.Members {
 		if !strings.EqualFold(m.Spec.Email, email) {
 			continue
 		}

@@ -244,8 +244,7 @@ func lastSuperAdmin(current *Snapshot, ch Change, target ObjectRef, rb, ra *Resu
 	// SuperAdmins being deleted count no more (semantics.md §6); say so,
 	// since a listing still shows them.
 	var leaving []string
-	for i := range current.Members {
-		o := &current.Members[i]
+	for _, o := range current.Members {
 		if o.Namespace == m.Namespace && o.Name != m.Name && terminating(o) && o.IsActive() && o.AccountRoleOrDefault() == accessv1.AccountRoleSuperAdmin {
 			leaving = append(leaving, o.Name)
 		}
@@ -400,8 +399,8 @@ func (s *Snapshot) without(r ObjectRef) *Snapshot {
 // Find returns the object of s that r names, if s holds it.
 func (s *Snapshot) Find(r ObjectRef) (metav1.Object, bool) {
 	for _, find := range []func(ObjectRef) metav1.Object{
-		finder(s.Tenants), finder(s.Members), finder(s.Roles), finder(s.PermissionSets),
-		finder(s.PartnerAccesses), finder(s.VisibilityPolicies), finder(s.EffectivePermissions),
+		finder(Pointers(s.Tenants)), finder(s.Members), finder(Pointers(s.Roles)), finder(Pointers(s.PermissionSets)),
+		finder(Pointers(s.PartnerAccesses)), finder(Pointers(s.VisibilityPolicies)), finder(Pointers(s.EffectivePermissions)),
 	} {
 		if o := find(r); o != nil {
 			return o, true
@@ -411,14 +410,11 @@ func (s *Snapshot) Find(r ObjectRef) (metav1.Object, bool) {
 }
 
 // finder looks an object up in objs by the ref RefOf gives it.
-func finder[T any, P interface {
-	*T
-	metav1.Object
-}](objs []T) func(ObjectRef) metav1.Object {
+func finder[P metav1.Object](objs []P) func(ObjectRef) metav1.Object {
 	return func(r ObjectRef) metav1.Object {
-		for i := range objs {
-			if ref, _ := RefOf(P(&objs[i])); ref == r {
-				return P(&objs[i])
+		for _, o := range objs {
+			if ref, _ := RefOf(o); ref == r {
+				return o
 			}
 		}
 		return nil
@@ -428,9 +424,18 @@ func finder[T any, P interface {
 // drop returns a copy of objs without the one r names.
 func drop[T any](objs []T, r ObjectRef) []T {
 	return slices.DeleteFunc(slices.Clone(objs), func(o T) bool {
-		ref, _ := RefOf(&o)
+		ref, _ := RefOf(objectOf(&o))
 		return ref == r
 	})
+}
+
+// objectOf is what RefOf takes for an element o of a snapshot's list: the
+// element itself when the list holds pointers (Members), else its address.
+func objectOf[T any](o *T) any {
+	if p, ok := any(*o).(metav1.Object); ok {
+		return p
+	}
+	return o
 }
 
 func boolRank(b bool) int {

@@ -73,8 +73,7 @@ func loadScenarios(t testing.TB) map[string]*engine.Snapshot {
 func TestShuffledInputsGiveIdenticalBytes(t *testing.T) {
 	cases := loadScenarios(t)
 	big := fixture.Tenant("scale", 500, 60, 7)
-	cases["fixture-500"] = &engine.Snapshot{Tenants: big.Tenants, Members: big.Members, Roles: big.Roles,
-		PermissionSets: big.PermissionSets, PartnerAccesses: big.PartnerAccesses, VisibilityPolicies: big.VisibilityPolicies}
+	cases["fixture-500"] = big.Snapshot()
 	for name, snap := range cases {
 		t.Run(name, func(t *testing.T) {
 			want := render(t, snap)
@@ -133,7 +132,7 @@ func checkDeactivated(t *testing.T, snap *engine.Snapshot, i int) {
 	s.Members = clone(snap.Members)
 	m := s.Members[i].DeepCopy()
 	m.Spec.Active = new(bool)
-	s.Members[i] = *m
+	s.Members[i] = m
 	email := strings.ToLower(m.Spec.Email)
 	res := engine.Compute(&s, benchNow)
 	for _, ep := range res.EffectivePermissions {

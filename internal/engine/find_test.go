@@ -11,7 +11,7 @@ import (
 func TestSnapshotFind(t *testing.T) {
 	s := &Snapshot{
 		Tenants: []accessv1.Tenant{{ObjectMeta: metav1.ObjectMeta{Name: "acme", ResourceVersion: "1"}}},
-		Members: []accessv1.Member{{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "ann", ResourceVersion: "2"}}},
+		Members: []*accessv1.Member{{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "ann", ResourceVersion: "2"}}},
 		Roles:   []accessv1.Role{{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "ann", ResourceVersion: "3"}}},
 	}
 	for _, c := range []struct {

@@ -239,12 +239,24 @@ func alive[T any, P interface {
 }](w *world, kind string, objs []T) []*T {
 	out := make([]*T, 0, len(objs))
 	for i := range objs {
-		o := P(&objs[i])
+		if o := P(&objs[i]); terminating(o) {
+			w.deleting[refOf(kind, o.GetNamespace(), o.GetName())] = o
+		} else {
+			out = append(out, &objs[i])
+		}
+	}
+	return out
+}
+
+// aliveOf is alive of objects held by pointer (Snapshot.Members).
+func aliveOf[P metav1.Object](w *world, kind string, objs []P) []P {
+	out := make([]P, 0, len(objs))
+	for _, o := range objs {
 		if terminating(o) {
 			w.deleting[refOf(kind, o.GetNamespace(), o.GetName())] = o
 			continue
 		}
-		out = append(out, &objs[i])
+		out = append(out, o)
 	}
 	return out
 }
@@ -386,7 +398,7 @@ func index(s *Snapshot) *world {
 	for _, ep := range s.EffectivePermissions {
 		w.fs = append(w.fs, controllerOwned(ep.Namespace, ep.Name))
 	}
-	for _, m := range alive(w, accessv1.KindMember, s.Members) {
+	for _, m := range aliveOf(w, accessv1.KindMember, s.Members) {
 		if t := claim(accessv1.KindMember, m.Namespace, m.Name); t != nil {
 			t.memberObjs = append(t.memberObjs, m)
 		}

@@ -216,7 +216,7 @@ func (g gen) world() *engine.Snapshot {
 		snap.Add(w.Obj())
 	}
 	for i := range snap.Members {
-		m := &snap.Members[i]
+		m := snap.Members[i]
 		if m.Namespace == "agency" && g.chance(0.6) {
 			for range 1 + g.n(2) {
 				m.Spec.ClientAccess = append(m.Spec.ClientAccess, accessv1.ClientAccess{Tenant: "acme", GrantedBy: pick(g, agents),
@@ -259,7 +259,7 @@ var revocations = []revocation{
 		if len(s.Members) == 0 {
 			return ""
 		}
-		m := &s.Members[g.n(len(s.Members))]
+		m := s.Members[g.n(len(s.Members))]
 		m.Spec.Active = new(false)
 		return "Member " + m.Namespace + "/" + m.Name
 	}},
@@ -280,7 +280,7 @@ var revocations = []revocation{
 		if len(with) == 0 {
 			return ""
 		}
-		m := &s.Members[pick(g, with)]
+		m := s.Members[pick(g, with)]
 		k := g.n(len(m.Spec.ClientAccess))
 		m.Spec.ClientAccess = slices.Delete(m.Spec.ClientAccess, k, k+1)
 		return fmt.Sprintf("Member %s/%s clientAccess[%d]", m.Namespace, m.Name, k)
@@ -295,7 +295,7 @@ var revocations = []revocation{
 		if len(with) == 0 {
 			return ""
 		}
-		m := &s.Members[pick(g, with)]
+		m := s.Members[pick(g, with)]
 		k := g.n(len(m.Spec.PermissionSets))
 		name := m.Spec.PermissionSets[k]
 		m.Spec.PermissionSets = slices.Delete(m.Spec.PermissionSets, k, k+1)
@@ -320,7 +320,7 @@ var revocations = []revocation{
 			objs = append(objs, obj{"Tenant", &s.Tenants[i]})
 		}
 		for i := range s.Members {
-			objs = append(objs, obj{"Member", &s.Members[i]})
+			objs = append(objs, obj{"Member", s.Members[i]})
 		}
 		for i := range s.Roles {
 			objs = append(objs, obj{"Role", &s.Roles[i]})

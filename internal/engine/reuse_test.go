@@ -161,8 +161,7 @@ func (v *versions) serve(s *engine.Snapshot) {
 		*observed = was.generation // a status written since
 		now[key] = was
 	}
-	for i := range s.Members {
-		m := &s.Members[i]
+	for _, m := range s.Members {
 		stamp(accessv1.KindMember, &m.ObjectMeta, &m.Spec, &m.Status.ObservedGeneration)
 	}
 	for i := range s.Roles {
@@ -270,7 +269,7 @@ func change(g gen, s *engine.Snapshot) string {
 		var out []*accessv1.Member
 		for i := range s.Members {
 			if s.Members[i].Namespace == ns {
-				out = append(out, &s.Members[i])
+				out = append(out, s.Members[i])
 			}
 		}
 		return out

@@ -22,7 +22,9 @@ func TestSummaries(t *testing.T) {
 	wrongGranter := *sc["partners"]
 	wrongGranter.Members = clone(wrongGranter.Members)
 	for i := range wrongGranter.Members {
-		if m := &wrongGranter.Members[i]; m.Namespace == "agency-x" && m.Name == "frank" {
+		if m := wrongGranter.Members[i]; m.Namespace == "agency-x" && m.Name == "frank" {
+			m = m.DeepCopy() // the scenario's own is shared
+			wrongGranter.Members[i] = m
 			m.Spec.ClientAccess = []accessv1.ClientAccess{{Tenant: "acme", PermissionSets: []string{"campaign-editor"}, GrantedBy: "owner@agency-x.example"}}
 		}
 	}

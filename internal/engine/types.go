@@ -9,10 +9,15 @@ import (
 )
 
 // Snapshot is every input object the engine reads. Order does not matter:
-// the engine sorts what it needs.
+// the engine sorts what it needs. The engine never changes a snapshot or
+// anything it points to.
 type Snapshot struct {
-	Tenants            []accessv1.Tenant
-	Members            []accessv1.Member
+	Tenants []accessv1.Tenant
+	// Members are held by pointer: a tenant may have tens of thousands,
+	// and the controller's pass takes them from its cache's store as they
+	// are, without copying them (every other kind is copied in; a tenant
+	// has few of them).
+	Members            []*accessv1.Member
 	Roles              []accessv1.Role
 	PermissionSets     []accessv1.PermissionSet
 	PartnerAccesses    []accessv1.PartnerAccess
@@ -23,6 +28,15 @@ type Snapshot struct {
 	EffectivePermissions []accessv1.EffectivePermission
 }
 
+// Pointers points at each of objs (Snapshot.Members from a list's items).
+func Pointers[T any](objs []T) []*T {
+	out := make([]*T, len(objs))
+	for i := range objs {
+		out[i] = &objs[i]
+	}
+	return out
+}
+
 // Add files an object of one of the seven kinds under its kind, and reports
 // false for anything else.
 func (s *Snapshot) Add(obj any) bool {
@@ -30,7 +44,8 @@ func (s *Snapshot) Add(obj any) bool {
 	case *accessv1.Tenant:
 		s.Tenants = append(s.Tenants, *o)
 	case *accessv1.Member:
-		s.Members = append(s.Members, *o)
+		m := *o // a copy, as the other kinds are
+		s.Members = append(s.Members, &m)
 	case *accessv1.Role:
 		s.Roles = append(s.Roles, *o)
 	case *accessv1.PermissionSet:

@@ -46,7 +46,7 @@ func Gather(ctx context.Context, c client.Reader, ns string, also ...client.Obje
 		case *accessv1.PartnerAccess:
 			pas = append(slices.Clip(pas), *o)
 		case *accessv1.Member:
-			members = append(slices.Clip(members), *o)
+			members = append(slices.Clip(members), o)
 		}
 	}
 	for _, pa := range pas {
@@ -93,12 +93,12 @@ func Namespace(ctx context.Context, c client.Reader, ns string, s *engine.Snapsh
 // Members, PermissionSets and PartnerAccess a neighbour's computation reads.
 func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapshot, all bool) error {
 	in := client.InNamespace(ns)
-	var members accessv1.MemberList
-	var sets accessv1.PermissionSetList
-	var pas accessv1.PartnerAccessList
-	if err := c.List(ctx, &members, in); err != nil {
+	members, err := listMembers(ctx, c, ns)
+	if err != nil {
 		return err
 	}
+	var sets accessv1.PermissionSetList
+	var pas accessv1.PartnerAccessList
 	if err := c.List(ctx, &sets, in); err != nil {
 		return err
 	}
@@ -108,9 +108,9 @@ func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapsho
 	// A tenant's own Members come first: taken as listed, not copied again
 	// (10,000 of them in a big tenant); a neighbour's are added after.
 	if s.Members == nil {
-		s.Members = members.Items
+		s.Members = members
 	} else {
-		s.Members = append(s.Members, members.Items...)
+		s.Members = append(s.Members, members...)
 	}
 	s.PartnerAccesses = append(s.PartnerAccesses, pas.Items...)
 	for _, ps := range sets.Items {
@@ -136,4 +136,29 @@ func listInto(ctx context.Context, c client.Reader, ns string, s *engine.Snapsho
 	}
 	s.VisibilityPolicies = policies.Items
 	return nil
+}
+
+// MemberLister is a reader that gives a namespace's Members as the objects
+// it holds, without copying them: the controller's cache, whose store
+// holds a big tenant's 10,000 Members (copying each into a list was most
+// of a pass's gather). What it gives must not be changed.
+type MemberLister interface {
+	ListMembers(ctx context.Context, ns string) ([]*accessv1.Member, error)
+}
+
+// listMembers lists namespace ns's Members: as c holds them when it is a
+// MemberLister, else through List.
+func listMembers(ctx context.Context, c client.Reader, ns string) ([]*accessv1.Member, error) {
+	if ml, ok := c.(MemberLister); ok {
+		return ml.ListMembers(ctx, ns)
+	}
+	var l accessv1.MemberList
+	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	out := make([]*accessv1.Member, len(l.Items))
+	for i := range l.Items {
+		out[i] = &l.Items[i]
+	}
+	return out, nil
 }

@@ -280,7 +280,7 @@ func readInputs(t testing.TB) *engine.Snapshot {
 			t.Fatal(err)
 		}
 	}
-	s.Tenants, s.Members, s.PartnerAccesses, s.VisibilityPolicies = tenants.Items, members.Items, pas.Items, policies.Items
+	s.Tenants, s.Members, s.PartnerAccesses, s.VisibilityPolicies = tenants.Items, engine.Pointers(members.Items), pas.Items, policies.Items
 	for _, r := range roles.Items {
 		if !engine.IsBuiltin(&r) {
 			s.Roles = append(s.Roles, r)

@@ -145,7 +145,7 @@ func computeLive(t *testing.T, ns string) *engine.Result {
 			s.Tenants = append(s.Tenants, tn)
 		}
 	}
-	s.Members = members.Items
+	s.Members = engine.Pointers(members.Items)
 	for _, r := range roles.Items {
 		if !engine.IsBuiltin(&r) {
 			s.Roles = append(s.Roles, r)

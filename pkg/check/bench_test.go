@@ -48,14 +48,7 @@ func computeWorld(tb testing.TB, users, roles int) *world {
 		return w
 	}
 	o := fixture.Tenant("bench", users, roles, 1)
-	res := engine.Compute(&engine.Snapshot{
-		Tenants:            o.Tenants,
-		Members:            o.Members,
-		Roles:              o.Roles,
-		PermissionSets:     o.PermissionSets,
-		PartnerAccesses:    o.PartnerAccesses,
-		VisibilityPolicies: o.VisibilityPolicies,
-	}, benchNow)
+	res := engine.Compute(o.Snapshot(), benchNow)
 	w := &world{objs: o, result: res, eps: res.EffectivePermissions}
 	worlds[key] = w
 	return w

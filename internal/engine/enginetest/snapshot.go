@@ -56,7 +56,7 @@ func Snap(objs ...any) *engine.Snapshot {
 				add(&v.Tenants[i])
 			}
 			for i := range v.Members {
-				add(&v.Members[i])
+				add(v.Members[i])
 			}
 			for i := range v.Roles {
 				add(&v.Roles[i])
@@ -147,7 +147,7 @@ func Reversed(s *engine.Snapshot) *engine.Snapshot {
 		r.Tenants = append(r.Tenants, *s.Tenants[i].DeepCopy())
 	}
 	for i := len(s.Members) - 1; i >= 0; i-- {
-		r.Members = append(r.Members, *s.Members[i].DeepCopy())
+		r.Members = append(r.Members, s.Members[i].DeepCopy())
 	}
 	for i := len(s.Roles) - 1; i >= 0; i-- {
 		r.Roles = append(r.Roles, *s.Roles[i].DeepCopy())
