@@ -76,13 +76,15 @@ test: verify-gen verify-fmt vet lint build controlplane openfga helm ## Run ever
 	"$(SCENARIOS)/run" $(ACCESSCTL)
 	"$(SCENARIOS)/run" $(ACCESSCTL) testdata/own-scenarios/*/
 
-# The scale run's sizes (members; tenants of 500).
+# The scale run's sizes (members; tenants of 500), and its manager's write
+# budget (--max-concurrent-writes; empty: the default, 64).
 SCALE_MEMBERS ?= 1000,10000,50000
+SCALE_WRITES ?=
 .PHONY: bench
 bench: controlplane openfga ## Go benchmarks (engine render, check, EP size), the scale run on a local control plane (1k/10k/50k members, one big tenant), the decision server against OpenFGA, then pkg/check against Casbin and OpenFGA in-process (hack/anchorbench; docs/performance.md).
 	go test ./internal/engine/... ./pkg/check/... -run '^$$' -bench . -benchmem
 	go test ./controllers/ -run '^$$' -bench '^BenchmarkPass$$' -benchmem
-	ACCESS_CONTROLLER_SCALE=1 ACCESS_CONTROLLER_SCALE_MEMBERS=$(SCALE_MEMBERS) go test ./controllers/ -run '^(TestScale|TestBigTenant)$$' -count=1 -v -timeout 120m | grep -E 'SCALE|^(---|ok|FAIL)'
+	ACCESS_CONTROLLER_SCALE=1 ACCESS_CONTROLLER_SCALE_MEMBERS=$(SCALE_MEMBERS) ACCESS_CONTROLLER_SCALE_WRITES=$(SCALE_WRITES) go test ./controllers/ -run '^(TestScale|TestBigTenant)$$' -count=1 -v -timeout 120m | grep -E 'SCALE|^(---|ok|FAIL)'
 	cd hack/decisionbench && DECISIONBENCH=1 go test . -run '^TestBenchmark$$' -count=1 -v -timeout 120m | grep -E 'DECISIONBENCH|bench(_test)?\.go|^(---|ok|FAIL)'
 	cd hack/anchorbench && ANCHORBENCH=1 go test . -run '^TestAnchors$$' -count=1 -v -timeout 120m
 

@@ -8,12 +8,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 
+	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
+	"github.com/tenancy-dev/access-controller/controllers"
+	"github.com/tenancy-dev/access-controller/internal/engine"
+	"github.com/tenancy-dev/access-controller/internal/fixture"
 	"github.com/tenancy-dev/access-controller/internal/testenv"
 )
 
@@ -102,5 +108,92 @@ func TestUserRoles(t *testing.T) {
 		if sar.Status.Allowed != tc.allowed {
 			t.Errorf("%s %s %s/%s in %q: allowed %v, want %v (%s)", tc.user, tc.verb, tc.resource, tc.subresource, tc.ns, sar.Status.Allowed, tc.allowed, sar.Status.Reason)
 		}
+	}
+}
+
+// managerUser is the identity config/ deploys the manager as.
+const managerUser = "system:serviceaccount:access-controller-system:access-controller-controller-manager"
+
+// TestManagerRole runs the controllers with only the rights
+// config/rbac/role.yaml grants them (its ClusterRole bound to an
+// impersonated manager), not as the suite's administrator: a cold converge
+// (creates, statuses, the built-ins) and a role moved under another, whose
+// updates both narrow and widen EffectivePermissions, converge with no
+// request refused. A verb the controller uses and its markers do not grant
+// fails here rather than in a cluster.
+func TestManagerRole(t *testing.T) {
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join(testenv.Root, "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	var cr *rbacv1.ClusterRole
+	for cr == nil {
+		var obj rbacv1.ClusterRole
+		if err := dec.Decode(&obj); err != nil {
+			t.Fatalf("config/rbac/role.yaml has no ClusterRole: %v", err)
+		}
+		if obj.Kind == "ClusterRole" {
+			cr = &obj
+		}
+	}
+	cr.Name = "rbac-test-manager"
+	if err := k8s.Create(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(ctx, cr) })
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "rbac-test-manager"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}}
+	if err := k8s.Create(ctx, crb); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(ctx, crb) })
+
+	now := time.Now().UTC().Truncate(time.Second)
+	o := fixture.Tenant("rbac-manager", 60, 10, 23)
+	ns := o.Tenants[0].NamespaceOrDefault()
+	testenv.CreateNamespace(t, k8s, ns)
+	createAll(t, o)
+	mcfg := rest.CopyConfig(cfg)
+	mcfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:access-controller-system", "system:authenticated"}}
+	wc := &writeCounter{byKey: map[string]int{}}
+	mgr, err := testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Now: func() time.Time { return now }, Wrap: wc.wrap,
+		Run: []testenv.Runner{controllers.Setup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &manager{Manager: mgr, writes: wc}
+	t.Cleanup(func() { m.stop(t) })
+	before := engine.Compute(o.Snapshot(), now)
+	testenv.Eventually(t, 60*time.Second, "cold converge as the manager", func() (bool, string) {
+		return testenv.SameEPs(t, k8s, before.EffectivePermissions, []string{ns})
+	})
+	settle(m, time.Second)
+
+	role := pickRoleWithSubordinates(o)
+	newParent := pickOtherTopRole(o, role)
+	testenv.Update(t, k8s, &accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: role}},
+		func(r *accessv1.Role) { r.Spec.ReportsTo = newParent })
+	for i := range o.Roles {
+		if o.Roles[i].Name == role {
+			o.Roles[i].Spec.ReportsTo = newParent
+		}
+	}
+	after := engine.Compute(o.Snapshot(), now)
+	if changedEPs(before, after) == 0 {
+		t.Fatalf("moving %s under %s changes no EffectivePermission: pick another role", role, newParent)
+	}
+	testenv.Eventually(t, 30*time.Second, "converge after the move, as the manager", func() (bool, string) {
+		return testenv.SameEPs(t, k8s, after.EffectivePermissions, []string{ns})
+	})
+	moved := settle(m, time.Second)
+	if moved["PUT "+ns+" effectivepermissions"] == 0 {
+		t.Errorf("the move updated no EffectivePermission (writes: %s)", describe(moved))
+	}
+	if refused := m.writes.refusals(); len(refused) != 0 {
+		t.Errorf("requests refused to the manager's role: %v", refused)
 	}
 }

@@ -49,6 +49,7 @@ func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.Effectiv
 		func(l *accessv1.EffectivePermissionList) []accessv1.EffectivePermission { return l.Items })
 	if err == nil && ro.check != nil {
 		ro.check.mu.Lock()
+		ro.check.epsListed = true
 		for _, ep := range out {
 			ro.check.eps = append(ro.check.eps, [2]*accessv1.EffectivePermission{ep, ep.DeepCopy()})
 		}
@@ -66,6 +67,7 @@ func (ro readOnly) ListMembers(ctx context.Context, ns string) ([]*accessv1.Memb
 		func(l *accessv1.MemberList) []accessv1.Member { return l.Items })
 	if err == nil && ro.check != nil {
 		ro.check.mu.Lock()
+		ro.check.membersListed = true
 		for _, m := range out {
 			ro.check.members = append(ro.check.members, [2]*accessv1.Member{m, m.DeepCopy()})
 		}
@@ -165,6 +167,10 @@ type readOnlyCheck struct {
 	// copied names each kind listStored, given the manager's cache, listed
 	// through List and not from its store.
 	copied []string
+	// epsListed and membersListed say that listEPs and ListMembers ran: a
+	// pass that got as far as its EffectivePermissions has gathered its
+	// Members, which must have come through ListMembers.
+	epsListed, membersListed bool
 }
 
 // done reports, when verifying, any list the pass changed, any
@@ -197,5 +203,8 @@ func (ro readOnly) done(ns string) {
 		if verifyStore {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s listed its %s through List, not from the informer's store", ns, kind))
 		}
+	}
+	if verifyStore && ro.check.epsListed && !ro.check.membersListed {
+		verifyReadOnly(fmt.Sprintf("the pass of namespace %s gathered its Members without ListMembers (copied through List)", ns))
 	}
 }

@@ -54,6 +54,8 @@ func TestReadOnlyCheck(t *testing.T) {
 // EffectivePermissions a pass lists without a list (listEPs) too.
 func TestReadOnlyCheckEffectivePermissions(t *testing.T) {
 	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	defer func(v bool) { verifyStore = v }(verifyStore)
+	verifyStore = false // this pass lists no Members (TestReadOnlyCheckMembersListed)
 	var reports []string
 	verifyReadOnly = func(what string) { reports = append(reports, what) }
 	ep := &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "alice"},
@@ -126,6 +128,39 @@ func TestReadOnlyCheckMembers(t *testing.T) {
 		}
 		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "Member bob")) {
 			t.Errorf("%s: %v", c.name, reports)
+		}
+	}
+}
+
+// TestReadOnlyCheckMembersListed: where the tests expect the store to be
+// read, a pass that got to its EffectivePermissions without gathering its
+// Members through ListMembers is reported.
+func TestReadOnlyCheckMembersListed(t *testing.T) {
+	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	defer func(v bool) { verifyStore = v }(verifyStore)
+	var reports []string
+	verifyReadOnly, verifyStore = func(what string) { reports = append(reports, what) }, true
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).Build()}
+	for _, c := range []struct {
+		name    string
+		members bool
+		want    bool
+	}{{"Members through ListMembers", true, false}, {"Members some other way", false, true}} {
+		reports = nil
+		ro := r.readOnly()
+		if c.members {
+			if _, err := ro.ListMembers(context.Background(), "acme"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := ro.listEPs(context.Background(), "acme"); err != nil {
+			t.Fatal(err)
+		}
+		ro.done("acme")
+		if got := len(reports) == 1 && strings.Contains(reports[0], "without ListMembers"); got != c.want || len(reports) > 1 {
+			t.Errorf("%s: reported %v, want a report: %v", c.name, reports, c.want)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func TestScale(t *testing.T) {
 			phasesBefore := passPhases(t)
 			stopProfile := cpuProfile(t, fmt.Sprintf("-%d", members))
 			start := time.Now()
-			m := startManager(t, time.Now)
+			m := startManagerWith(t, controllers.Options{Now: time.Now, Writes: scaleWrites(t)})
 			testenv.Eventually(t, 10*time.Minute, "cold converge", func() (bool, string) {
 				n := m.writes.created.Load()
 				return n == int64(members), fmt.Sprintf("%d of %d EffectivePermissions", n, members)
@@ -127,6 +127,21 @@ func TestScale(t *testing.T) {
 // it by 2 s, and a kind's first watch initialises its watch cache while
 // answering 429 (retry after 1 s). A manager started and stopped once pays
 // both.
+// scaleWrites is the write budget of the scale run's manager:
+// ACCESS_CONTROLLER_SCALE_WRITES (--max-concurrent-writes; the 50k runs in
+// docs/performance.md use 256), else the default.
+func scaleWrites(t *testing.T) int {
+	s := os.Getenv("ACCESS_CONTROLLER_SCALE_WRITES")
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("ACCESS_CONTROLLER_SCALE_WRITES=%q: want a positive number of writes", s)
+	}
+	return n
+}
+
 func warmUp(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	m := startManager(t, time.Now)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -68,8 +69,18 @@ type manager struct {
 // given, and counts every request they make that is not a read.
 func startManager(t *testing.T, now func() time.Time) *manager {
 	t.Helper()
+	return startManagerWith(t, controllers.Options{Now: now})
+}
+
+// startManagerWith is startManager with the controllers' options.
+func startManagerWith(t *testing.T, o controllers.Options) *manager {
+	t.Helper()
 	wc := &writeCounter{byKey: map[string]int{}}
-	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: now, Wrap: wc.wrap, Run: []testenv.Runner{controllers.Setup}})
+	setup := func(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
+		o.Now = now
+		return controllers.SetupWith(ctx, mgr, o)
+	}
+	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: o.Now, Wrap: wc.wrap, Run: []testenv.Runner{setup}})
 	if err != nil {
 		t.Fatal(err)
 	}

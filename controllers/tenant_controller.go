@@ -199,7 +199,7 @@ func (r *TenantReconciler) concurrency() int {
 
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants;members;roles;permissionsets;partneraccesses;visibilitypolicies,verbs=get;list;watch
 // +kubebuilder:rbac:groups=access.tenancy.dev,resources=tenants/status;members/status;roles/status;permissionsets/status;partneraccesses/status;visibilitypolicies/status,verbs=get;patch
-// +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=access.tenancy.dev,resources=effectivepermissions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile gathers a snapshot from the cache, computes it with the engine

@@ -22,10 +22,10 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 // the dropped parts. Every write they make is a whole-spec replace, a
 // status merge patch or a create, except an EffectivePermission's update,
 // which sends the cached object's metadata back without its managed fields
-// (controllers' replaceEP; the API server then keeps its own): an
-// EffectivePermission keeps its annotations whole, so that a hand `kubectl
-// apply` of one keeps its annotation when the controller puts the spec
-// right. Other kinds (the admission claims' Leases, which are updated
+// (controllers' replaceEP; the API server then keeps its own): so an
+// EffectivePermission keeps all its metadata but those field sets, and an
+// update never drops an annotation someone allowed to write one put there.
+// Other kinds (the admission claims' Leases, which are updated
 // whole) are left as they are. It returns obj itself, changed in place, as
 // controller-runtime's transforms do.
 func TrimForCache(obj any) (any, error) {

@@ -1,6 +1,7 @@
 package gather
 
 import (
+	"reflect"
 	"testing"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -27,10 +28,17 @@ func TestTrimForCache(t *testing.T) {
 	if _, ok := m.Annotations[lastApplied]; ok || m.Annotations["keep"] != "me" || m.Labels["a"] != "b" || m.Spec.Email != "a@b.example" {
 		t.Errorf("trimmed %+v: want only last-applied-configuration dropped", m.ObjectMeta)
 	}
-	// An EffectivePermission's update sends its annotations back as cached.
+	// An EffectivePermission's update sends its metadata back as cached
+	// (controllers' replaceEP): everything but the managed fields' field
+	// sets must come through whole.
 	ep := &accessv1.EffectivePermission{ObjectMeta: meta()}
-	if _, err := TrimForCache(ep); err != nil || ep.ManagedFields[0].FieldsV1 != nil || ep.Annotations[lastApplied] == "" || ep.Annotations["keep"] != "me" {
-		t.Errorf("an EffectivePermission trimmed to %+v; want its field sets dropped and its annotations kept", ep.ObjectMeta)
+	ep.Finalizers = []string{"example.com/hold"}
+	ep.OwnerReferences = []metav1.OwnerReference{{APIVersion: "access.tenancy.dev/v1alpha1", Kind: "Member", Name: "x", UID: "u"}}
+	ep.Generation, ep.ResourceVersion, ep.UID = 3, "42", "ep-uid"
+	want := ep.ObjectMeta.DeepCopy()
+	want.ManagedFields[0].FieldsV1 = nil
+	if _, err := TrimForCache(ep); err != nil || !reflect.DeepEqual(&ep.ObjectMeta, want) {
+		t.Errorf("an EffectivePermission trimmed to %+v; want %+v (only the field sets dropped)", ep.ObjectMeta, *want)
 	}
 	l := &coordinationv1.Lease{ObjectMeta: meta()}
 	if _, err := TrimForCache(l); err != nil || l.ManagedFields[0].FieldsV1 == nil || l.Annotations[lastApplied] == "" {
