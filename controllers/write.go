@@ -254,8 +254,8 @@ func replaceEP(current, desired *accessv1.EffectivePermission, status accessv1.E
 }
 
 // replaceSpec replaces an object's whole spec, labels and owner references,
-// and its status when status is not nil (EffectivePermissions, which have no
-// status subresource), on the version it was compared with. A server-side
+// and its status when status is not nil, on the version it was compared with
+// (the built-ins; EffectivePermissions are updated whole, replaceEP). A server-side
 // apply would leave fields another writer set (a hand edit owns them), so
 // drift would survive; a stale version fails the test operation and the
 // reconcile retries.
