@@ -10,8 +10,12 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/controllers"
@@ -168,4 +172,23 @@ func passListsCache(t *testing.T, m *manager, nss []string) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// TestSetupReadsTheStore: a reconciler set up with a manager lists its
+// EffectivePermissions and Members from the manager's cache's store. (A
+// reconciler without the cache would still be correct, only slower: every
+// pass would copy them through List, which nothing else would notice.)
+func TestSetupReadsTheStore(t *testing.T) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0", Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := controllers.SetUpReadsStore(mgr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Error("SetupWithManager left the reconciler without the manager's cache: its passes list through List")
+	}
 }

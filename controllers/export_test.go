@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -56,4 +57,16 @@ func FirstWrites(ctx context.Context, c client.Client, ns string, snap *engine.S
 	r := &TenantReconciler{Client: c}
 	var recorded atomic.Bool
 	return creates, r.statusWrites(ctx, ns, snap, nil, res, time.Now(), nil, &recorded)
+}
+
+// SetUpReadsStore sets a TenantReconciler up with mgr (SetupWithManager, as
+// SetupWith does) and says whether its passes then list from the manager's
+// cache's store (listEPs, ListMembers), not through List.
+func SetUpReadsStore(mgr ctrl.Manager) (bool, error) {
+	r := &TenantReconciler{Client: mgr.GetClient()}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return false, err
+	}
+	ro := r.readOnly()
+	return ro.informers != nil && ro.informers == cache.Informers(mgr.GetCache()), nil
 }
