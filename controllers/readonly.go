@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,7 +33,7 @@ type readOnly struct {
 func (r *TenantReconciler) readOnly() readOnly {
 	ro := readOnly{Reader: r.Client, informers: r.informers}
 	if verifyReadOnly != nil {
-		ro.check = &readOnlyCheck{}
+		ro.check = &readOnlyCheck{listed: map[string]bool{}}
 	}
 	return ro
 }
@@ -45,17 +46,8 @@ func (r *TenantReconciler) readOnly() readOnly {
 // store, as the cache's reader does; through List when the cache is of
 // another sort (or there is none, in unit tests).
 func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.EffectivePermission, error) {
-	out, err := listStored[accessv1.EffectivePermission, *accessv1.EffectivePermission](ctx, ro, ns,
+	return listStored[accessv1.EffectivePermission, *accessv1.EffectivePermission](ctx, ro, ns, accessv1.KindEffectivePermission,
 		func(l *accessv1.EffectivePermissionList) []accessv1.EffectivePermission { return l.Items })
-	if err == nil && ro.check != nil {
-		ro.check.mu.Lock()
-		ro.check.epsListed = true
-		for _, ep := range out {
-			ro.check.eps = append(ro.check.eps, [2]*accessv1.EffectivePermission{ep, ep.DeepCopy()})
-		}
-		ro.check.mu.Unlock()
-	}
-	return out, err
 }
 
 // ListMembers lists namespace ns's Members as listEPs lists
@@ -63,55 +55,54 @@ func (ro readOnly) listEPs(ctx context.Context, ns string) ([]*accessv1.Effectiv
 // the engine reads as they are (engine.Snapshot.Members). Copying a big
 // tenant's 10,000 Members into a list was most of its pass's gather.
 func (ro readOnly) ListMembers(ctx context.Context, ns string) ([]*accessv1.Member, error) {
-	out, err := listStored[accessv1.Member, *accessv1.Member](ctx, ro, ns,
+	return listStored[accessv1.Member, *accessv1.Member](ctx, ro, ns, accessv1.KindMember,
 		func(l *accessv1.MemberList) []accessv1.Member { return l.Items })
-	if err == nil && ro.check != nil {
-		ro.check.mu.Lock()
-		ro.check.membersListed = true
-		for _, m := range out {
-			ro.check.members = append(ro.check.members, [2]*accessv1.Member{m, m.DeepCopy()})
-		}
-		ro.check.mu.Unlock()
-	}
-	return out, err
 }
 
 // listStored lists namespace ns's objects of one kind (T, its list L) from
-// the informer's store, or through List when the cache is of another sort.
+// the informer's store, or through List when the cache is of another sort;
+// when verifying, it records what it listed, each object with a copy.
 func listStored[T any, P interface {
 	*T
 	client.Object
 }, L any, PL interface {
 	*L
 	client.ObjectList
-}](ctx context.Context, ro readOnly, ns string, items func(PL) []T) ([]P, error) {
+}](ctx context.Context, ro readOnly, ns, kind string, items func(PL) []T) ([]P, error) {
 	objs, fromStore := ro.fromStore(ctx, P(new(T)), ns)
-	if ro.check != nil {
+	if ro.check != nil && ro.informers != nil && !fromStore {
 		ro.check.mu.Lock()
-		if ro.informers != nil && !fromStore {
-			ro.check.copied = append(ro.check.copied, fmt.Sprintf("%T", P(nil)))
-		}
+		ro.check.copied = append(ro.check.copied, kind)
 		ro.check.mu.Unlock()
 	}
-	if !fromStore {
+	var out []P
+	if fromStore {
+		out = make([]P, 0, len(objs))
+		for _, o := range objs {
+			p, ok := o.(P)
+			if !ok {
+				return nil, fmt.Errorf("the cache holds a %T among %T", o, P(nil))
+			}
+			out = append(out, p)
+		}
+	} else {
 		l := PL(new(L))
 		if err := ro.Reader.List(ctx, l, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 			return nil, err
 		}
 		its := items(l)
-		out := make([]P, len(its))
+		out = make([]P, len(its))
 		for i := range its {
 			out[i] = &its[i]
 		}
-		return out, nil
 	}
-	out := make([]P, 0, len(objs))
-	for _, o := range objs {
-		p, ok := o.(P)
-		if !ok {
-			return nil, fmt.Errorf("the cache holds a %T among %T", o, P(nil))
+	if ro.check != nil {
+		ro.check.mu.Lock()
+		ro.check.listed[kind] = true
+		for _, o := range out {
+			ro.check.objs = append(ro.check.objs, listedObject{kind, o, o.DeepCopyObject()})
 		}
-		out = append(out, p)
+		ro.check.mu.Unlock()
 	}
 	return out, nil
 }
@@ -152,32 +143,36 @@ var verifyReadOnly func(what string)
 
 // verifyStore, set by the envtest suite with verifyReadOnly, has it told of
 // every pass that, given the manager's cache, listed its
-// EffectivePermissions other than from the informer's store (listEPs'
-// fallback, for caches of another sort). Unit tests' reconcilers have no
-// cache, and list through their client.
+// EffectivePermissions or Members other than from the informer's store
+// (listStored's fallback, for caches of another sort). Unit tests'
+// reconcilers have no cache, and list through their client.
 var verifyStore bool
 
 // readOnlyCheck holds what a pass listed and a copy of it, to compare at
 // the end of the pass.
 type readOnlyCheck struct {
-	mu      sync.Mutex
-	lists   [][2]client.ObjectList
-	eps     [][2]*accessv1.EffectivePermission // listEPs': each with a copy
-	members [][2]*accessv1.Member              // ListMembers'
+	mu    sync.Mutex
+	lists [][2]client.ObjectList
+	objs  []listedObject // listStored's
 	// copied names each kind listStored, given the manager's cache, listed
 	// through List and not from its store.
 	copied []string
-	// epsListed and membersListed say that listEPs and ListMembers ran: a
-	// pass that got as far as its EffectivePermissions has gathered its
-	// Members, which must have come through ListMembers.
-	epsListed, membersListed bool
+	// listed holds the kinds listStored listed: a pass that got as far as
+	// its EffectivePermissions has gathered its Members, which must have
+	// come through ListMembers.
+	listed map[string]bool
 }
 
-// done reports, when verifying, any list the pass changed, any
-// EffectivePermission it changed of those listEPs gave it, and, where the
-// tests expect the informer's store to be read (verifyStore), a pass that
-// had the manager's cache and listed its EffectivePermissions some other
-// way.
+// listedObject is an object listStored gave a pass, of kind, with a copy.
+type listedObject struct {
+	kind       string
+	obj, saved runtime.Object
+}
+
+// done reports, when verifying, any list the pass changed, any object it
+// changed of those listStored gave it, and, where the tests expect the
+// informer's store to be read (verifyStore), a pass that had the manager's
+// cache and listed its EffectivePermissions or Members some other way.
 func (ro readOnly) done(ns string) {
 	if ro.check == nil {
 		return
@@ -189,14 +184,9 @@ func (ro readOnly) done(ns string) {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed a %T it listed from the cache", ns, l[0]))
 		}
 	}
-	for _, ep := range ro.check.eps {
-		if !apiequality.Semantic.DeepEqual(ep[0], ep[1]) {
-			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed EffectivePermission %s it listed from the cache", ns, ep[0].Name))
-		}
-	}
-	for _, m := range ro.check.members {
-		if !apiequality.Semantic.DeepEqual(m[0], m[1]) {
-			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed Member %s it listed from the cache", ns, m[0].Name))
+	for _, o := range ro.check.objs {
+		if !apiequality.Semantic.DeepEqual(o.obj, o.saved) {
+			verifyReadOnly(fmt.Sprintf("the pass of namespace %s changed %s %s it listed from the cache", ns, o.kind, o.obj.(client.Object).GetName()))
 		}
 	}
 	for _, kind := range ro.check.copied {
@@ -204,7 +194,7 @@ func (ro readOnly) done(ns string) {
 			verifyReadOnly(fmt.Sprintf("the pass of namespace %s listed its %s through List, not from the informer's store", ns, kind))
 		}
 	}
-	if verifyStore && ro.check.epsListed && !ro.check.membersListed {
+	if verifyStore && ro.check.listed[accessv1.KindEffectivePermission] && !ro.check.listed[accessv1.KindMember] {
 		verifyReadOnly(fmt.Sprintf("the pass of namespace %s gathered its Members without ListMembers (copied through List)", ns))
 	}
 }

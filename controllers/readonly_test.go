@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -53,80 +54,64 @@ func TestReadOnlyCheck(t *testing.T) {
 // TestReadOnlyCheckEffectivePermissions: the check covers the
 // EffectivePermissions a pass lists without a list (listEPs) too.
 func TestReadOnlyCheckEffectivePermissions(t *testing.T) {
-	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
 	defer func(v bool) { verifyStore = v }(verifyStore)
 	verifyStore = false // this pass lists no Members (TestReadOnlyCheckMembersListed)
-	var reports []string
-	verifyReadOnly = func(what string) { reports = append(reports, what) }
 	ep := &accessv1.EffectivePermission{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "alice"},
 		Spec: accessv1.EffectivePermissionSpec{User: "alice@acme.example", Capabilities: []string{"reports.run"}}}
-	scheme := runtime.NewScheme()
-	_ = accessv1.AddToScheme(scheme)
-	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build()}
-	for _, c := range []struct {
-		name   string
-		change func(*accessv1.EffectivePermission)
-		want   bool
-	}{
+	checkStoreList(t, ep, "EffectivePermission alice", readOnly.listEPs, []storeListChange[*accessv1.EffectivePermission]{
 		{"reads only", func(*accessv1.EffectivePermission) {}, false},
 		{"a field", func(ep *accessv1.EffectivePermission) { ep.Spec.User = "mallory@acme.example" }, true},
 		{"a list's item", func(ep *accessv1.EffectivePermission) { ep.Spec.Capabilities[0] = "users.manage" }, true},
-	} {
-		reports = nil
-		ro := r.readOnly()
-		eps, err := ro.listEPs(context.Background(), "acme")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(eps) != 1 {
-			t.Fatalf("listed %d EffectivePermissions, want 1", len(eps))
-		}
-		c.change(eps[0])
-		ro.done("acme")
-		if got := len(reports) > 0; got != c.want {
-			t.Errorf("%s: reported %v, want %v", c.name, reports, c.want)
-		}
-		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "EffectivePermission alice")) {
-			t.Errorf("%s: %v", c.name, reports)
-		}
-	}
+	})
 }
 
 // TestReadOnlyCheckMembers: the check covers the Members a pass lists for
 // the engine without a list (ListMembers).
 func TestReadOnlyCheckMembers(t *testing.T) {
-	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
-	var reports []string
-	verifyReadOnly = func(what string) { reports = append(reports, what) }
 	member := &accessv1.Member{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "bob"},
 		Spec: accessv1.MemberSpec{Email: "bob@acme.example", Role: "sales", PermissionSets: []string{"rep"}}}
-	scheme := runtime.NewScheme()
-	_ = accessv1.AddToScheme(scheme)
-	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(member).Build()}
-	for _, c := range []struct {
-		name   string
-		change func(*accessv1.Member)
-		want   bool
-	}{
+	checkStoreList(t, member, "Member bob", readOnly.ListMembers, []storeListChange[*accessv1.Member]{
 		{"reads only", func(*accessv1.Member) {}, false},
 		{"a field", func(m *accessv1.Member) { m.Spec.Role = "ceo" }, true},
 		{"a list's item", func(m *accessv1.Member) { m.Spec.PermissionSets[0] = "admin" }, true},
-	} {
+	})
+}
+
+// storeListChange is a change a pass makes to an object it listed, and
+// whether the check must report it.
+type storeListChange[P client.Object] struct {
+	name   string
+	change func(P)
+	want   bool
+}
+
+// checkStoreList lists obj, alone in its namespace, through list as a pass
+// does, makes each change to what it got, and wants the check to report it
+// (naming it as named) exactly when the change says.
+func checkStoreList[P client.Object](t *testing.T, obj P, named string, list func(readOnly, context.Context, string) ([]P, error), changes []storeListChange[P]) {
+	t.Helper()
+	defer func(v func(string)) { verifyReadOnly = v }(verifyReadOnly)
+	var reports []string
+	verifyReadOnly = func(what string) { reports = append(reports, what) }
+	scheme := runtime.NewScheme()
+	_ = accessv1.AddToScheme(scheme)
+	r := &TenantReconciler{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(obj).Build()}
+	for _, c := range changes {
 		reports = nil
 		ro := r.readOnly()
-		ms, err := ro.ListMembers(context.Background(), "acme")
+		got, err := list(ro, context.Background(), obj.GetNamespace())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 1 {
-			t.Fatalf("listed %d Members, want 1", len(ms))
+		if len(got) != 1 {
+			t.Fatalf("listed %d objects, want 1", len(got))
 		}
-		c.change(ms[0])
-		ro.done("acme")
-		if got := len(reports) > 0; got != c.want {
+		c.change(got[0])
+		ro.done(obj.GetNamespace())
+		if reported := len(reports) > 0; reported != c.want {
 			t.Errorf("%s: reported %v, want %v", c.name, reports, c.want)
 		}
-		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], "Member bob")) {
+		if c.want && (len(reports) != 1 || !strings.Contains(reports[0], named)) {
 			t.Errorf("%s: %v", c.name, reports)
 		}
 	}
