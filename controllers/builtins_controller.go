@@ -77,7 +77,7 @@ func (r *BuiltinsReconciler) ensure(ctx context.Context, want, have client.Objec
 	for k, v := range labels {
 		merged[k] = v
 	}
-	return replaceSpec(ctx, r.Client, have, spec, nil, merged, have.GetOwnerReferences())
+	return replaceSpec(ctx, r.Client, have, spec, merged, have.GetOwnerReferences())
 }
 
 // retryLater waits for a namespace that does not exist yet rather than

@@ -253,13 +253,12 @@ func replaceEP(current, desired *accessv1.EffectivePermission, status accessv1.E
 	return ep
 }
 
-// replaceSpec replaces an object's whole spec, labels and owner references,
-// and its status when status is not nil, on the version it was compared with
-// (the built-ins; EffectivePermissions are updated whole, replaceEP). A server-side
-// apply would leave fields another writer set (a hand edit owns them), so
-// drift would survive; a stale version fails the test operation and the
-// reconcile retries.
-func replaceSpec(ctx context.Context, c client.Client, current client.Object, spec, status any, labels map[string]string, owners []metav1.OwnerReference) error {
+// replaceSpec replaces an object's whole spec, labels and owner references
+// on the version it was compared with (the built-ins; EffectivePermissions
+// are updated whole, replaceEP). A server-side apply would leave fields
+// another writer set (a hand edit owns them), so drift would survive; a
+// stale version fails the test operation and the reconcile retries.
+func replaceSpec(ctx context.Context, c client.Client, current client.Object, spec any, labels map[string]string, owners []metav1.OwnerReference) error {
 	if owners == nil {
 		owners = []metav1.OwnerReference{} // JSON null would be a bad request
 	}
@@ -271,9 +270,6 @@ func replaceSpec(ctx context.Context, c client.Client, current client.Object, sp
 		{"op": "add", "path": "/spec", "value": spec},
 		{"op": "add", "path": "/metadata/labels", "value": labels},
 		{"op": "add", "path": "/metadata/ownerReferences", "value": owners},
-	}
-	if status != nil {
-		ops = append(ops, map[string]any{"op": "add", "path": "/status", "value": status})
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {

@@ -236,16 +236,12 @@ func terminating(o metav1.Object) bool { return o.GetDeletionTimestamp() != nil 
 func alive[T any, P interface {
 	*T
 	metav1.Object
-}](w *world, kind string, objs []T) []*T {
-	out := make([]*T, 0, len(objs))
+}](w *world, kind string, objs []T) []P {
+	ps := make([]P, len(objs))
 	for i := range objs {
-		if o := P(&objs[i]); terminating(o) {
-			w.deleting[refOf(kind, o.GetNamespace(), o.GetName())] = o
-		} else {
-			out = append(out, &objs[i])
-		}
+		ps[i] = &objs[i]
 	}
-	return out
+	return aliveOf(w, kind, ps)
 }
 
 // aliveOf is alive of objects held by pointer (Snapshot.Members).

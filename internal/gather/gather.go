@@ -156,9 +156,5 @@ func listMembers(ctx context.Context, c client.Reader, ns string) ([]*accessv1.M
 	if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
 		return nil, err
 	}
-	out := make([]*accessv1.Member, len(l.Items))
-	for i := range l.Items {
-		out[i] = &l.Items[i]
-	}
-	return out, nil
+	return engine.Pointers(l.Items), nil
 }
