@@ -10,6 +10,8 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -123,53 +125,50 @@ func scenarioDirs(t *testing.T) []string {
 // those the manager's cache lists, at the same versions.
 func passListsCache(t *testing.T, m *manager, nss []string) (bool, string) {
 	ctx := context.Background()
+	informers, ok := m.Cache.(cache.Informers)
+	if !ok {
+		t.Fatalf("the manager's cache is a %T", m.Cache)
+	}
 	for _, ns := range nss {
-		informers, ok := m.Cache.(cache.Informers)
-		if !ok {
-			t.Fatalf("the manager's cache is a %T", m.Cache)
-		}
 		eps, fromStore, err := controllers.ListEPs(ctx, m.Cache, informers, ns)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !fromStore {
-			t.Fatal("the manager's cache is not read from its store: every pass copies its EffectivePermissions")
-		}
-		var l accessv1.EffectivePermissionList
-		if err := m.Cache.List(ctx, &l, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		got, want := map[string]string{}, map[string]string{}
-		for _, ep := range eps {
-			got[ep.Name] = ep.ResourceVersion
-		}
-		for _, ep := range l.Items {
-			want[ep.Name] = ep.ResourceVersion
-		}
-		if !maps.Equal(got, want) {
-			return false, fmt.Sprintf("namespace %s: a pass lists %v, the cache %v", ns, got, want)
+		if ok, why := storeIsCache(t, m, ns, "EffectivePermissions", eps, fromStore, err, &accessv1.EffectivePermissionList{}); !ok {
+			return false, why
 		}
 		ms, fromStore, err := controllers.ListMembers(ctx, m.Cache, informers, ns)
-		if err != nil {
-			t.Fatal(err)
+		if ok, why := storeIsCache(t, m, ns, "Members", ms, fromStore, err, &accessv1.MemberList{}); !ok {
+			return false, why
 		}
-		if !fromStore {
-			t.Fatal("the manager's cache is not read from its store: every pass copies its Members")
-		}
-		var ml accessv1.MemberList
-		if err := m.Cache.List(ctx, &ml, client.InNamespace(ns)); err != nil {
-			t.Fatal(err)
-		}
-		got, want = map[string]string{}, map[string]string{}
-		for _, m := range ms {
-			got[m.Name] = m.ResourceVersion
-		}
-		for _, m := range ml.Items {
-			want[m.Name] = m.ResourceVersion
-		}
-		if !maps.Equal(got, want) {
-			return false, fmt.Sprintf("namespace %s: a pass lists Members %v, the cache %v", ns, got, want)
-		}
+	}
+	return true, ""
+}
+
+// storeIsCache says whether what a pass listed of namespace ns's objects of
+// one kind (what, listed: from the store when fromStore) is what the
+// manager's cache lists into list, at the same versions.
+func storeIsCache[P client.Object](t *testing.T, m *manager, ns, what string, listed []P, fromStore bool, err error, list client.ObjectList) (bool, string) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fromStore {
+		t.Fatalf("the manager's cache is not read from its store: every pass copies its %s", what)
+	}
+	if err := m.Cache.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	got, want := map[string]string{}, map[string]string{}
+	for _, o := range listed {
+		got[o.GetName()] = o.GetResourceVersion()
+	}
+	if err := meta.EachListItem(list, func(o k8sruntime.Object) error {
+		c := o.(client.Object)
+		want[c.GetName()] = c.GetResourceVersion()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) {
+		return false, fmt.Sprintf("namespace %s: a pass lists %s %v, the cache %v", ns, what, got, want)
 	}
 	return true, ""
 }

@@ -29,19 +29,8 @@ import (
 // authorizer (SubjectAccessReview).
 func TestUserRoles(t *testing.T) {
 	ctx := context.Background()
-	b, err := os.ReadFile(filepath.Join(testenv.Root, "config", "rbac", "user_roles.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
 	names := map[string]bool{}
-	for {
-		var cr rbacv1.ClusterRole
-		if err := dec.Decode(&cr); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, cr := range clusterRoles(t, "user_roles.yaml") {
 		cr.Name = "rbac-test-" + cr.Name
 		names[cr.Name] = true
 		if err := k8s.Create(ctx, &cr); err != nil {
@@ -123,21 +112,11 @@ const managerUser = "system:serviceaccount:access-controller-system:access-contr
 // fails here rather than in a cluster.
 func TestManagerRole(t *testing.T) {
 	ctx := context.Background()
-	b, err := os.ReadFile(filepath.Join(testenv.Root, "config", "rbac", "role.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	crs := clusterRoles(t, "role.yaml")
+	if len(crs) != 1 {
+		t.Fatalf("config/rbac/role.yaml has %d ClusterRoles, want the manager's", len(crs))
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	var cr *rbacv1.ClusterRole
-	for cr == nil {
-		var obj rbacv1.ClusterRole
-		if err := dec.Decode(&obj); err != nil {
-			t.Fatalf("config/rbac/role.yaml has no ClusterRole: %v", err)
-		}
-		if obj.Kind == "ClusterRole" {
-			cr = &obj
-		}
-	}
+	cr := &crs[0]
 	cr.Name = "rbac-test-manager"
 	if err := k8s.Create(ctx, cr); err != nil {
 		t.Fatal(err)
@@ -159,14 +138,7 @@ func TestManagerRole(t *testing.T) {
 	mcfg := rest.CopyConfig(cfg)
 	mcfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser,
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:access-controller-system", "system:authenticated"}}
-	wc := &writeCounter{byKey: map[string]int{}}
-	mgr, err := testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Now: func() time.Time { return now }, Wrap: wc.wrap,
-		Run: []testenv.Runner{controllers.Setup}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &manager{Manager: mgr, writes: wc}
-	t.Cleanup(func() { m.stop(t) })
+	m := startManagerAs(t, mcfg, controllers.Options{Now: func() time.Time { return now }})
 	before := engine.Compute(o.Snapshot(), now)
 	testenv.Eventually(t, 60*time.Second, "cold converge as the manager", func() (bool, string) {
 		return testenv.SameEPs(t, k8s, before.EffectivePermissions, []string{ns})
@@ -195,5 +167,28 @@ func TestManagerRole(t *testing.T) {
 	}
 	if refused := m.writes.refusals(); len(refused) != 0 {
 		t.Errorf("requests refused to the manager's role: %v", refused)
+	}
+}
+
+// clusterRoles are the ClusterRoles of config/rbac/file (its other kinds
+// left out).
+func clusterRoles(t *testing.T, file string) []rbacv1.ClusterRole {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.Root, "config", "rbac", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	var out []rbacv1.ClusterRole
+	for {
+		var cr rbacv1.ClusterRole
+		if err := dec.Decode(&cr); errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if cr.Kind == "ClusterRole" {
+			out = append(out, cr)
+		}
 	}
 }

@@ -75,12 +75,18 @@ func startManager(t *testing.T, now func() time.Time) *manager {
 // startManagerWith is startManager with the controllers' options.
 func startManagerWith(t *testing.T, o controllers.Options) *manager {
 	t.Helper()
+	return startManagerAs(t, cfg, o)
+}
+
+// startManagerAs is startManagerWith with mcfg's identity.
+func startManagerAs(t *testing.T, mcfg *rest.Config, o controllers.Options) *manager {
+	t.Helper()
 	wc := &writeCounter{byKey: map[string]int{}}
 	setup := func(ctx context.Context, mgr ctrl.Manager, now func() time.Time) error {
 		o.Now = now
 		return controllers.SetupWith(ctx, mgr, o)
 	}
-	mgr, err := testenv.StartManager(cfg, scheme, testenv.ManagerOptions{Now: o.Now, Wrap: wc.wrap, Run: []testenv.Runner{setup}})
+	mgr, err := testenv.StartManager(mcfg, scheme, testenv.ManagerOptions{Now: o.Now, Wrap: wc.wrap, Run: []testenv.Runner{setup}})
 	if err != nil {
 		t.Fatal(err)
 	}
