@@ -51,7 +51,7 @@ func ListMembers(ctx context.Context, c client.Reader, informers cache.Informers
 // owner references).
 func FirstWrites(ctx context.Context, c client.Client, ns string, snap *engine.Snapshot, res *engine.Result) (creates, statuses []func() error) {
 	lo, hi := nsRange(res.EffectivePermissions, ns)
-	for _, w := range plan(res, lo, hi, nil, nil) {
+	for _, w := range plan(res, lo, hi, newStoredEPs(ns, nil, nil)) {
 		creates = append(creates, func() error { _, err := apply(ctx, c, w); return err }) // creates only: no NotFound
 	}
 	r := &TenantReconciler{Client: c}

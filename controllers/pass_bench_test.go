@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -55,7 +56,7 @@ func BenchmarkPass(b *testing.B) {
 		res := engine.ComputeReusing(snap, now, nil)
 		lo, hi := nsRange(res.EffectivePermissions, ns)
 		desired := res.EffectivePermissions[lo:hi]
-		plan(res, lo, hi, nil, nil)
+		plan(res, lo, hi, newStoredEPs(ns, nil, nil))
 		current := make([]*accessv1.EffectivePermission, len(desired))
 		for i := range desired {
 			current[i] = desired[i].DeepCopy()
@@ -66,7 +67,8 @@ func BenchmarkPass(b *testing.B) {
 		for i, ep := range current {
 			current[i] = decoded(b, ep)
 		}
-		stored := storedByName(current)
+		store := indexerOf(b, current) // the informer's
+		stored := newStoredEPs(ns, current, store)
 		var known fingerprints
 		known.remember(ns, res, lo, hi, stored, map[string]string{})
 		res = engine.ComputeReusing(snap, now, known.offer(ns, stored))
@@ -76,13 +78,13 @@ func BenchmarkPass(b *testing.B) {
 		name := fmt.Sprintf("members=%d,roles=%d", size.members, size.roles)
 		b.Run(name+"/offer", func(b *testing.B) {
 			for b.Loop() {
-				known.offer(ns, storedByName(current))
+				known.offer(ns, newStoredEPs(ns, current, store))
 			}
 		})
 		b.Run(name+"/compute", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				engine.ComputeReusing(snap, now, known.offer(ns, storedByName(current)))
+				engine.ComputeReusing(snap, now, known.offer(ns, newStoredEPs(ns, current, store)))
 			}
 		})
 		// TestBigTenant's move (operations-director-11 under sales): the
@@ -100,7 +102,7 @@ func BenchmarkPass(b *testing.B) {
 				b.ReportAllocs()
 				var computed int
 				for b.Loop() {
-					r := engine.ComputeReusing(&moved, now, known.offer(ns, storedByName(current)))
+					r := engine.ComputeReusing(&moved, now, known.offer(ns, newStoredEPs(ns, current, store)))
 					computed = len(r.EffectivePermissions) - r.Reused()
 				}
 				b.ReportMetric(float64(computed), "computed")
@@ -116,14 +118,14 @@ func BenchmarkPass(b *testing.B) {
 					runtime.GC() // not charged to the pass, as in TestBigTenant
 					time.Sleep(coldPause)
 					b.StartTimer()
-					engine.ComputeReusing(&moved, now, known.offer(ns, storedByName(current)))
+					engine.ComputeReusing(&moved, now, known.offer(ns, newStoredEPs(ns, current, store)))
 				}
 			})
 		}
 		b.Run(name+"/plan", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if w := plan(res, lo, hi, current, storedByName(current)); len(w) != 0 {
+				if w := plan(res, lo, hi, newStoredEPs(ns, current, store)); len(w) != 0 {
 					b.Fatalf("%d writes planned for unchanged EffectivePermissions", len(w))
 				}
 			}
@@ -162,7 +164,7 @@ func BenchmarkPass(b *testing.B) {
 		})
 		b.Run(name+"/remember", func(b *testing.B) {
 			for b.Loop() {
-				known.remember(ns, res, lo, hi, storedByName(current), map[string]string{})
+				known.remember(ns, res, lo, hi, newStoredEPs(ns, current, store), map[string]string{})
 			}
 		})
 	}
@@ -179,4 +181,15 @@ func decoded[T any](b *testing.B, o *T) *T {
 		b.Fatal(err)
 	}
 	return &out
+}
+
+// indexerOf is an informer's store holding current.
+func indexerOf(b *testing.B, current []*accessv1.EffectivePermission) toolscache.Indexer {
+	store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
+	for _, ep := range current {
+		if err := store.Add(ep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return store
 }

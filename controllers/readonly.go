@@ -59,6 +59,21 @@ func (ro readOnly) ListMembers(ctx context.Context, ns string) ([]*accessv1.Memb
 		func(l *accessv1.MemberList) []accessv1.Member { return l.Items })
 }
 
+// storedEPs lists namespace ns's EffectivePermissions as listEPs does, with
+// the informer's store to find one by name (storedEPs.named) when the cache
+// has one.
+func (ro readOnly) storedEPs(ctx context.Context, ns string) (*storedEPs, error) {
+	list, err := ro.listEPs(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	var store toolscache.KeyGetter
+	if ix, ok := ro.indexer(ctx, &accessv1.EffectivePermission{}); ok {
+		store = ix
+	}
+	return newStoredEPs(ns, list, store), nil
+}
+
 // listStored lists namespace ns's objects of one kind (T, its list L) from
 // the informer's store, or through List when the cache is of another sort;
 // when verifying, it records what it listed, each object with a copy.
@@ -110,6 +125,17 @@ func listStored[T any, P interface {
 // fromStore is the namespace's objects of obj's kind in the informer's
 // store, when the cache is one whose store can be read.
 func (ro readOnly) fromStore(ctx context.Context, obj client.Object, ns string) ([]any, bool) {
+	ix, ok := ro.indexer(ctx, obj)
+	if !ok {
+		return nil, false
+	}
+	objs, err := ix.ByIndex(toolscache.NamespaceIndex, ns)
+	return objs, err == nil
+}
+
+// indexer is the informer's store of obj's kind, when the cache is one
+// whose store can be read.
+func (ro readOnly) indexer(ctx context.Context, obj client.Object) (toolscache.Indexer, bool) {
 	if ro.informers == nil {
 		return nil, false
 	}
@@ -121,8 +147,7 @@ func (ro readOnly) fromStore(ctx context.Context, obj client.Object, ns string) 
 	if !ok {
 		return nil, false
 	}
-	objs, err := si.GetIndexer().ByIndex(toolscache.NamespaceIndex, ns)
-	return objs, err == nil
+	return si.GetIndexer(), true
 }
 
 func (ro readOnly) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {

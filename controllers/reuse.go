@@ -26,20 +26,26 @@ type fingerprinted struct {
 	name            string
 	fingerprint     engine.Fingerprint
 	resourceVersion string
+	// ep, once found, is the cache's object at that version (never one
+	// being deleted): a later pass that still lists it knows it by
+	// identity, without reading it or looking its name up.
+	ep *accessv1.EffectivePermission
 }
 
-// offer is what the namespace's pass may reuse: the stored specs (by name)
-// still at the version whose fingerprint is known. The engine asks for its
+// offer is what the namespace's pass may reuse: the stored specs still at
+// the version whose fingerprint is known (the very objects found there
+// before, when the cache still holds them; else found by name, and then
+// known by identity). The engine asks for its
 // people in order of name, and the known are in that order: each is found
 // by walking on from the one before (a map lookup per person was a tenth
 // of a pass that reuses everyone); a name asked out of order is searched.
-func (f *fingerprints) offer(ns string, stored map[string]*accessv1.EffectivePermission) engine.Offer {
+func (f *fingerprints) offer(ns string, stored *storedEPs) engine.Offer {
 	v, ok := f.byNamespace.Load(ns)
 	if !ok {
 		return nil
 	}
-	known := v.([]fingerprinted)
-	next := 0 // where the walk goes on
+	known := v.([]fingerprinted) // only this namespace's pass reads or writes it
+	next := 0                    // where the walk goes on
 	return func(ref engine.ObjectRef) (engine.Reused, bool) {
 		if ref.Namespace != ns || ref.Kind != accessv1.KindEffectivePermission {
 			return engine.Reused{}, false
@@ -53,12 +59,15 @@ func (f *fingerprints) offer(ns string, stored map[string]*accessv1.EffectivePer
 			next = i
 			return engine.Reused{}, false
 		}
-		k := known[i]
-		ep := stored[ref.Name]
-		if ep == nil || k.resourceVersion != ep.ResourceVersion || ep.DeletionTimestamp != nil {
-			return engine.Reused{}, false
+		k := &known[i]
+		if k.ep == nil || !stored.holds(k.ep) {
+			ep := stored.named(ref.Name)
+			if ep == nil || k.resourceVersion != ep.ResourceVersion || ep.DeletionTimestamp != nil {
+				return engine.Reused{}, false
+			}
+			k.ep = ep
 		}
-		return engine.Reused{Fingerprint: k.fingerprint, Spec: &ep.Spec}, true
+		return engine.Reused{Fingerprint: k.fingerprint, Spec: &k.ep.Spec}, true
 	}
 }
 
@@ -80,7 +89,7 @@ func seek(known []fingerprinted, i int, name string) (int, bool) {
 // planned write: "" for one that failed, which is then not known). A
 // reused spec was offered from what is known, and is known as it was.
 // What is no longer desired is forgotten.
-func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, stored map[string]*accessv1.EffectivePermission, written map[string]string) {
+func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, stored *storedEPs, written map[string]string) {
 	var old []fingerprinted
 	if v, ok := f.byNamespace.Load(ns); ok {
 		old = v.([]fingerprinted) // only this namespace's pass writes it
@@ -97,14 +106,21 @@ func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, store
 			}
 		}
 		fp, ok := res.FingerprintAt(i)
+		if !ok {
+			continue
+		}
 		rv, planned := written[name]
+		var at *accessv1.EffectivePermission
 		if !planned {
-			if ep := stored[name]; ep != nil {
+			if ep := stored.named(name); ep != nil {
 				rv = ep.ResourceVersion
+				if ep.DeletionTimestamp == nil {
+					at = ep
+				}
 			}
 		}
-		if ok && rv != "" {
-			known = append(known, fingerprinted{name: name, fingerprint: fp, resourceVersion: rv})
+		if rv != "" {
+			known = append(known, fingerprinted{name: name, fingerprint: fp, resourceVersion: rv, ep: at})
 		}
 	}
 	f.byNamespace.Store(ns, known)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -178,8 +179,39 @@ func TestOfferInAnyOrder(t *testing.T) {
 		}
 		stored[ep.Name] = ep
 	}
+	for _, withStore := range []bool{false, true} {
+		// As a pass lists them; with the informer's store to find a name in
+		// (and which holds a newer object for one name than was listed),
+		// or without.
+		listed := func() *storedEPs {
+			var list []*accessv1.EffectivePermission
+			for _, ep := range stored {
+				list = append(list, ep)
+			}
+			if !withStore {
+				return newStoredEPs(ns, list, nil)
+			}
+			store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
+			for _, ep := range list {
+				if err := store.Add(ep); err != nil {
+					t.Fatal(err)
+				}
+			}
+			newer := stored[eps[0].Name].DeepCopy()
+			newer.ResourceVersion = "999"
+			if err := store.Update(newer); err != nil {
+				t.Fatal(err)
+			}
+			return newStoredEPs(ns, list, store)
+		}
+		t.Run(fmt.Sprintf("store=%t", withStore), func(t *testing.T) { offerInAnyOrder(t, snap, now, res, lo, hi, eps, stored, written, listed) })
+	}
+}
+
+func offerInAnyOrder(t *testing.T, snap *engine.Snapshot, now time.Time, res *engine.Result, lo, hi int, eps []accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission, written map[string]string, listed func() *storedEPs) {
+	ns := eps[0].Namespace
 	var f fingerprints
-	f.remember(ns, res, lo, hi, stored, written)
+	f.remember(ns, res, lo, hi, listed(), written)
 	// want is the offer for name once the pass that wrote written is
 	// remembered.
 	want := func(name string, written map[string]string) (engine.Reused, bool) {
@@ -211,7 +243,7 @@ func TestOfferInAnyOrder(t *testing.T) {
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	names = append(names, shuffled...)
 	check := func(when string, written map[string]string) {
-		offer := f.offer(ns, stored)
+		offer := f.offer(ns, listed())
 		for _, name := range names {
 			got, ok := offer(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: name})
 			w, wok := want(name, written)
@@ -226,13 +258,59 @@ func TestOfferInAnyOrder(t *testing.T) {
 	check("after the first pass", written)
 	// A second pass reuses what it was offered and writes nothing: what is
 	// known stays as it was.
-	again := engine.ComputeReusing(snap, now, f.offer(ns, stored))
+	again := engine.ComputeReusing(snap, now, f.offer(ns, listed()))
 	if again.Reused() == 0 {
 		t.Fatal("the second pass reused nothing: the test tests nothing")
 	}
 	if a, b := nsRange(again.EffectivePermissions, ns); a != lo || b != hi {
 		t.Fatalf("the second pass has the namespace's EffectivePermissions at %d:%d, the first at %d:%d", a, b, lo, hi)
 	}
-	f.remember(ns, again, lo, hi, stored, map[string]string{})
+	f.remember(ns, again, lo, hi, listed(), map[string]string{})
 	check("after a second pass that reused", map[string]string{})
+}
+
+// TestOfferKnowsByIdentity: an EffectivePermission found at its known
+// version is known by identity afterwards; once the cache holds another
+// object for its name (a hand edit, or one being deleted), that object's
+// version decides, never the one remembered.
+func TestOfferKnowsByIdentity(t *testing.T) {
+	o := fixture.Tenant("acme", 5, 2, 1)
+	ns := o.Tenants[0].NamespaceOrDefault()
+	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	res := engine.ComputeReusing(snap, now, nil)
+	lo, hi := nsRange(res.EffectivePermissions, ns)
+	var list []*accessv1.EffectivePermission
+	for i := lo; i < hi; i++ {
+		ep := res.EffectivePermissions[i].DeepCopy()
+		ep.ResourceVersion = "1"
+		list = append(list, ep)
+	}
+	first := list[0]
+	var f fingerprints
+	f.remember(ns, res, lo, hi, newStoredEPs(ns, list, nil), map[string]string{})
+	offered := func(list []*accessv1.EffectivePermission) *accessv1.EffectivePermissionSpec {
+		r, ok := f.offer(ns, newStoredEPs(ns, list, nil))(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: first.Name})
+		if !ok {
+			return nil
+		}
+		return r.Spec
+	}
+	if got := offered(list); got != &first.Spec {
+		t.Fatalf("the object found at its known version: offered %p, want %p", got, &first.Spec)
+	}
+	edited := first.DeepCopy()
+	edited.ResourceVersion = "2"
+	deleting := first.DeepCopy()
+	deleting.DeletionTimestamp = &metav1.Time{Time: now}
+	for _, tc := range []struct {
+		name string
+		ep   *accessv1.EffectivePermission
+	}{{"edited by hand", edited}, {"being deleted", deleting}} {
+		if got := offered(append([]*accessv1.EffectivePermission{tc.ep}, list[1:]...)); got != nil {
+			t.Errorf("%s: offered %p, want nothing", tc.name, got)
+		}
+	}
+	if got := offered(list); got != &first.Spec {
+		t.Errorf("listed as before again: offered %p, want %p", got, &first.Spec)
+	}
 }

@@ -243,10 +243,11 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		r.markStale(ctx, ns, err)
 		return ctrl.Result{}, err
 	}
-	current, err := reader.listEPs(ctx, ns)
+	stored, err := reader.storedEPs(ctx, ns)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	current := stored.list
 	fresh := 0
 	for _, ep := range current {
 		if !r.staleIn(ctx, ep) {
@@ -263,7 +264,6 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	now := r.Now()
 	// The people whose inputs did not change since their stored spec was
 	// computed keep it (reuse.go).
-	stored := storedByName(current)
 	res := engine.ComputeReusing(snap, now, r.fingerprints.offer(ns, stored))
 	peopleCounter.WithLabelValues("reused").Add(float64(res.Reused()))
 	peopleCounter.WithLabelValues("computed").Add(float64(len(res.EffectivePermissions) - res.Reused()))
@@ -272,7 +272,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 
 	lo, hi := nsRange(res.EffectivePermissions, ns)
 	desired := res.EffectivePermissions[lo:hi:hi]
-	writes := plan(res, lo, hi, current, stored)
+	writes := plan(res, lo, hi, stored)
 	timer.done("plan")
 	// Revocations (deletes, narrowing updates) all land before any grant;
 	// within each wave writes run in parallel. One refused write does not
@@ -377,10 +377,10 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 }
 
 // plan is the writes that bring a namespace's stored EffectivePermissions
-// (current, and stored: the same by name) to those the engine wants there
+// (stored) to those the engine wants there
 // (the result's lo:hi), each with what its status reports as dropped.
-func plan(res *engine.Result, lo, hi int, current []*accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission) []epWrite {
-	writes := planWrites(res.EffectivePermissions[lo:hi:hi], current, stored, ownerRefs(res, lo), func(i int) bool { return res.ReusedAt(lo + i) })
+func plan(res *engine.Result, lo, hi int, stored *storedEPs) []epWrite {
+	writes := planWrites(res.EffectivePermissions[lo:hi:hi], stored, ownerRefs(res, lo), func(i int) bool { return res.ReusedAt(lo + i) })
 	for i := range writes {
 		if d := writes[i].desired; d != nil {
 			writes[i].dropped = res.Dropped(d.Namespace, d.Name)

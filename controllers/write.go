@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
@@ -59,19 +60,24 @@ const (
 func (k writeKind) revocation() bool { return k <= writeMixed }
 
 // planWrites compares the EffectivePermissions the engine wants in a
-// namespace (desired, sorted by name) with those stored (current, and
-// stored: the same by name), and returns only the changes, revocations
+// namespace (desired, sorted by name) with those stored, and returns only
+// the changes, revocations
 // first. An EP whose spec, labels and owners already match is not written,
 // and neither is one whose spec is the stored one itself (reused(i), from
-// engine.ComputeReusing): it was offered only at the version the controller
-// wrote or found matching, so its labels and owners match too (the owners
-// are its Members, whose UIDs are in its fingerprint).
-func planWrites(desired []accessv1.EffectivePermission, current []*accessv1.EffectivePermission, stored map[string]*accessv1.EffectivePermission, owners func(i int) []metav1.OwnerReference, reused func(i int) bool) []epWrite {
+// engine.ComputeReusing): it was offered only from what is stored, at the
+// version the controller wrote or found matching, so it is stored and its
+// labels and owners match too (the owners are its Members, whose UIDs are
+// in its fingerprint).
+func planWrites(desired []accessv1.EffectivePermission, stored *storedEPs, owners func(i int) []metav1.OwnerReference, reused func(i int) bool) []epWrite {
 	var out []epWrite
 	matched := 0 // desired EPs that are stored
 	for i := range desired {
 		d := &desired[i]
-		cur := stored[d.Name]
+		if reused != nil && reused(i) { // offered from what is stored: it is, as it was
+			matched++
+			continue
+		}
+		cur := stored.named(d.Name)
 		if cur == nil {
 			d.OwnerReferences = owners(i)
 			d.Labels = epLabels(&d.Spec)
@@ -79,9 +85,6 @@ func planWrites(desired []accessv1.EffectivePermission, current []*accessv1.Effe
 			continue
 		}
 		matched++
-		if reused != nil && reused(i) {
-			continue
-		}
 		d.OwnerReferences = owners(i)
 		if cur.Spec.Same(&d.Spec) && hasEPLabels(cur.Labels, &d.Spec) && ownersMatch(cur.OwnerReferences, d.OwnerReferences) {
 			continue // unchanged: write nothing
@@ -90,8 +93,8 @@ func planWrites(desired []accessv1.EffectivePermission, current []*accessv1.Effe
 		out = append(out, epWrite{desired: d, current: cur}) // classified below
 	}
 	classifyUpdates(out)
-	if matched < len(current) { // some stored EPs are no longer desired
-		for _, cur := range current {
+	if matched < len(stored.list) { // some stored EPs are no longer desired
+		for _, cur := range stored.list {
 			if _, ok := slices.BinarySearchFunc(desired, cur.Name, byName); !ok {
 				out = append(out, epWrite{kind: writeDelete, current: cur, revokes: !holdsNothing(&cur.Spec)})
 			}
@@ -128,13 +131,57 @@ func classifyUpdates(ws []epWrite) {
 // byName orders EffectivePermissions by name (slices.BinarySearchFunc).
 func byName(ep accessv1.EffectivePermission, name string) int { return strings.Compare(ep.Name, name) }
 
-// storedByName indexes a namespace's stored EffectivePermissions by name.
-func storedByName(current []*accessv1.EffectivePermission) map[string]*accessv1.EffectivePermission {
-	out := make(map[string]*accessv1.EffectivePermission, len(current))
-	for _, ep := range current {
-		out[ep.Name] = ep
+// storedEPs is a namespace's EffectivePermissions as a pass listed them
+// from the cache. A pass reuses most of them as they are (reuse.go): it
+// knows each by identity (holds), which reads no object — the cache
+// replaces an object on every change and never changes one — and finds by
+// name only the few it computes or writes (named). Indexing 10,000 of them
+// by name read every one's name from all over the heap: in a big tenant's
+// pass after a pause, when the host has reused the cache, about 5 ms.
+type storedEPs struct {
+	list   []*accessv1.EffectivePermission
+	listed map[*accessv1.EffectivePermission]struct{}
+	// store, when the cache has one, is the informer's: it finds a name
+	// without reading the others.
+	store toolscache.KeyGetter
+	ns    string
+	// byName indexes list, made on first need (no store, or an object that
+	// changed since it was listed).
+	byName map[string]*accessv1.EffectivePermission
+}
+
+func newStoredEPs(ns string, list []*accessv1.EffectivePermission, store toolscache.KeyGetter) *storedEPs {
+	s := &storedEPs{list: list, listed: make(map[*accessv1.EffectivePermission]struct{}, len(list)), store: store, ns: ns}
+	for _, ep := range list {
+		s.listed[ep] = struct{}{}
 	}
-	return out
+	return s
+}
+
+// holds reports whether ep is one of the objects listed: the very object,
+// as it was when something remembered it.
+func (s *storedEPs) holds(ep *accessv1.EffectivePermission) bool {
+	_, ok := s.listed[ep]
+	return ok
+}
+
+// named is the listed EffectivePermission called name, or nil.
+func (s *storedEPs) named(name string) *accessv1.EffectivePermission {
+	if s.store != nil {
+		if o, ok, err := s.store.GetByKey(s.ns + "/" + name); err == nil && ok {
+			if ep, ok := o.(*accessv1.EffectivePermission); ok && s.holds(ep) {
+				return ep
+			}
+		}
+		// Not stored, or changed since it was listed: what was listed says.
+	}
+	if s.byName == nil {
+		s.byName = make(map[string]*accessv1.EffectivePermission, len(s.list))
+		for _, ep := range s.list {
+			s.byName[ep.Name] = ep
+		}
+	}
+	return s.byName[name]
 }
 
 // classify says whether going from old to new removes access, adds access,
