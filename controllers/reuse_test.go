@@ -288,8 +288,10 @@ func TestOfferKnowsByIdentity(t *testing.T) {
 	first := list[0]
 	var f fingerprints
 	f.remember(ns, res, lo, hi, newStoredEPs(ns, list, nil), map[string]string{})
+	var last *storedEPs
 	offered := func(list []*accessv1.EffectivePermission) *accessv1.EffectivePermissionSpec {
-		r, ok := f.offer(ns, newStoredEPs(ns, list, nil))(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: first.Name})
+		last = newStoredEPs(ns, list, nil)
+		r, ok := f.offer(ns, last)(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: first.Name})
 		if !ok {
 			return nil
 		}
@@ -297,6 +299,9 @@ func TestOfferKnowsByIdentity(t *testing.T) {
 	}
 	if got := offered(list); got != &first.Spec {
 		t.Fatalf("the object found at its known version: offered %p, want %p", got, &first.Spec)
+	}
+	if last.byName != nil {
+		t.Error("offering an object known by identity indexed the listed EffectivePermissions by name")
 	}
 	edited := first.DeepCopy()
 	edited.ResourceVersion = "2"
