@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"weak"
 
 	accessv1 "github.com/tenancy-dev/access-controller/api/v1alpha1"
 	"github.com/tenancy-dev/access-controller/internal/engine"
@@ -28,8 +29,11 @@ type fingerprinted struct {
 	resourceVersion string
 	// ep, once found, is the cache's object at that version (never one
 	// being deleted): a later pass that still lists it knows it by
-	// identity, without reading it or looking its name up.
-	ep *accessv1.EffectivePermission
+	// identity, without reading it or looking its name up. It is weak: an
+	// object the cache has replaced since (a status written after an
+	// outage, a hand edit) is not kept alive for the namespace's next pass,
+	// which may be hours away.
+	ep weak.Pointer[accessv1.EffectivePermission]
 }
 
 // offer is what the namespace's pass may reuse: the stored specs still at
@@ -60,14 +64,15 @@ func (f *fingerprints) offer(ns string, stored *storedEPs) engine.Offer {
 			return engine.Reused{}, false
 		}
 		k := &known[i]
-		if k.ep == nil || !stored.holds(k.ep) {
-			ep := stored.named(ref.Name)
+		ep := k.ep.Value()
+		if ep == nil || !stored.holds(ep) {
+			ep = stored.named(ref.Name)
 			if ep == nil || k.resourceVersion != ep.ResourceVersion || ep.DeletionTimestamp != nil {
 				return engine.Reused{}, false
 			}
-			k.ep = ep
+			k.ep = weak.Make(ep)
 		}
-		return engine.Reused{Fingerprint: k.fingerprint, Spec: &k.ep.Spec}, true
+		return engine.Reused{Fingerprint: k.fingerprint, Spec: &ep.Spec}, true
 	}
 }
 
@@ -110,12 +115,12 @@ func (f *fingerprints) remember(ns string, res *engine.Result, lo, hi int, store
 			continue
 		}
 		rv, planned := written[name]
-		var at *accessv1.EffectivePermission
+		var at weak.Pointer[accessv1.EffectivePermission]
 		if !planned {
 			if ep := stored.named(name); ep != nil {
 				rv = ep.ResourceVersion
 				if ep.DeletionTimestamp == nil {
-					at = ep
+					at = weak.Make(ep)
 				}
 			}
 		}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	goruntime "runtime"
 	"slices"
 	"testing"
 	"time"
+	"weak"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -317,5 +319,43 @@ func TestOfferKnowsByIdentity(t *testing.T) {
 	}
 	if got := offered(list); got != &first.Spec {
 		t.Errorf("listed as before again: offered %p, want %p", got, &first.Spec)
+	}
+}
+
+// TestKnownKeepsNothingAlive: what the controller remembers of a stored
+// EffectivePermission does not keep the cache's object alive once the cache
+// has replaced it. (After an outage every EffectivePermission's status is
+// written twice, and a quiet tenant's next pass may be hours away: a strong
+// reference would hold a second copy of each until then.)
+func TestKnownKeepsNothingAlive(t *testing.T) {
+	o := fixture.Tenant("acme", 5, 2, 1)
+	ns := o.Tenants[0].NamespaceOrDefault()
+	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	res := engine.ComputeReusing(snap, now, nil)
+	lo, hi := nsRange(res.EffectivePermissions, ns)
+	var f fingerprints
+	var gone []weak.Pointer[accessv1.EffectivePermission]
+	func() {
+		var list []*accessv1.EffectivePermission
+		for i := lo; i < hi; i++ {
+			ep := res.EffectivePermissions[i].DeepCopy()
+			ep.ResourceVersion = "1"
+			list = append(list, ep)
+			gone = append(gone, weak.Make(ep))
+		}
+		f.remember(ns, res, lo, hi, newStoredEPs(ns, list, nil), map[string]string{})
+		if _, ok := f.offer(ns, newStoredEPs(ns, list, nil))(engine.ObjectRef{Kind: accessv1.KindEffectivePermission, Namespace: ns, Name: list[0].Name}); !ok {
+			t.Fatal("nothing offered: the test tests nothing")
+		}
+	}() // the cache replaced them all
+	goruntime.GC()
+	goruntime.GC()
+	for i, w := range gone {
+		if w.Value() != nil {
+			t.Errorf("EffectivePermission %d is still alive after the cache let it go", i)
+		}
+	}
+	if v, ok := f.byNamespace.Load(ns); !ok || len(v.([]fingerprinted)) == 0 {
+		t.Fatal("nothing remembered: the test tests nothing")
 	}
 }
