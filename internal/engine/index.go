@@ -71,6 +71,10 @@ type tenant struct {
 	// phases of PartnerAccess objects, by name
 	paPhase map[string]accessv1.PartnerAccessPhase
 
+	// setUsers counts, by set name, the Members and clientAccess entries
+	// naming each set of the tenant (countSetUsers)
+	setUsers map[string]int32
+
 	// computed entries, by entryKey (memoEntry), and the key's buffer;
 	// each PermissionSet's source for Members (memberSource)
 	entries       map[string]*accessv1.ObjectPermission

@@ -179,22 +179,9 @@ func (w *world) summarize(res *Result) {
 		}
 		s.tenants[t.name] = sum
 		// Each Member, and each clientAccess entry, counts once for each
-		// set it names, however often it names it.
-		users := make(map[string]int32, len(t.sets)) // by set name: one reference made per set
-		setUser := func(names []string) {
-			for i, name := range names {
-				if _, ok := t.sets[name]; ok && !slices.Contains(names[:i], name) {
-					users[name]++
-				}
-			}
-		}
-		for _, m := range t.members {
-			setUser(m.obj.Spec.PermissionSets)
-			for _, ca := range m.obj.Spec.ClientAccess {
-				setUser(ca.PermissionSets)
-			}
-		}
-		for name, n := range users {
+		// set it names, however often it names it (countSetUsers, as the
+		// Members are validated).
+		for name, n := range t.setUsers {
 			s.setUsers[refOf(accessv1.KindPermissionSet, t.ns, name)] += n
 		}
 		if n := len(t.admins); n > 0 {

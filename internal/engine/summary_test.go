@@ -40,6 +40,19 @@ func TestSummaries(t *testing.T) {
 		accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "northwind", Name: "orphan"}, Spec: accessv1.RoleSpec{ReportsTo: "ghost"}},
 		accessv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "northwind", Name: "kid"}, Spec: accessv1.RoleSpec{ReportsTo: "orphan"}})
 	withOrphan := engine.Compute(&orphaned, benchNow)
+	// every set a Member or a clientAccess entry names, named twice
+	twice := *sc["partners"]
+	twice.Members = clone(twice.Members)
+	for i, m := range twice.Members {
+		m = m.DeepCopy()
+		twice.Members[i] = m
+		m.Spec.PermissionSets = append(m.Spec.PermissionSets, m.Spec.PermissionSets...)
+		for j := range m.Spec.ClientAccess {
+			ca := &m.Spec.ClientAccess[j]
+			ca.PermissionSets = append(ca.PermissionSets, ca.PermissionSets...)
+		}
+	}
+	namedTwice := engine.Compute(&twice, benchNow)
 
 	for _, tc := range []struct {
 		name string
@@ -62,6 +75,8 @@ func TestSummaries(t *testing.T) {
 		{"namespace to tenant", mustString(partners.TenantOfNamespace("agency-x")), "agency-x"},
 		{"a set named by one member", partners.PermissionSetUsers("acme", "own-contacts"), int32(1)},
 		{"a template of one staff entry", partners.PermissionSetUsers("agency-x", "campaign-editor"), int32(1)},
+		{"a set a member names twice counts it once", namedTwice.PermissionSetUsers("acme", "own-contacts"), int32(1)},
+		{"a template a staff entry names twice counts it once", namedTwice.PermissionSetUsers("agency-x", "campaign-editor"), int32(1)},
 		{"the built-in partner-admin, held by acme's two partner admins", partners.PermissionSetUsers("acme", accessv1.PartnerAdminPermissionSet), int32(2)},
 		{"partner-admin where no partner works", partners.PermissionSetUsers("agency-x", accessv1.PartnerAdminPermissionSet), int32(0)},
 		{"an expired PartnerAccess leaves partner-admin unused", expired.PermissionSetUsers("acme", accessv1.PartnerAdminPermissionSet), int32(0)},

@@ -91,6 +91,7 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 			fs.add(Refused, t.name, ref, "spec.employment", accessv1.ReasonInvalidValue,
 				"member %q has employment %q; it must be Employee or Contractor", obj.Name, e)
 		}
+		t.countSetUsers(obj)
 		for i, name := range obj.Spec.PermissionSets {
 			if _, ok := t.sets[name]; !ok && w.beingDeleted(accessv1.KindPermissionSet, t.ns, name) {
 				f := fs.add(Reported, t.name, ref, fieldIndex("spec.permissionSets", i), accessv1.ReasonPermissionSetNotFound,
@@ -150,6 +151,29 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 		why := superAdminsLeaving(names)
 		fs.add(Reported, t.name, refOf(accessv1.KindTenant, "", t.name), "spec", accessv1.ReasonNoSuperAdmin,
 			"tenant %q has no active SuperAdmin%s; every tenant needs at least one: make an active member accountRole SuperAdmin", t.name, why)
+	}
+}
+
+// countSetUsers counts, for the summary, the Member obj as a user of each
+// set of the tenant it names, and each of its clientAccess entries as one
+// of each set that entry names: once, however often it names it. Counted
+// here, where the Member is read anyway: a second walk over 10,000 Members
+// for it (in summarize) read each one's lists again, about 4 ms of a big
+// tenant's pass after a pause.
+func (t *tenant) countSetUsers(obj *accessv1.Member) {
+	if t.setUsers == nil {
+		t.setUsers = make(map[string]int32, len(t.sets))
+	}
+	count := func(names []string) {
+		for i, name := range names {
+			if _, ok := t.sets[name]; ok && !slices.Contains(names[:i], name) {
+				t.setUsers[name]++
+			}
+		}
+	}
+	count(obj.Spec.PermissionSets)
+	for _, ca := range obj.Spec.ClientAccess {
+		count(ca.PermissionSets)
 	}
 }
 
