@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -291,5 +292,38 @@ func TestInputsUnreadable(t *testing.T) {
 	cond := meta.FindStatusCondition(got.Status.Conditions, accessv1.ConditionReady)
 	if cond == nil || cond.Status != metav1.ConditionUnknown || cond.Reason != accessv1.ReasonStale {
 		t.Errorf("the EffectivePermission is not marked stale: %+v", got.Status.Conditions)
+	}
+}
+
+// TestStoredEPsNamed: a name is found among what the pass listed, whatever
+// the informer's store holds now: a newer object (changed since the list),
+// none (deleted since), or one the list did not have (created since).
+func TestStoredEPsNamed(t *testing.T) {
+	a, b, c := ep("a", "x"), ep("b", "x"), ep("c", "x")
+	for _, e := range []*accessv1.EffectivePermission{&a, &b, &c} {
+		e.Namespace = "ns"
+	}
+	newerA := a.DeepCopy()
+	newerA.ResourceVersion = "2"
+	store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
+	for _, o := range []*accessv1.EffectivePermission{newerA, &c} {
+		if err := store.Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, withStore := range []bool{true, false} {
+		var st toolscache.KeyGetter
+		if withStore {
+			st = store
+		}
+		s := newStoredEPs("ns", []*accessv1.EffectivePermission{&a, &b}, st)
+		for name, want := range map[string]*accessv1.EffectivePermission{"a": &a, "b": &b, "c": nil, "d": nil} {
+			if got := s.named(name); got != want {
+				t.Errorf("store %t: named(%q) = %p, want %p", withStore, name, got, want)
+			}
+		}
+		if !s.holds(&a) || s.holds(newerA) || s.holds(&c) {
+			t.Errorf("store %t: holds is not what was listed", withStore)
+		}
 	}
 }
