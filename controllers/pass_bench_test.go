@@ -183,12 +183,12 @@ func decoded[T any](b *testing.B, o *T) *T {
 	return &out
 }
 
-// indexerOf is an informer's store holding current.
-func indexerOf(b *testing.B, current []*accessv1.EffectivePermission) toolscache.Indexer {
+// indexerOf is an informer's store holding eps.
+func indexerOf(tb testing.TB, eps []*accessv1.EffectivePermission) toolscache.Indexer {
 	store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
-	for _, ep := range current {
+	for _, ep := range eps {
 		if err := store.Add(ep); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	return store

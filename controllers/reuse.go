@@ -39,10 +39,10 @@ type fingerprinted struct {
 // offer is what the namespace's pass may reuse: the stored specs still at
 // the version whose fingerprint is known (the very objects found there
 // before, when the cache still holds them; else found by name, and then
-// known by identity). The engine asks for its
-// people in order of name, and the known are in that order: each is found
-// by walking on from the one before (a map lookup per person was a tenth
-// of a pass that reuses everyone); a name asked out of order is searched.
+// known by identity). The engine asks for its people in order of name, and
+// the known are in that order: each is found by walking on from the one
+// before (a map lookup per person was a tenth of a pass that reuses
+// everyone); a name asked out of order is searched.
 func (f *fingerprints) offer(ns string, stored *storedEPs) engine.Offer {
 	v, ok := f.byNamespace.Load(ns)
 	if !ok {

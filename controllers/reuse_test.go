@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -153,11 +152,7 @@ func uidOf(obj client.Object) types.UID {
 // know, or for EffectivePermissions stored at another version, it answers
 // as a lookup by name would.
 func TestOfferInAnyOrder(t *testing.T) {
-	o := fixture.Tenant("acme", 40, 5, 1)
-	ns := o.Tenants[0].NamespaceOrDefault()
-	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	res := engine.ComputeReusing(snap, now, nil)
-	lo, hi := nsRange(res.EffectivePermissions, ns)
+	ns, snap, now, res, lo, hi := computedTenant(40, 5)
 	eps := res.EffectivePermissions[lo:hi]
 	if len(eps) < 40 {
 		t.Fatalf("%d EffectivePermissions, want 40", len(eps))
@@ -193,12 +188,7 @@ func TestOfferInAnyOrder(t *testing.T) {
 			if !withStore {
 				return newStoredEPs(ns, list, nil)
 			}
-			store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
-			for _, ep := range list {
-				if err := store.Add(ep); err != nil {
-					t.Fatal(err)
-				}
-			}
+			store := indexerOf(t, list)
 			newer := stored[eps[0].Name].DeepCopy()
 			newer.ResourceVersion = "999"
 			if err := store.Update(newer); err != nil {
@@ -276,17 +266,8 @@ func offerInAnyOrder(t *testing.T, snap *engine.Snapshot, now time.Time, res *en
 // object for its name (a hand edit, or one being deleted), that object's
 // version decides, never the one remembered.
 func TestOfferKnowsByIdentity(t *testing.T) {
-	o := fixture.Tenant("acme", 5, 2, 1)
-	ns := o.Tenants[0].NamespaceOrDefault()
-	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	res := engine.ComputeReusing(snap, now, nil)
-	lo, hi := nsRange(res.EffectivePermissions, ns)
-	var list []*accessv1.EffectivePermission
-	for i := lo; i < hi; i++ {
-		ep := res.EffectivePermissions[i].DeepCopy()
-		ep.ResourceVersion = "1"
-		list = append(list, ep)
-	}
+	ns, _, now, res, lo, hi := computedTenant(5, 2)
+	list := storedCopies(res, lo, hi)
 	first := list[0]
 	var f fingerprints
 	f.remember(ns, res, lo, hi, newStoredEPs(ns, list, nil), map[string]string{})
@@ -328,19 +309,12 @@ func TestOfferKnowsByIdentity(t *testing.T) {
 // written twice, and a quiet tenant's next pass may be hours away: a strong
 // reference would hold a second copy of each until then.)
 func TestKnownKeepsNothingAlive(t *testing.T) {
-	o := fixture.Tenant("acme", 5, 2, 1)
-	ns := o.Tenants[0].NamespaceOrDefault()
-	snap, now := o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	res := engine.ComputeReusing(snap, now, nil)
-	lo, hi := nsRange(res.EffectivePermissions, ns)
+	ns, _, _, res, lo, hi := computedTenant(5, 2)
 	var f fingerprints
 	var gone []weak.Pointer[accessv1.EffectivePermission]
 	func() {
-		var list []*accessv1.EffectivePermission
-		for i := lo; i < hi; i++ {
-			ep := res.EffectivePermissions[i].DeepCopy()
-			ep.ResourceVersion = "1"
-			list = append(list, ep)
+		list := storedCopies(res, lo, hi)
+		for _, ep := range list {
 			gone = append(gone, weak.Make(ep))
 		}
 		f.remember(ns, res, lo, hi, newStoredEPs(ns, list, nil), map[string]string{})
@@ -358,4 +332,28 @@ func TestKnownKeepsNothingAlive(t *testing.T) {
 	if v, ok := f.byNamespace.Load(ns); !ok || len(v.([]fingerprinted)) == 0 {
 		t.Fatal("nothing remembered: the test tests nothing")
 	}
+}
+
+// computedTenant is fixture tenant acme of members and roles, computed
+// reusing nothing: its namespace, snapshot and clock, the result, and the
+// namespace's EffectivePermissions in it (lo:hi).
+func computedTenant(members, roles int) (ns string, snap *engine.Snapshot, now time.Time, res *engine.Result, lo, hi int) {
+	o := fixture.Tenant("acme", members, roles, 1)
+	ns = o.Tenants[0].NamespaceOrDefault()
+	snap, now = o.Snapshot(), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	res = engine.ComputeReusing(snap, now, nil)
+	lo, hi = nsRange(res.EffectivePermissions, ns)
+	return ns, snap, now, res, lo, hi
+}
+
+// storedCopies is the result's EffectivePermissions lo:hi as a cache holds
+// them after they were written: each a copy of its own, at version 1.
+func storedCopies(res *engine.Result, lo, hi int) []*accessv1.EffectivePermission {
+	var list []*accessv1.EffectivePermission
+	for i := lo; i < hi; i++ {
+		ep := res.EffectivePermissions[i].DeepCopy()
+		ep.ResourceVersion = "1"
+		list = append(list, ep)
+	}
+	return list
 }

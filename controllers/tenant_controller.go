@@ -377,8 +377,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 }
 
 // plan is the writes that bring a namespace's stored EffectivePermissions
-// (stored) to those the engine wants there
-// (the result's lo:hi), each with what its status reports as dropped.
+// to those the engine wants there (the result's lo:hi), each with what its
+// status reports as dropped.
 func plan(res *engine.Result, lo, hi int, stored *storedEPs) []epWrite {
 	writes := planWrites(res.EffectivePermissions[lo:hi:hi], stored, ownerRefs(res, lo), func(i int) bool { return res.ReusedAt(lo + i) })
 	for i := range writes {

@@ -61,10 +61,9 @@ func (k writeKind) revocation() bool { return k <= writeMixed }
 
 // planWrites compares the EffectivePermissions the engine wants in a
 // namespace (desired, sorted by name) with those stored, and returns only
-// the changes, revocations
-// first. An EP whose spec, labels and owners already match is not written,
-// and neither is one whose spec is the stored one itself (reused(i), from
-// engine.ComputeReusing): it was offered only from what is stored, at the
+// the changes, revocations first. An EP whose spec, labels and owners
+// already match is not written, and neither is one whose spec is the
+// stored one itself (reused(i), from engine.ComputeReusing): it was offered only from what is stored, at the
 // version the controller wrote or found matching, so it is stored and its
 // labels and owners match too (the owners are its Members, whose UIDs are
 // in its fingerprint).

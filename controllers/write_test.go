@@ -305,12 +305,7 @@ func TestStoredEPsNamed(t *testing.T) {
 	}
 	newerA := a.DeepCopy()
 	newerA.ResourceVersion = "2"
-	store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{})
-	for _, o := range []*accessv1.EffectivePermission{newerA, &c} {
-		if err := store.Add(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store := indexerOf(t, []*accessv1.EffectivePermission{newerA, &c})
 	for _, withStore := range []bool{true, false} {
 		var st toolscache.KeyGetter
 		if withStore {

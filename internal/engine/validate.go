@@ -42,6 +42,7 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 	if len(t.byEmail) == 0 {
 		t.byEmail = make(map[string][]*member, len(ms))
 	}
+	t.setUsers = make(map[string]int32, len(t.sets))
 	for i, obj := range ms {
 		m := &slab[i]
 		*m = member{obj: obj, email: strings.ToLower(obj.Spec.Email), active: obj.IsActive(),
@@ -161,9 +162,6 @@ func (w *world) validateMembers(t *tenant, ms []*accessv1.Member) {
 // for it (in summarize) read each one's lists again, about 4 ms of a big
 // tenant's pass after a pause.
 func (t *tenant) countSetUsers(obj *accessv1.Member) {
-	if t.setUsers == nil {
-		t.setUsers = make(map[string]int32, len(t.sets))
-	}
 	count := func(names []string) {
 		for i, name := range names {
 			if _, ok := t.sets[name]; ok && !slices.Contains(names[:i], name) {
